@@ -1,0 +1,134 @@
+//! `munl cache ls | du | gc | verify`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::digest::Key;
+
+use super::load::{cache, load};
+use super::{fail, EXIT_FAILED, EXIT_OK};
+
+/// Human-readable byte counts.
+fn bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = n as f64;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.1} {}", UNITS[unit])
+    }
+}
+
+/// `munl cache ls`
+pub(crate) fn ls(root: &Path) -> u8 {
+    let cache = match cache(root) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut entries = match cache.list() {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    entries.sort_by(|a, b| a.manifest.label.cmp(&b.manifest.label));
+    for e in &entries {
+        let size: u64 = e.manifest.files.values().map(|f| f.size).sum();
+        println!(
+            "{}  {:<8} {:>10}  {:>8.2}s  {}",
+            e.key.short(),
+            e.manifest.kind,
+            bytes(size),
+            e.manifest.wall_time_s,
+            e.manifest.label
+        );
+    }
+    println!("{} entries", entries.len());
+    EXIT_OK
+}
+
+/// `munl cache du`
+pub(crate) fn du(root: &Path) -> u8 {
+    let cache = match cache(root) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let usage = match cache.usage() {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    for (kind, k) in &usage.by_kind {
+        println!("{kind:<10} {:>6} entries  {:>10}", k.entries, bytes(k.bytes));
+    }
+    if usage.broken > 0 {
+        println!("{:<10} {:>6} entries  {:>10}", "broken", usage.broken, bytes(usage.broken_bytes));
+    }
+    if usage.tmp_bytes > 0 {
+        println!("{:<10} {:>14}  {:>10} (stale: {})", "tmp", "", bytes(usage.tmp_bytes), bytes(usage.stale_tmp_bytes));
+    }
+    println!("{:<10} {:>6} entries  {:>10}", "total", usage.entries, bytes(usage.total_bytes()));
+    EXIT_OK
+}
+
+/// `munl cache gc [FILE…] [--dry-run]`
+pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
+    let cache = match cache(root) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let keep: HashSet<Key> = if files.is_empty() {
+        cache.remembered().into_iter().map(|(_, k)| k).collect()
+    } else {
+        let mut keep = HashSet::new();
+        for f in files {
+            match load(f) {
+                Ok(l) => keep.extend(l.plan.nodes.iter().map(|n| n.key)),
+                Err(code) => return code,
+            }
+        }
+        keep
+    };
+    let report = match cache.gc(&keep, dry_run) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for e in &report.entries {
+        println!("{verb} {}  {}  {}", e.key.short(), bytes(e.bytes), e.label.as_deref().unwrap_or("(broken entry)"));
+    }
+    for t in &report.tmp {
+        println!("{verb} {}  {}", t.path.display(), bytes(t.bytes));
+    }
+    println!(
+        "{verb} {} entries and {} temporary folders, {}",
+        report.entries.len(),
+        report.tmp.len(),
+        bytes(report.freed_bytes)
+    );
+    EXIT_OK
+}
+
+/// `munl cache verify`
+pub(crate) fn verify(root: &Path) -> u8 {
+    let cache = match cache(root) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match cache.verify() {
+        Ok(problems) if problems.is_empty() => {
+            println!("every entry verified");
+            EXIT_OK
+        }
+        Ok(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            println!("{} problem(s)", problems.len());
+            EXIT_FAILED
+        }
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,146 @@
+//! Reading a `.munl` file through parse, lower and plan, rendering diagnostics on failure.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cache::Cache;
+use crate::lower::Experiment;
+use crate::plan::Plan;
+use crate::source::Source;
+
+use super::{EXIT_OK, EXIT_USER};
+
+/// A checked and planned experiment.
+pub(crate) struct Loaded {
+    pub(crate) source: Source,
+    pub(crate) experiment: Experiment,
+    pub(crate) plan: Plan,
+}
+
+/// The data root: `$MUNL_DATA`, else `data/` in the current folder.
+pub(crate) fn data_root() -> PathBuf {
+    let root = std::env::var_os("MUNL_DATA").map_or_else(|| PathBuf::from("data"), PathBuf::from);
+    std::path::absolute(&root).unwrap_or(root)
+}
+
+/// Loads and plans a file, or prints every diagnostic and returns the exit code.
+pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
+    let source = Source::read(path).map_err(|e| super::fail(format!("cannot read {}: {e}", path.display())))?;
+    let file = crate::syntax::parse(&source).map_err(|errors| {
+        for e in &errors {
+            report(e, &source);
+        }
+        EXIT_USER
+    })?;
+    let base = std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let experiment = crate::lower::lower(&file, &base).map_err(|errors| {
+        for e in &errors {
+            report(e, &source);
+        }
+        eprintln!("{} error(s) in {}", errors.len(), source.name());
+        EXIT_USER
+    })?;
+    let plan = crate::plan::plan(&experiment, &data_root());
+    Ok(Loaded { source, experiment, plan })
+}
+
+/// Renders one diagnostic against the source on stderr (colours only on a terminal).
+pub(crate) fn report(diagnostic: &(dyn miette::Diagnostic + Send + Sync + 'static), source: &Source) {
+    if std::io::stderr().is_terminal() {
+        let mut out = String::new();
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode());
+        let with_source = DiagWithSource { inner: diagnostic, source: source.named() };
+        if handler.render_report(&mut out, &with_source).is_ok() {
+            eprint!("{out}");
+            return;
+        }
+    }
+    eprint!("{}", crate::diag::render_plain(diagnostic, source));
+}
+
+/// Attaches source code to a diagnostic that carries only spans.
+struct DiagWithSource<'a> {
+    inner: &'a dyn miette::Diagnostic,
+    source: miette::NamedSource<String>,
+}
+
+impl std::fmt::Debug for DiagWithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl std::fmt::Display for DiagWithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for DiagWithSource<'_> {}
+
+impl miette::Diagnostic for DiagWithSource<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+}
+
+/// Opens the cache folder.
+pub(crate) fn cache(root: &Path) -> Result<Cache, u8> {
+    Cache::open(root).map_err(super::fail)
+}
+
+/// `munl check FILE`
+pub(crate) fn check(path: &Path) -> u8 {
+    match load(path) {
+        Ok(l) => {
+            let decls = l.experiment.datasets.len()
+                + l.experiment.models.len()
+                + l.experiment.trains.len()
+                + l.experiment.unlearns.len()
+                + l.experiment.evaluates.len()
+                + l.experiment.reports.len();
+            println!(
+                "{}: ok, {decls} declarations, {} seed(s), {} nodes",
+                l.source.name(),
+                l.experiment.seeds.len(),
+                l.plan.nodes.len()
+            );
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// Resolves target names, or reports unknown ones.
+pub(crate) fn targets(plan: &Plan, names: &[String]) -> Result<Vec<crate::plan::NodeId>, u8> {
+    if names.is_empty() {
+        return Ok(plan.default_targets());
+    }
+    let mut out = vec![];
+    for name in names {
+        match plan.target(name) {
+            Some(ids) => out.extend(ids),
+            None => {
+                let help = crate::diag::did_you_mean(name, plan.decls.keys().map(String::as_str))
+                    .map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+                return Err(super::fail(format!("no declaration or node is called `{name}`{help}")));
+            }
+        }
+    }
+    Ok(out)
+}

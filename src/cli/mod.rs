@@ -1,0 +1,139 @@
+//! The command line: the only module that knows clap, the terminal, progress bars and colours.
+
+mod cache_cmd;
+mod load;
+mod methods;
+mod plan_cmd;
+mod progress;
+mod run;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes: success, a user error (diagnostics printed), a node failed.
+pub(crate) const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_USER: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "munl", version, about = "Declarative, cached machine-unlearning benchmarks")]
+struct Cli {
+    /// Cache folder.
+    #[arg(long, global = true, env = "MUNL_CACHE", default_value = "cache")]
+    cache: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check a .munl file; print every problem at once.
+    Check { file: PathBuf },
+    /// Show which nodes are cached and which will run, and why.
+    Plan {
+        file: PathBuf,
+        /// Declarations or node labels to plan for (default: every report).
+        targets: Vec<String>,
+        /// One JSON object per node and line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run what the targets need and the cache lacks.
+    Run {
+        file: PathBuf,
+        /// Declarations or node labels to run (default: every report).
+        targets: Vec<String>,
+        /// Nodes to run at once.
+        #[arg(long, short = 'j', default_value_t = 1)]
+        jobs: usize,
+        /// `auto`, `cpu`, `cuda` or `cuda:N` (default: the file's `device` setting).
+        #[arg(long)]
+        device: Option<String>,
+        /// Keep running independent nodes after a failure.
+        #[arg(long)]
+        keep_going: bool,
+    },
+    /// Print the plan as a Graphviz DOT graph.
+    Graph { file: PathBuf },
+    /// List unlearning methods (or every operation of the catalogue) with fields and defaults.
+    Methods {
+        /// One method or operation.
+        name: Option<String>,
+        /// Every operation, not only unlearning methods.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one node: parameters, inputs, status and stored results.
+    Show {
+        file: PathBuf,
+        /// A node label (`unlearn ft [seed=0]`), a declaration name, or a key prefix.
+        node: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect and maintain the cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+    /// Time training steps of an architecture on resident random data.
+    Bench {
+        #[arg(long, default_value = "cnn")]
+        arch: String,
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// List entries.
+    Ls,
+    /// Disk usage by node kind.
+    Du,
+    /// Remove entries no experiment needs: with files, keep what their plans use; without,
+    /// keep the latest result of every node ever run.
+    Gc {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-hash every file of every entry.
+    Verify,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { file } => load::check(&file),
+        Command::Plan { file, targets, json } => plan_cmd::plan(&file, &cli.cache, &targets, json),
+        Command::Run { file, targets, jobs, device, keep_going } => {
+            run::run(&file, &cli.cache, &targets, jobs, device.as_deref(), keep_going)
+        }
+        Command::Graph { file } => plan_cmd::graph(&file, &cli.cache),
+        Command::Methods { name, all } => methods::methods(name.as_deref(), all),
+        Command::Show { file, node, json } => show::show(&file, &cli.cache, &node, json),
+        Command::Cache { command } => match command {
+            CacheCommand::Ls => cache_cmd::ls(&cli.cache),
+            CacheCommand::Du => cache_cmd::du(&cli.cache),
+            CacheCommand::Gc { files, dry_run } => cache_cmd::gc(&cli.cache, &files, dry_run),
+            CacheCommand::Verify => cache_cmd::verify(&cli.cache),
+        },
+        Command::Bench { arch, batch, steps, device } => run::bench(&device, &arch, batch, steps),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints an error message that has no source location.
+pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USER
+}

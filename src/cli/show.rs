@@ -1,0 +1,89 @@
+//! `munl show FILE NODE`: one node's parameters, inputs, status and stored results.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::plan::{explain, NodeId, StatusKind};
+
+use super::load::{cache, load};
+use super::{fail, EXIT_OK};
+
+/// Small JSON files a node may have stored, shown inline.
+const SHOWN: &[&str] = &["dataset.json", "run.json", "metrics.json"];
+
+/// `munl show FILE NODE [--json]`
+pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) -> u8 {
+    let loaded = match load(file) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let cache = match cache(cache_root) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let plan = &loaded.plan;
+    let ids: Vec<NodeId> = match plan.target(name) {
+        Some(ids) => ids,
+        None => match plan.ids().find(|id| plan.node(*id).key.hex().starts_with(name) && name.len() >= 6) {
+            Some(id) => vec![id],
+            None => return fail(format!("no node, declaration or key prefix matches `{name}`")),
+        },
+    };
+    let statuses = explain(plan, &cache);
+    for id in ids {
+        let node = plan.node(id);
+        let status = &statuses[id.0];
+        let entry = cache.lookup(&node.key);
+        let stored: serde_json::Map<String, serde_json::Value> = entry
+            .iter()
+            .flat_map(|e| SHOWN.iter().map(move |f| (f, e.dir.join(f))))
+            .filter_map(|(f, p)| {
+                let text = std::fs::read_to_string(p).ok()?;
+                Some((f.to_string(), serde_json::from_str(&text).ok()?))
+            })
+            .collect();
+        if as_json {
+            let v = json!({
+                "label": node.label,
+                "kind": node.kind.as_str(),
+                "op": node.op,
+                "version": node.version,
+                "key": node.key.hex(),
+                "seed": node.seed,
+                "params": node.params.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
+                "inputs": node.inputs.iter().map(|(r, i)| json!({"role": r, "label": plan.node(*i).label, "key": plan.node(*i).key.hex()})).collect::<Vec<_>>(),
+                "status": status.kind,
+                "reasons": status.reasons,
+                "entry": entry.as_ref().map(|e| e.dir.display().to_string()),
+                "files": entry.as_ref().map(|e| e.manifest.files.keys().cloned().collect::<Vec<_>>()),
+                "stored": stored,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            continue;
+        }
+        println!("{}", node.label);
+        println!("  kind     {} `{}` (version {})", node.kind.as_str(), node.op, node.version);
+        println!("  key      {}", node.key.hex());
+        for (k, v) in &node.params {
+            println!("  {k:<8} {v}");
+        }
+        for (role, input) in &node.inputs {
+            println!("  input    {role}: {}", plan.node(*input).label);
+        }
+        match (status.kind, &entry) {
+            (StatusKind::Cached, Some(e)) => {
+                println!("  status   cached in {}", e.dir.display());
+                println!("  took     {:.3}s", e.manifest.wall_time_s);
+                for (f, rec) in &e.manifest.files {
+                    println!("  file     {f} ({} bytes)", rec.size);
+                }
+                for (f, v) in &stored {
+                    println!("  {f}: {}", serde_json::to_string(v).unwrap_or_default());
+                }
+            }
+            _ => println!("  status   will run ({})", status.reasons.join("; ")),
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,15 @@
+//! Execution: demand-driven scheduling of a plan over the cache and a backend.
+//!
+//! Only the nodes the targets need and the cache lacks run; a cached node's own inputs are not
+//! even looked at. Independent nodes run concurrently (`jobs`). A node's result is committed
+//! atomically when it succeeds; a failed node commits nothing, its dependants are skipped, and
+//! every other node's result is kept.
+
+mod backend;
+mod error;
+mod fetch;
+mod schedule;
+
+pub use backend::{Backend, DatasetInfo, Input, Job, Metrics, NodeFailure, RunInfo};
+pub use error::ExecError;
+pub use schedule::{execute, Event, RunOptions, Summary};

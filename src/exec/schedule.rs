@@ -1,0 +1,277 @@
+//! The scheduler: find what must run, then run ready nodes on `jobs` worker threads.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
+
+use crate::cache::{Cache, ManifestInfo};
+use crate::plan::{NodeId, NodeKind, Plan};
+
+use super::backend::{Backend, Input, Job, NodeFailure};
+use super::fetch;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Nodes run at once (at least 1).
+    pub jobs: usize,
+    /// Go on with independent nodes after a failure.
+    pub keep_going: bool,
+}
+
+/// What happens during a run, for progress displays. Delivered from worker threads.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Sent once, before anything runs: how many nodes will run.
+    Planned { to_run: usize },
+    /// A needed node whose result is in the cache.
+    Hit(NodeId),
+    Start(NodeId),
+    Progress { id: NodeId, done: u64, total: u64, message: &'a str },
+    Done { id: NodeId, seconds: f64 },
+    Failed { id: NodeId, failure: &'a NodeFailure },
+    /// Not run: an input failed, or the run stopped at an earlier failure.
+    Skipped(NodeId),
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub hits: Vec<NodeId>,
+    pub ran: Vec<NodeId>,
+    pub failed: Vec<(NodeId, NodeFailure)>,
+    pub skipped: Vec<NodeId>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    /// Not needed, or a cache hit.
+    Idle,
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+struct Shared {
+    state: Vec<State>,
+    /// The committed folder of every node that is available (hit or done).
+    entry: Vec<Option<PathBuf>>,
+    running: usize,
+    stop: bool,
+    summary: Summary,
+}
+
+/// Runs what `targets` need and the cache lacks.
+pub fn execute(
+    plan: &Plan,
+    targets: &[NodeId],
+    cache: &Cache,
+    backend: &dyn Backend,
+    options: &RunOptions,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) -> Summary {
+    let started = Instant::now();
+    let n = plan.nodes.len();
+    let mut shared = Shared {
+        state: vec![State::Idle; n],
+        entry: vec![None; n],
+        running: 0,
+        stop: false,
+        summary: Summary::default(),
+    };
+    // Demand: walk down from the targets, stopping at cache hits.
+    let mut visited = vec![false; n];
+    let mut stack: Vec<NodeId> = targets.to_vec();
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut visited[id.0], true) {
+            continue;
+        }
+        let node = plan.node(id);
+        match cache.lookup(&node.key) {
+            Some(entry) => {
+                shared.entry[id.0] = Some(entry.dir);
+                shared.summary.hits.push(id);
+                remember(cache, plan, id);
+                on_event(Event::Hit(id));
+            }
+            None => {
+                shared.state[id.0] = State::Waiting;
+                stack.extend(node.inputs.iter().map(|(_, input)| *input));
+            }
+        }
+    }
+    shared.summary.hits.sort();
+    on_event(Event::Planned { to_run: shared.state.iter().filter(|s| **s == State::Waiting).count() });
+
+    let shared = Mutex::new(shared);
+    let wake = Condvar::new();
+    let workers = options.jobs.max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| worker(plan, cache, backend, options, on_event, &shared, &wake));
+        }
+    });
+    let mut summary = shared.into_inner().unwrap_or_else(|e| e.into_inner()).summary;
+    summary.ran.sort();
+    summary.skipped.sort();
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary
+}
+
+fn worker(
+    plan: &Plan,
+    cache: &Cache,
+    backend: &dyn Backend,
+    options: &RunOptions,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+    shared: &Mutex<Shared>,
+    wake: &Condvar,
+) {
+    loop {
+        let (id, inputs) = {
+            let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                match next_ready(plan, &mut s, on_event) {
+                    Next::Run(id, inputs) => {
+                        s.state[id.0] = State::Running;
+                        s.running += 1;
+                        break (id, inputs);
+                    }
+                    Next::Finished => {
+                        wake.notify_all();
+                        return;
+                    }
+                    Next::Wait => s = wake.wait(s).unwrap_or_else(|e| e.into_inner()),
+                }
+            }
+        };
+        on_event(Event::Start(id));
+        let t0 = Instant::now();
+        let result = run_node(plan, cache, backend, id, &inputs, on_event);
+        let seconds = t0.elapsed().as_secs_f64();
+        let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+        s.running -= 1;
+        match result {
+            Ok(dir) => {
+                s.state[id.0] = State::Done;
+                s.entry[id.0] = Some(dir);
+                s.summary.ran.push(id);
+                on_event(Event::Done { id, seconds });
+            }
+            Err(failure) => {
+                s.state[id.0] = State::Failed;
+                on_event(Event::Failed { id, failure: &failure });
+                s.summary.failed.push((id, failure));
+                if !options.keep_going {
+                    s.stop = true;
+                }
+            }
+        }
+        wake.notify_all();
+    }
+}
+
+enum Next {
+    Run(NodeId, Vec<PathBuf>),
+    Wait,
+    Finished,
+}
+
+/// The lowest-id waiting node whose inputs are all available; propagates skips.
+fn next_ready(plan: &Plan, s: &mut Shared, on_event: &(dyn Fn(Event<'_>) + Sync)) -> Next {
+    let mut waiting = false;
+    for i in 0..s.state.len() {
+        if s.state[i] != State::Waiting {
+            continue;
+        }
+        let node = &plan.nodes[i];
+        let blocked = node.inputs.iter().any(|(_, inp)| matches!(s.state[inp.0], State::Failed | State::Skipped));
+        if blocked || s.stop {
+            s.state[i] = State::Skipped;
+            s.summary.skipped.push(NodeId(i));
+            on_event(Event::Skipped(NodeId(i)));
+            continue;
+        }
+        let inputs: Option<Vec<PathBuf>> = node.inputs.iter().map(|(_, inp)| s.entry[inp.0].clone()).collect();
+        match inputs {
+            Some(dirs) => return Next::Run(NodeId(i), dirs),
+            None => waiting = true,
+        }
+    }
+    if waiting || s.running > 0 {
+        Next::Wait
+    } else {
+        Next::Finished
+    }
+}
+
+/// Computes one node into a fresh cache folder and commits it.
+fn run_node(
+    plan: &Plan,
+    cache: &Cache,
+    backend: &dyn Backend,
+    id: NodeId,
+    dirs: &[PathBuf],
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) -> Result<PathBuf, NodeFailure> {
+    let node = plan.node(id);
+    let pending = cache.begin(&node.key).map_err(|e| NodeFailure::new(e.to_string()))?;
+    let inputs = node
+        .inputs
+        .iter()
+        .zip(dirs)
+        .map(|((role, input), dir)| Input { role, node: plan.node(*input), key: plan.node(*input).key, dir })
+        .collect();
+    let progress = |done: u64, total: u64, message: &str| on_event(Event::Progress { id, done, total, message });
+    let job = Job { node, inputs, out: pending.dir(), progress: &progress };
+    let t0 = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| match node.kind {
+        NodeKind::Evaluate => crate::report::evaluate(&job),
+        NodeKind::Report => crate::report::render(&job),
+        NodeKind::Dataset => {
+            if let Some(dir) = node.env.get("dir") {
+                fetch::ensure(&node.op, std::path::Path::new(dir))?;
+            }
+            backend.run(&job)
+        }
+        _ => backend.run(&job),
+    }));
+    let wall_time_s = t0.elapsed().as_secs_f64();
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(failure)) => return Err(failure),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            return Err(NodeFailure::new(format!("internal error: {message}")));
+        }
+    }
+    let entry = pending
+        .commit(ManifestInfo {
+            kind: node.kind.as_str().into(),
+            op: node.op.clone(),
+            label: node.label.clone(),
+            description: plan.descriptions[id.0].clone(),
+            wall_time_s,
+        })
+        .map_err(|e| NodeFailure::new(e.to_string()))?;
+    remember(cache, plan, id);
+    Ok(entry.dir)
+}
+
+/// Records the node's current key under its label, for the next plan's explanations.
+fn remember(cache: &Cache, plan: &Plan, id: NodeId) {
+    let node = plan.node(id);
+    if cache.recall(&node.label).is_some_and(|(k, _)| k == node.key) {
+        return;
+    }
+    // Losing an explanation is harmless; the result itself is committed.
+    let _ = cache.remember(&node.label, &node.key, &plan.descriptions[id.0]);
+}

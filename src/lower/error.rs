@@ -1,0 +1,148 @@
+//! Lowering diagnostics: every name, field and type problem of a file, with spans.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::span::Span;
+
+/// A problem found while resolving a parsed file. All of a file's problems are collected.
+#[derive(Clone, Debug, Error, Diagnostic, PartialEq)]
+pub enum LowerError {
+    #[error("unknown name `{name}`")]
+    #[diagnostic(code(munl::lower::unknown_name))]
+    UnknownName {
+        name: String,
+        #[label("no {wanted} is called `{name}`")]
+        span: Span,
+        wanted: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{name}` is declared twice")]
+    #[diagnostic(code(munl::lower::duplicate_name), help("names are unique across declarations; a `report` may share the name of the `evaluate` it reports"))]
+    DuplicateName {
+        name: String,
+        #[label("declared again here")]
+        span: Span,
+        #[label("first declared here")]
+        first: Span,
+    },
+
+    #[error("`{name}` is a {found}, not a {wanted}")]
+    #[diagnostic(code(munl::lower::wrong_kind))]
+    WrongKind {
+        name: String,
+        found: String,
+        wanted: String,
+        #[label("expected a {wanted} here")]
+        span: Span,
+        #[label("declared here")]
+        decl: Span,
+    },
+
+    #[error("unknown field `{field}` in {context}")]
+    #[diagnostic(code(munl::lower::unknown_field))]
+    UnknownField {
+        field: String,
+        context: String,
+        #[label("not a field of {context}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{field}` is set twice")]
+    #[diagnostic(code(munl::lower::duplicate_field))]
+    DuplicateField {
+        field: String,
+        #[label("set again here")]
+        span: Span,
+        #[label("first set here")]
+        first: Span,
+    },
+
+    #[error("{context} needs `{field}`")]
+    #[diagnostic(code(munl::lower::missing_field))]
+    MissingField {
+        field: String,
+        context: String,
+        #[label("`{field}` is missing")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{field}` expects {expected}")]
+    #[diagnostic(code(munl::lower::wrong_type))]
+    WrongType {
+        field: String,
+        expected: String,
+        #[label("found {found}")]
+        span: Span,
+        found: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{field}` is out of range: {message}")]
+    #[diagnostic(code(munl::lower::out_of_range))]
+    OutOfRange {
+        field: String,
+        message: String,
+        #[label("{message}")]
+        span: Span,
+    },
+
+    #[error("unknown {category} `{name}`")]
+    #[diagnostic(code(munl::lower::unknown_op))]
+    UnknownOp {
+        name: String,
+        category: String,
+        #[label("not {category}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{name}` inherits from itself: {chain}")]
+    #[diagnostic(code(munl::lower::inheritance_cycle), help("break the cycle by giving one declaration a constructor head instead of a parent"))]
+    InheritanceCycle {
+        name: String,
+        /// Every edge of the cycle, `a → b → … → a`.
+        chain: String,
+        #[label("this edge closes the cycle")]
+        span: Span,
+        #[label(collection, "inherits")]
+        edges: Vec<miette::LabeledSpan>,
+    },
+
+    #[error("unknown setting `{name}`")]
+    #[diagnostic(code(munl::lower::unknown_setting))]
+    UnknownSetting {
+        name: String,
+        #[label("settings are `seeds` and `device`")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("hyper-parameter search is not available yet")]
+    #[diagnostic(
+        code(munl::lower::search_unavailable),
+        help("give the field a fixed value; searched fields and `tune = search(…)` arrive with the search engine")
+    )]
+    SearchUnavailable {
+        #[label("a searched field")]
+        span: Span,
+    },
+
+    #[error("report path `{path}` {reason}")]
+    #[diagnostic(code(munl::lower::bad_path), help("report paths are relative to the .munl file and stay inside its folder"))]
+    BadPath {
+        path: String,
+        reason: String,
+        #[label("{reason}")]
+        span: Span,
+    },
+}

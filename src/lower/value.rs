@@ -1,0 +1,195 @@
+//! Typing expressions against the catalogue: an `ast::Expr` and a `Ty` give a `Value`.
+
+use std::collections::BTreeMap;
+
+use crate::diag::did_you_mean;
+use crate::ops::{self, Call, Category, Ty, Value};
+use crate::syntax::ast::{Arg, Expr, ExprKind};
+
+use super::LowerError;
+
+/// Names that introduce a searched field; rejected until the search engine exists.
+const DISTRIBUTIONS: &[&str] = &["uniform", "log_uniform", "int_uniform", "choice", "search"];
+
+/// What an expression looks like, for "found …" labels.
+pub(super) fn describe(expr: &Expr) -> String {
+    match &expr.kind {
+        ExprKind::Int(_) => "an integer".into(),
+        ExprKind::Float(_) => "a number".into(),
+        ExprKind::Str(_) => "a string".into(),
+        ExprKind::Bool(_) => "a boolean".into(),
+        ExprKind::Range { .. } => "a range".into(),
+        ExprKind::List(_) => "a list".into(),
+        ExprKind::Call { callee, .. } => format!("a call of `{}`", callee.name),
+        ExprKind::Path(parts) => format!("the name `{}`", join_path(parts)),
+    }
+}
+
+pub(super) fn join_path(parts: &[crate::syntax::ast::Ident]) -> String {
+    parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
+}
+
+/// Is this a distribution (a searched value)?
+pub(super) fn is_distribution(expr: &Expr) -> bool {
+    matches!(&expr.kind, ExprKind::Call { callee, .. } if DISTRIBUTIONS.contains(&callee.name.as_str()))
+}
+
+/// Types `expr` as the value of `field`.
+pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerError>) -> Option<Value> {
+    if is_distribution(expr) {
+        errors.push(LowerError::SearchUnavailable { span: expr.span });
+        return None;
+    }
+    let wrong = |errors: &mut Vec<LowerError>, help: Option<String>| {
+        errors.push(LowerError::WrongType {
+            field: field.to_string(),
+            expected: ty.describe(),
+            span: expr.span,
+            found: describe(expr),
+            help,
+        });
+        None
+    };
+    match (ty, &expr.kind) {
+        (Ty::Int { min }, ExprKind::Int(i)) => {
+            if *i < min {
+                errors.push(LowerError::OutOfRange {
+                    field: field.into(),
+                    message: format!("must be at least {min}"),
+                    span: expr.span,
+                });
+                return None;
+            }
+            Some(Value::Int(*i))
+        }
+        (Ty::Float { min, max }, ExprKind::Int(_) | ExprKind::Float(_)) => {
+            let x = match expr.kind {
+                ExprKind::Int(i) => i as f64,
+                ExprKind::Float(f) => f,
+                _ => unreachable!("matched above"),
+            };
+            if !x.is_finite() || x < min || x > max {
+                let message = if max.is_finite() {
+                    format!("must be in [{min}, {max}]")
+                } else {
+                    format!("must be at least {min}")
+                };
+                errors.push(LowerError::OutOfRange { field: field.into(), message, span: expr.span });
+                return None;
+            }
+            Some(Value::Float(x))
+        }
+        (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
+        (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
+        (Ty::IntList, ExprKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item.kind {
+                    ExprKind::Int(i) => out.push(Value::Int(i)),
+                    _ => return wrong(errors, None),
+                }
+            }
+            Some(Value::List(out))
+        }
+        (Ty::Word(words), ExprKind::Path(parts)) if parts.len() == 1 => {
+            let name = parts[0].name.as_str();
+            if words.contains(&name) {
+                Some(Value::Str(name.to_string()))
+            } else {
+                let help = did_you_mean(name, words.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                wrong(errors, help)
+            }
+        }
+        (Ty::Call(category), ExprKind::Call { callee, args }) => {
+            call(category, &callee.name, callee.span, args, errors).map(Value::Call)
+        }
+        (Ty::Call(category), ExprKind::Path(parts)) if parts.len() == 1 => {
+            call(category, &parts[0].name, parts[0].span, &[], errors).map(Value::Call)
+        }
+        _ => wrong(errors, None),
+    }
+}
+
+/// Resolves `name(args…)` as an op of `category`, filling every unset field with its default.
+pub(super) fn call(
+    category: Category,
+    name: &str,
+    name_span: crate::span::Span,
+    args: &[Arg],
+    errors: &mut Vec<LowerError>,
+) -> Option<Call> {
+    let Some(op) = ops::find(category, name) else {
+        let help = did_you_mean(name, ops::in_category(category).map(|o| o.name))
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| {
+                let names: Vec<_> = ops::in_category(category).map(|o| format!("`{}`", o.name)).collect();
+                Some(format!("known: {}", names.join(", ")))
+            });
+        errors.push(LowerError::UnknownOp {
+            name: name.into(),
+            category: category.describe().into(),
+            span: name_span,
+            help,
+        });
+        return None;
+    };
+    let before = errors.len();
+    let mut set: BTreeMap<String, (Value, crate::span::Span)> = BTreeMap::new();
+    let mut positional = op.positional.iter();
+    for arg in args {
+        let field_name = match &arg.name {
+            Some(n) => n.name.clone(),
+            None => match positional.next() {
+                Some(p) => p.to_string(),
+                None => {
+                    errors.push(LowerError::WrongType {
+                        field: name.into(),
+                        expected: format!("at most {} positional argument(s)", op.positional.len()),
+                        span: arg.span,
+                        found: "another one".into(),
+                        help: Some("name the argument: `field: value`".into()),
+                    });
+                    continue;
+                }
+            },
+        };
+        let Some(spec) = op.field(&field_name) else {
+            errors.push(LowerError::UnknownField {
+                field: field_name.clone(),
+                context: format!("`{name}`"),
+                span: arg.name.as_ref().map_or(arg.span, |n| n.span),
+                help: did_you_mean(&field_name, op.fields.iter().map(|f| f.name))
+                    .map(|s| format!("did you mean `{s}`?")),
+            });
+            continue;
+        };
+        if let Some((_, first)) = set.get(&field_name) {
+            errors.push(LowerError::DuplicateField { field: field_name, span: arg.span, first: *first });
+            continue;
+        }
+        if let Some(v) = value(&field_name, spec.ty, &arg.value, errors) {
+            set.insert(field_name, (v, arg.span));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for spec in op.fields {
+        match set.remove(spec.name) {
+            Some((v, _)) => {
+                out.insert(spec.name.to_string(), v);
+            }
+            None => match spec.default.value() {
+                Some(v) => {
+                    out.insert(spec.name.to_string(), v);
+                }
+                None if spec.default == ops::Default::Required => errors.push(LowerError::MissingField {
+                    field: spec.name.into(),
+                    context: format!("`{name}`"),
+                    span: name_span,
+                    help: Some(format!("`{}`: {}", spec.name, spec.doc)),
+                }),
+                None => {}
+            },
+        }
+    }
+    (errors.len() == before).then(|| Call { op: op.name.to_string(), args: out })
+}

@@ -1,0 +1,432 @@
+//! The static table of operations.
+
+use std::collections::BTreeMap;
+
+use super::value::{Call, Value};
+
+/// What kind of thing an operation constructs; a field's type names the category it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Category {
+    /// `dataset { source = … }`
+    Source,
+    /// `dataset { split = … }`
+    Split,
+    /// `model m = …`
+    Arch,
+    Optim,
+    Sched,
+    /// `train` itself: its fields are the training recipe.
+    Train,
+    /// `unlearn u = method(original)`
+    Method,
+    Metric,
+}
+
+impl Category {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Category::Source => "a dataset source",
+            Category::Split => "a split",
+            Category::Arch => "a model architecture",
+            Category::Optim => "an optimiser",
+            Category::Sched => "a learning-rate schedule",
+            Category::Train => "a training recipe",
+            Category::Method => "an unlearning method",
+            Category::Metric => "a metric",
+        }
+    }
+}
+
+/// The type of a field or argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Ty {
+    Int { min: i64 },
+    Float { min: f64, max: f64 },
+    Str,
+    Bool,
+    IntList,
+    /// A call (or bare name) of an operation of this category.
+    Call(Category),
+    /// One of a fixed set of bare names.
+    Word(&'static [&'static str]),
+}
+
+impl Ty {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Ty::Int { .. } => "an integer".into(),
+            Ty::Float { .. } => "a number".into(),
+            Ty::Str => "a string".into(),
+            Ty::Bool => "`true` or `false`".into(),
+            Ty::IntList => "a list of integers".into(),
+            Ty::Call(c) => c.describe().into(),
+            Ty::Word(words) => {
+                let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                format!("one of {}", w.join(", "))
+            }
+        }
+    }
+}
+
+/// A field's default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Default {
+    Required,
+    /// Absent unless set (e.g. `limit`).
+    Optional,
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    Bool(bool),
+    IntList(&'static [i64]),
+    /// The named op with all its defaults.
+    Call(&'static str),
+    Word(&'static str),
+}
+
+impl Default {
+    /// The resolved default value, if the field has one.
+    pub(crate) fn value(&self) -> Option<Value> {
+        Some(match *self {
+            Default::Required | Default::Optional => return None,
+            Default::Int(i) => Value::Int(i),
+            Default::Float(f) => Value::Float(f),
+            Default::Str(s) => Value::Str(s.into()),
+            Default::Bool(b) => Value::Bool(b),
+            Default::IntList(l) => Value::List(l.iter().map(|i| Value::Int(*i)).collect()),
+            Default::Call(op) => Value::Call(default_call(op)),
+            Default::Word(w) => Value::Str(w.into()),
+        })
+    }
+}
+
+/// The reference search distribution of a field (spec unlearners.md §1, "generic HPs").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Space {
+    LogUniform(f64, f64),
+    Uniform(f64, f64),
+    /// `int_uniform(1, E_max)`, E_max = ceil(0.2 × the original's epochs).
+    Epochs,
+    Choice(&'static [i64]),
+    Fixed(f64),
+}
+
+impl std::fmt::Display for Space {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Space::LogUniform(a, b) => write!(f, "log_uniform({a:e}, {b:e})"),
+            Space::Uniform(a, b) => write!(f, "uniform({a}, {b})"),
+            Space::Epochs => f.write_str("int_uniform(1, E_max)"),
+            Space::Choice(c) => write!(f, "choice({c:?})"),
+            Space::Fixed(v) => write!(f, "fixed {v}"),
+        }
+    }
+}
+
+/// One field of an operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FieldSpec {
+    pub(crate) name: &'static str,
+    pub(crate) ty: Ty,
+    pub(crate) default: Default,
+    pub(crate) space: Option<Space>,
+    pub(crate) doc: &'static str,
+}
+
+/// One operation of the catalogue.
+#[derive(Debug)]
+pub(crate) struct OpSpec {
+    pub(crate) name: &'static str,
+    pub(crate) category: Category,
+    /// Part of every key of this op: bump it when its numerics change.
+    pub(crate) version: u32,
+    pub(crate) doc: &'static str,
+    /// Fields that may be given positionally, in order.
+    pub(crate) positional: &'static [&'static str],
+    pub(crate) fields: &'static [FieldSpec],
+}
+
+impl OpSpec {
+    pub(crate) fn field(&self, name: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// Looks an operation up by category and name.
+pub(crate) fn find(category: Category, name: &str) -> Option<&'static OpSpec> {
+    ALL.iter().find(|op| op.category == category && op.name == name)
+}
+
+/// Every operation of one category, in catalogue order.
+pub(crate) fn in_category(category: Category) -> impl Iterator<Item = &'static OpSpec> {
+    ALL.iter().filter(move |op| op.category == category)
+}
+
+fn default_call(op: &str) -> Call {
+    let spec = ALL.iter().find(|o| o.name == op).expect("catalogue defaults name catalogue ops");
+    let args: BTreeMap<String, Value> =
+        spec.fields.iter().filter_map(|f| Some((f.name.to_string(), f.default.value()?))).collect();
+    Call { op: op.to_string(), args }
+}
+
+const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
+    FieldSpec { name, ty, default, space: None, doc }
+}
+
+const fn searched(
+    name: &'static str,
+    ty: Ty,
+    default: Default,
+    space: Space,
+    doc: &'static str,
+) -> FieldSpec {
+    FieldSpec { name, ty, default, space: Some(space), doc }
+}
+
+const COUNT: Ty = Ty::Int { min: 1 };
+const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
+const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
+
+/// The generic hyper-parameters shared by most methods (unlearners.md §1), with the method's
+/// own defaults.
+macro_rules! generic {
+    (epochs: $e:expr, batch: $b:expr, lr: $lr:expr, wd: $wd:expr) => {
+        [
+            searched("epochs", COUNT, Default::Int($e), Space::Epochs, "passes over the method's data"),
+            searched("batch", COUNT, Default::Int($b), Space::Choice(&[64, 128, 256]), "batch size"),
+            searched("lr", RATE, Default::Float($lr), Space::LogUniform(1e-5, 1e-1), "SGD learning rate"),
+            searched("momentum", FRACTION, Default::Float(0.9), Space::Fixed(0.9), "SGD momentum (searches pin it to 0.9)"),
+            searched("weight_decay", RATE, Default::Float($wd), Space::LogUniform(1e-5, 1e-1), "SGD weight decay"),
+        ]
+    };
+}
+
+const FT_FIELDS: [FieldSpec; 5] = generic!(epochs: 5, batch: 256, lr: 0.1, wd: 5e-4);
+const GA_FIELDS: [FieldSpec; 5] = generic!(epochs: 10, batch: 256, lr: 0.01, wd: 5e-4);
+const NGP_GENERIC: [FieldSpec; 5] = generic!(epochs: 10, batch: 256, lr: 0.01, wd: 0.0);
+const NGP_FIELDS: [FieldSpec; 6] = [
+    NGP_GENERIC[0],
+    NGP_GENERIC[1],
+    NGP_GENERIC[2],
+    NGP_GENERIC[3],
+    NGP_GENERIC[4],
+    searched("alpha", FRACTION, Default::Float(0.95), Space::Uniform(0.0, 1.0), "weight of the retain loss; 1 − alpha weighs the negated forget loss"),
+];
+
+/// Every operation munl knows.
+pub(crate) static ALL: &[OpSpec] = &[
+    // ---- dataset sources
+    OpSpec {
+        name: "mnist",
+        category: Category::Source,
+        version: 1,
+        doc: "MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.1307, 0.3081)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "fashion_mnist",
+        category: Category::Source,
+        version: 1,
+        doc: "Fashion-MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.2860, 0.3530)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("fashion-mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "synthetic",
+        category: Category::Source,
+        version: 1,
+        doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
+        positional: &[],
+        fields: &[
+            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of classes"),
+            field("size", COUNT, Default::Int(1200), "images in the train part"),
+            field("test", COUNT, Default::Int(200), "images in the test part"),
+            field("shape", Ty::IntList, Default::IntList(&[3, 32, 32]), "[channels, height, width]"),
+            field("seed", Ty::Int { min: 0 }, Default::Int(0), "generator seed"),
+        ],
+    },
+    // ---- splits
+    OpSpec {
+        name: "random",
+        category: Category::Split,
+        version: 1,
+        doc: "the reference split (datasets.md §3): val = ceil(val·n) of the official train part, then forget = ceil(forget·rest), each by a fresh legacy MT19937 permutation",
+        positional: &[],
+        fields: &[
+            field("val", FRACTION, Default::Float(0.15), "share of the official train part held out for validation"),
+            field("forget", FRACTION, Default::Float(0.10), "share of the remaining training part to forget"),
+            field("seed", Ty::Int { min: 0 }, Default::Int(123), "RandomState seed"),
+        ],
+    },
+    // ---- architectures
+    OpSpec {
+        name: "cnn",
+        category: Category::Arch,
+        version: 1,
+        doc: "a small LeNet-style CNN (two conv–BN–ReLU–pool stages, two linear layers) for CPU runs",
+        positional: &[],
+        fields: &[field("width", COUNT, Default::Int(32), "channels of the first conv layer (the second has twice as many)")],
+    },
+    OpSpec {
+        name: "resnet18",
+        category: Category::Arch,
+        version: 1,
+        doc: "torchvision's ResNet-18 with the ImageNet stem, used even at 32×32 (models.md §1); torchvision 0.17 initialisation",
+        positional: &[],
+        fields: &[],
+    },
+    // ---- optimisers and schedules
+    OpSpec {
+        name: "sgd",
+        category: Category::Optim,
+        version: 1,
+        doc: "PyTorch SGD: momentum without dampening, L2 weight decay added to the gradient",
+        positional: &[],
+        fields: &[
+            field("lr", RATE, Default::Float(0.1), "learning rate"),
+            field("momentum", FRACTION, Default::Float(0.9), "momentum"),
+            field("weight_decay", RATE, Default::Float(5e-4), "L2 weight decay"),
+        ],
+    },
+    OpSpec {
+        name: "adam",
+        category: Category::Optim,
+        version: 1,
+        doc: "Adam (β = 0.9, 0.999; ε = 1e-8) with L2 weight decay added to the gradient",
+        positional: &[],
+        fields: &[
+            field("lr", RATE, Default::Float(1e-3), "learning rate"),
+            field("weight_decay", RATE, Default::Float(0.0), "L2 weight decay"),
+        ],
+    },
+    OpSpec {
+        name: "cosine",
+        category: Category::Sched,
+        version: 1,
+        doc: "cosine annealing over the run's epochs, stepped after each epoch",
+        positional: &[],
+        fields: &[field("eta_min", RATE, Default::Float(0.0), "final learning rate")],
+    },
+    OpSpec {
+        name: "constant",
+        category: Category::Sched,
+        version: 1,
+        doc: "a constant learning rate",
+        positional: &[],
+        fields: &[],
+    },
+    // ---- training (Original and Retrain)
+    OpSpec {
+        name: "train",
+        category: Category::Train,
+        version: 1,
+        doc: "supervised training from the model's seeded initialisation (unlearners.md §2): CE, one optimiser step per batch, one schedule step per epoch, data order seeded with 123",
+        positional: &[],
+        fields: &[
+            field("model", Ty::Str, Default::Required, "a `model` declaration"),
+            field("data", Ty::Str, Default::Required, "`<dataset>.train` (Original) or `<dataset>.retain` (Retrain)"),
+            field("epochs", COUNT, Default::Int(50), "passes over the data"),
+            field("batch", COUNT, Default::Int(256), "batch size"),
+            field("optim", Ty::Call(Category::Optim), Default::Call("sgd"), "optimiser"),
+            field("sched", Ty::Call(Category::Sched), Default::Call("cosine"), "learning-rate schedule"),
+            field("augment", Ty::Word(&["reference", "none"]), Default::Word("reference"), "the dataset's reference augmentation, or none"),
+        ],
+    },
+    // ---- unlearning methods
+    OpSpec {
+        name: "finetune",
+        category: Category::Method,
+        version: 1,
+        doc: "FT (unlearners.md §3.1): fine-tune on the retain set with CE, SGD and cosine(T = epochs), train mode, plain images",
+        positional: &[],
+        fields: &FT_FIELDS,
+    },
+    OpSpec {
+        name: "gradient_ascent",
+        category: Category::Method,
+        version: 1,
+        doc: "GA (unlearners.md §3.2): minimise −CE on the forget set, SGD without schedule, train mode, plain images",
+        positional: &[],
+        fields: &GA_FIELDS,
+    },
+    OpSpec {
+        name: "neggrad_plus",
+        category: Category::Method,
+        version: 1,
+        doc: "NG+ (unlearners.md §3.4): per retain batch, alpha·CE(retain) − (1 − alpha)·CE(next forget batch, cycling); SGD without schedule; the model stays in eval mode for the whole run (reference quirk: BN statistics frozen)",
+        positional: &[],
+        fields: &NGP_FIELDS,
+    },
+    // ---- metrics
+    OpSpec {
+        name: "accuracy",
+        category: Category::Metric,
+        version: 1,
+        doc: "retain, forget, validation and test accuracy (evaluation.md §1)",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "mia",
+        category: Category::Metric,
+        version: 1,
+        doc: "loss-based membership inference, forget vs validation and forget vs test (evaluation.md §3): logistic regression on per-sample CE, 10 stratified splits; 0.5 = indistinguishable",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "indiscernibility",
+        category: Category::Metric,
+        version: 1,
+        doc: "1 − |2·MIA − 1| of the test MIA (evaluation.md §4); 1 = the forget set looks unseen",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "rte",
+        category: Category::Metric,
+        version: 1,
+        doc: "run-time efficiency T_reference / T_method, per seed against the evaluation's reference model (evaluation.md §4)",
+        positional: &[],
+        fields: &[],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_per_category_and_defaults_match_types() {
+        for (i, a) in ALL.iter().enumerate() {
+            for b in &ALL[i + 1..] {
+                assert!(!(a.category == b.category && a.name == b.name), "duplicate op {}", a.name);
+            }
+            for f in a.fields {
+                for p in a.positional {
+                    assert!(a.field(p).is_some(), "{}: positional {p} is no field", a.name);
+                }
+                let ok = match (f.ty, f.default.value()) {
+                    (_, None) => true,
+                    (Ty::Int { .. }, Some(Value::Int(_))) => true,
+                    (Ty::Float { .. }, Some(Value::Float(_))) => true,
+                    (Ty::Str | Ty::Word(_), Some(Value::Str(_))) => true,
+                    (Ty::IntList, Some(Value::List(_))) => true,
+                    (Ty::Call(c), Some(Value::Call(call))) => find(c, &call.op).is_some(),
+                    _ => false,
+                };
+                assert!(ok, "{}.{}: default does not match its type", a.name, f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn reference_defaults() {
+        let ngp = find(Category::Method, "neggrad_plus").unwrap();
+        assert_eq!(ngp.field("alpha").unwrap().default, Default::Float(0.95));
+        assert_eq!(ngp.field("weight_decay").unwrap().default, Default::Float(0.0));
+        let sgd = Default::Call("sgd").value().unwrap();
+        assert_eq!(sgd.to_string(), "sgd(lr: 0.1, momentum: 0.9, weight_decay: 0.0005)");
+    }
+}

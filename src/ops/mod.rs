@@ -1,0 +1,10 @@
+//! The catalogue: every operation munl knows, with its version, fields, defaults and search space.
+//!
+//! Lowering checks a file against it, planning puts `name` and `version` into keys, `munl methods`
+//! prints it. Bumping an op's `version` invalidates exactly that op's cached results.
+
+mod catalogue;
+mod value;
+
+pub(crate) use catalogue::{find, in_category, Category, Default, FieldSpec, OpSpec, Space, Ty, ALL};
+pub use value::{Call, Value};

@@ -1,0 +1,108 @@
+//! Resolved parameter values: what lowering produces and what keys hash.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A fully resolved parameter value.
+///
+/// Invariant: floats are finite (lowering rejects NaN and infinities), so the canonical JSON form
+/// (serde_json's shortest round-trip float formatting, sorted maps) is a function of the value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    List(Vec<Value>),
+    /// A constructor such as `sgd(lr: 0.1, momentum: 0.9)`, with every field resolved.
+    Call(Call),
+}
+
+/// An operation applied to named, resolved arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub op: String,
+    pub args: BTreeMap<String, Value>,
+}
+
+impl Value {
+    /// The canonical JSON form used in keys and explanations.
+    ///
+    /// Floats stay JSON numbers (`5e-4` → `0.0005`), integers have no fraction (`5`), so an int
+    /// field and a float field never collide; a call is `{"op": name, "args": {…}}`.
+    pub(crate) fn canonical(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => J::from(if *f == 0.0 { 0.0 } else { *f }),
+            Value::Str(s) => J::from(s.clone()),
+            Value::Bool(b) => J::from(*b),
+            Value::List(items) => J::Array(items.iter().map(Value::canonical).collect()),
+            Value::Call(call) => serde_json::json!({
+                "op": call.op,
+                "args": call.args.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
+            }),
+        }
+    }
+
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_call(&self) -> Option<&Call> {
+        match self {
+            Value::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// The `.munl` spelling of the value, as shown in explanations and `munl show`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{}", serde_json::Value::from(*x)),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Call(call) => {
+                write!(f, "{}(", call.op)?;
+                for (i, (k, v)) in call.args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
