@@ -9,11 +9,11 @@ use crate::span::Span;
 #[derive(Clone, Debug, Error, Diagnostic)]
 #[error("`{label}` failed: {message}")]
 #[diagnostic(code(munl::exec::node_failed))]
-pub struct ExecError {
-    pub label: String,
-    pub message: String,
+pub(crate) struct ExecError {
+    pub(crate) label: String,
+    pub(crate) message: String,
     #[label("in this declaration")]
-    pub span: Span,
+    pub(crate) span: Span,
     #[help]
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
 }

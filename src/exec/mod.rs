@@ -11,5 +11,5 @@ mod fetch;
 mod schedule;
 
 pub use backend::{Backend, DatasetInfo, Input, Job, Metrics, NodeFailure, RunInfo};
-pub use error::ExecError;
+pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};

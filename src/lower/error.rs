@@ -7,7 +7,7 @@ use crate::span::Span;
 
 /// A problem found while resolving a parsed file. All of a file's problems are collected.
 #[derive(Clone, Debug, Error, Diagnostic, PartialEq)]
-pub enum LowerError {
+pub(crate) enum LowerError {
     #[error("unknown name `{name}`")]
     #[diagnostic(code(munl::lower::unknown_name))]
     UnknownName {
@@ -99,7 +99,7 @@ pub enum LowerError {
     UnknownOp {
         name: String,
         category: String,
-        #[label("not {category}")]
+        #[label("not known")]
         span: Span,
         #[help]
         help: Option<String>,

@@ -10,8 +10,8 @@ mod value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path};
 
-pub use error::LowerError;
-pub use ir::{Dataset, Evaluate, Experiment, Model, ModelRef, Report, Train, Unlearn};
+pub(crate) use error::LowerError;
+pub(crate) use ir::{Dataset, Evaluate, Experiment, Model, ModelRef, Report, Train, Unlearn};
 
 use crate::diag::did_you_mean;
 use crate::ops::{self, Category, Value};
@@ -24,7 +24,7 @@ pub(crate) const SUBSETS: &[&str] = &["train", "retain", "forget", "val", "test"
 pub(crate) const FORMATS: &[&str] = &["markdown", "csv", "json"];
 
 /// Lowers a parsed file; `base_dir` is the folder of the `.munl` file.
-pub fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<LowerError>> {
+pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<LowerError>> {
     let mut cx = Cx::new(file);
     let mut exp = Experiment {
         seeds: vec![0],
@@ -233,6 +233,11 @@ impl<'a> Cx<'a> {
             let parent = self.resolve(&parts[0].name, *span, &[decl.kind], &format!("`{}` declaration", decl.kind.keyword()))?;
             if let Some(pos) = chain.iter().position(|d| std::ptr::eq(*d, parent)) {
                 let cycle = &chain[pos..];
+                // Every member of a cycle finds it; report it once, from its first member.
+                let first = cycle.iter().min_by_key(|d| d.name.span.start).expect("a cycle has members");
+                if !std::ptr::eq(*first, decl) {
+                    return None;
+                }
                 let mut names: Vec<&str> = cycle.iter().map(|d| d.name.name.as_str()).collect();
                 names.push(&parent.name.name);
                 let edges = cycle

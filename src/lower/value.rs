@@ -127,7 +127,7 @@ pub(super) fn call(
             });
         errors.push(LowerError::UnknownOp {
             name: name.into(),
-            category: category.describe().into(),
+            category: category.noun().into(),
             span: name_span,
             help,
         });

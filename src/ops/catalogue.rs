@@ -23,6 +23,12 @@ pub(crate) enum Category {
 }
 
 impl Category {
+    /// The category's name without an article, for "unknown model architecture `x`".
+    pub(crate) fn noun(self) -> &'static str {
+        let d = self.describe();
+        d.strip_prefix("a ").or_else(|| d.strip_prefix("an ")).unwrap_or(d)
+    }
+
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Category::Source => "a dataset source",

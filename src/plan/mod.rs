@@ -74,7 +74,7 @@ impl Plan {
 }
 
 /// Plans an experiment. `data_root` resolves relative dataset folders (`$MUNL_DATA`, else `data/`).
-pub fn plan(exp: &Experiment, data_root: &Path) -> Plan {
+pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
     let mut b = Builder {
         plan: Plan {
             nodes: vec![],

@@ -1,0 +1,136 @@
+//! The `munl` binary: exit codes, JSON output, and a real end-to-end run on tiny synthetic data.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn munl(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_munl"))
+        .args(args)
+        .current_dir(dir)
+        .env("MUNL_CACHE", dir.join("cache"))
+        .env("MUNL_DATA", dir.join("data"))
+        .env("TORCH_CPP_LOG_LEVEL", "ERROR")
+        .output()
+        .expect("the munl binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn lab(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    dir
+}
+
+const TOY: &str = include_str!("fixtures/toy.munl");
+
+#[test]
+fn check_reports_every_error_and_exits_1() {
+    let dir = lab(&[("errors.munl", include_str!("fixtures/errors.munl"))]);
+    let out = munl(dir.path(), &["check", "errors.munl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    for code in ["munl::lower::unknown_setting", "munl::lower::unknown_name", "munl::lower::inheritance_cycle", "munl::lower::bad_path"] {
+        assert!(err.contains(code), "missing {code} in:\n{err}");
+    }
+}
+
+#[test]
+fn check_accepts_a_good_file() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl(dir.path(), &["check", "toy.munl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok"));
+}
+
+#[test]
+fn plan_json_has_one_object_per_node() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl(dir.path(), &["plan", "toy.munl", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 22);
+    let ft = lines.iter().find(|l| l["label"] == "unlearn ft [seed=1]").expect("ft seed 1 is planned");
+    assert_eq!(ft["name"], "ft");
+    assert_eq!(ft["kind"], "unlearn");
+    assert_eq!(ft["dims"]["seed"], 1);
+    assert_eq!(ft["status"], "run");
+    assert_eq!(ft["reasons"][0], "new node");
+    assert_eq!(ft["key"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn unknown_target_is_a_user_error() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl(dir.path(), &["plan", "toy.munl", "fx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("did you mean `ft`?"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn methods_lists_the_methods_with_defaults() {
+    let out = munl(Path::new("."), &["methods"]);
+    let s = text(&out.stdout);
+    for m in ["finetune", "gradient_ascent", "neggrad_plus", "alpha", "= 0.95"] {
+        assert!(s.contains(m), "missing {m}:\n{s}");
+    }
+    let out = munl(Path::new("."), &["methods", "finetun"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn graph_is_dot() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl(dir.path(), &["graph", "toy.munl"]);
+    let s = text(&out.stdout);
+    assert!(s.starts_with("digraph munl {") && s.contains("->"), "{s}");
+}
+
+/// A real run through the torch backend on CPU: everything computes, the report is written and
+/// printed, and a second run does nothing.
+#[test]
+fn run_end_to_end_then_nothing() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl(dir.path(), &["run", "toy.munl", "--device", "cpu", "--jobs", "2"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| ga |"), "the report table is printed:\n{stdout}");
+    let md = std::fs::read_to_string(dir.path().join("results/bench.md")).expect("markdown report written");
+    assert!(md.contains("### per seed"));
+    let csv = std::fs::read_to_string(dir.path().join("results/bench.csv")).expect("csv report written");
+    assert!(csv.starts_with("model,seed,retain_acc"));
+    assert!(csv.contains("\nft,mean,"));
+
+    let again = munl(dir.path(), &["run", "toy.munl", "--device", "cpu"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(text(&again.stderr).contains("munl: 0 ran"), "{}", text(&again.stderr));
+
+    let show = munl(dir.path(), &["show", "toy.munl", "unlearn ft [seed=0]", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(v["status"], "cached");
+    assert!(v["stored"]["run.json"]["seconds"].as_f64().unwrap() > 0.0);
+
+    let verify = munl(dir.path(), &["cache", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
+/// A NaN loss fails its node with exit code 2 and an error pointing at the declaration.
+#[test]
+fn a_nan_loss_names_the_declaration_and_exits_2() {
+    let bad = TOY.replace("unlearn ga = gradient_ascent(original)", "unlearn ga = gradient_ascent(original) { lr = 1e30 }");
+    let dir = lab(&[("toy.munl", &bad)]);
+    let out = munl(dir.path(), &["run", "toy.munl", "ga", "--device", "cpu"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unlearn ga [seed=0]") && err.contains("NaN"), "{err}");
+    assert!(err.contains("munl::exec::node_failed"), "{err}");
+    // The original models it needed were computed and kept.
+    let plan = munl(dir.path(), &["plan", "toy.munl", "original", "--json"]);
+    assert!(text(&plan.stdout).lines().all(|l| l.contains("\"cached\"")), "{}", text(&plan.stdout));
+}

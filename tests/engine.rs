@@ -1,0 +1,234 @@
+//! The incremental engine with a recording fake backend: what runs, what is reused, what is
+//! committed.
+
+use std::path::{Path, PathBuf};
+
+use munl::{compile, execute, explain, Cache, Plan, RunOptions, Source, StatusKind, Summary};
+
+use crate::fake::Fake;
+
+const TOY: &str = include_str!("fixtures/toy.munl");
+
+/// An experiment folder with its own cache.
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn cache(&self) -> Cache {
+        Cache::open(&self.dir.path().join("cache")).unwrap()
+    }
+
+    fn plan(&self, text: &str) -> Plan {
+        let source = Source::new(self.dir.path().join("toy.munl"), text);
+        compile(&source, Path::new("/nonexistent-data")).unwrap()
+    }
+
+    fn run_targets(&self, text: &str, fake: &Fake, targets: &[&str], keep_going: bool) -> (Plan, Summary) {
+        let plan = self.plan(text);
+        let ids: Vec<_> = if targets.is_empty() {
+            plan.default_targets()
+        } else {
+            targets.iter().flat_map(|t| plan.target(t).unwrap()).collect()
+        };
+        let options = RunOptions { jobs: 2, keep_going };
+        let summary = execute(&plan, &ids, &self.cache(), fake, &options, &|_| {});
+        (plan, summary)
+    }
+
+    fn run(&self, text: &str, fake: &Fake) -> (Plan, Summary) {
+        self.run_targets(text, fake, &[], false)
+    }
+}
+
+fn labels(plan: &Plan, ids: &[munl::NodeId]) -> Vec<String> {
+    let mut l: Vec<String> = ids.iter().map(|id| plan.node(*id).label.clone()).collect();
+    l.sort();
+    l
+}
+
+#[test]
+fn first_run_computes_everything_and_second_run_nothing() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    let (plan, first) = lab.run(TOY, &fake);
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    // dataset + split + 2 inits + 2×2 trains + 2×2 unlearns + 4×2 measures + evaluate + report
+    assert_eq!(first.ran.len(), plan.nodes.len());
+    assert_eq!(fake.take().len(), plan.nodes.len() - 2, "evaluate and report run without the backend");
+
+    let (_, second) = lab.run(TOY, &fake);
+    assert!(fake.take().is_empty(), "a second run calls the backend for nothing");
+    assert!(second.ran.is_empty());
+    assert_eq!(second.hits.len(), 1, "only the report is even looked at");
+}
+
+#[test]
+fn editing_a_field_reruns_that_node_and_its_dependants_only() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    fake.take();
+    let edited = TOY.replace("lr = 0.01", "lr = 0.02");
+
+    let plan = lab.plan(&edited);
+    let statuses = explain(&plan, &lab.cache());
+    let to_run: Vec<String> =
+        plan.ids().filter(|id| statuses[id.0].kind == StatusKind::Run).map(|id| plan.node(id).label.clone()).collect();
+    assert_eq!(
+        to_run,
+        [
+            "unlearn ft [seed=0]",
+            "unlearn ft [seed=1]",
+            "measure ft [seed=0]",
+            "measure ft [seed=1]",
+            "evaluate bench",
+            "report bench"
+        ]
+    );
+    let ft0 = plan.target("unlearn ft [seed=0]").unwrap()[0];
+    assert_eq!(statuses[ft0.0].reasons, ["`lr` 0.01 → 0.02"]);
+    let m0 = plan.target("measure ft [seed=0]").unwrap()[0];
+    assert_eq!(statuses[m0.0].reasons, ["input `unlearn ft [seed=0]` changed"]);
+
+    let (_, summary) = lab.run(&edited, &fake);
+    assert_eq!(fake.take(), ["measure ft [seed=0]", "measure ft [seed=1]", "unlearn ft [seed=0]", "unlearn ft [seed=1]"]);
+    assert_eq!(summary.ran.len(), 6);
+}
+
+#[test]
+fn comments_whitespace_and_renames_rerun_no_computation() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    fake.take();
+
+    let reformatted = TOY.replace("  epochs = 2\n", "  epochs    =   2   # two passes\n\n").replace("# A tiny", "# Still a tiny");
+    let (_, summary) = lab.run(&reformatted, &fake);
+    assert!(fake.take().is_empty());
+    assert!(summary.ran.is_empty(), "comments and whitespace are not meaning");
+
+    let renamed = TOY.replace("unlearn ft ", "unlearn finetuned ").replace("original, retrained, ft, ga", "original, retrained, finetuned, ga");
+    let (plan, summary) = lab.run(&renamed, &fake);
+    assert!(fake.take().is_empty(), "renaming computes nothing");
+    assert_eq!(labels(&plan, &summary.ran), ["report bench"], "only the report's row labels changed");
+}
+
+#[test]
+fn reordering_declarations_changes_no_key() {
+    let lab = Lab::new();
+    let a = lab.plan(TOY);
+    let mut blocks: Vec<&str> = TOY.split("\n\n").collect();
+    blocks.reverse();
+    let b = lab.plan(&blocks.join("\n\n"));
+    let keys = |p: &Plan| {
+        let mut k: Vec<String> = p.nodes.iter().map(|n| n.key.hex()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&a), keys(&b));
+}
+
+/// The folder of the cache entry whose manifest has this label.
+fn entry_of(cache_root: &Path, label: &str) -> PathBuf {
+    for shard in std::fs::read_dir(cache_root.join("objects")).unwrap() {
+        for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let dir = entry.unwrap().path();
+            let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+            let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+            if m["label"] == label {
+                return dir;
+            }
+        }
+    }
+    panic!("no entry labelled {label}");
+}
+
+#[test]
+fn a_deleted_entry_reruns_its_node() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    fake.take();
+    std::fs::remove_dir_all(entry_of(&lab.dir.path().join("cache"), "unlearn ft [seed=0]")).unwrap();
+
+    let plan = lab.plan(TOY);
+    let statuses = explain(&plan, &lab.cache());
+    let ft0 = plan.target("unlearn ft [seed=0]").unwrap()[0];
+    assert_eq!(statuses[ft0.0].reasons, ["result missing from the cache"]);
+
+    lab.run_targets(TOY, &fake, &["ft"], false);
+    assert_eq!(fake.take(), ["unlearn ft [seed=0]"], "the other seed is still cached");
+}
+
+#[test]
+fn a_corrupted_entry_is_not_trusted() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    fake.take();
+    let dir = entry_of(&lab.dir.path().join("cache"), "unlearn ga [seed=1]");
+    let run = walk(&dir).into_iter().find(|p| p.ends_with("run.json")).unwrap();
+    std::fs::write(&run, "{").unwrap();
+    lab.run_targets(TOY, &fake, &["ga"], false);
+    assert_eq!(fake.take(), ["unlearn ga [seed=1]"]);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_failing_node_commits_nothing_and_keep_going_runs_the_rest() {
+    let lab = Lab::new();
+    let failing = Fake::failing("gradient_ascent");
+    let (plan, summary) = lab.run_targets(TOY, &failing, &[], true);
+    assert_eq!(labels(&plan, &summary.failed.iter().map(|(id, _)| *id).collect::<Vec<_>>()), [
+        "unlearn ga [seed=0]",
+        "unlearn ga [seed=1]"
+    ]);
+    assert_eq!(labels(&plan, &summary.skipped), ["evaluate bench", "measure ga [seed=0]", "measure ga [seed=1]", "report bench"]);
+    assert!(summary.ran.iter().any(|id| plan.node(*id).label == "measure ft [seed=1]"), "independent nodes ran");
+    assert!(walk(&lab.dir.path().join("cache/tmp")).iter().all(|p| !p.is_file() || p.extension().is_some_and(|e| e == "lock")), "no half-written results remain");
+
+    // Once the method works, only it and its dependants run: nothing computed was lost.
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    assert_eq!(fake.take(), ["measure ga [seed=0]", "measure ga [seed=1]", "unlearn ga [seed=0]", "unlearn ga [seed=1]"]);
+}
+
+#[test]
+fn without_keep_going_a_failure_stops_new_work() {
+    let lab = Lab::new();
+    let failing = Fake::failing("train");
+    let options = RunOptions { jobs: 1, keep_going: false };
+    let plan = lab.plan(TOY);
+    let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &failing, &options, &|_| {});
+    assert_eq!(summary.failed.len(), 1, "the first failure stops the run");
+    assert!(failing.take().iter().all(|l| !l.starts_with("unlearn")), "nothing downstream started");
+}
+
+#[test]
+fn the_report_is_written_with_every_model_and_seed() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    let (plan, _) = lab.run(TOY, &fake);
+    let report = plan.node(plan.reports[0]);
+    let cache = lab.cache();
+    let statuses = explain(&plan, &cache);
+    assert_eq!(statuses[plan.reports[0].0].kind, StatusKind::Cached);
+    assert!(report.env["out.markdown"].ends_with("results/bench.md"));
+}

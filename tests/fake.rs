@@ -1,0 +1,65 @@
+//! A recording fake backend: writes plausible artifacts, remembers every call, fails on demand.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use munl::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo};
+
+/// Records the label of every node it computes.
+#[derive(Default)]
+pub struct Fake {
+    pub calls: Mutex<Vec<String>>,
+    /// Ops that fail.
+    pub failing: HashSet<String>,
+}
+
+impl Fake {
+    pub fn failing(op: &str) -> Fake {
+        Fake { failing: [op.to_string()].into(), ..Fake::default() }
+    }
+
+    /// The calls so far, sorted, and forgets them.
+    pub fn take(&self) -> Vec<String> {
+        let mut calls = std::mem::take(&mut *self.calls.lock().unwrap());
+        calls.sort();
+        calls
+    }
+}
+
+/// A number in [0, 1) derived from the node's key, so results differ between nodes.
+fn unit(job: &Job<'_>, salt: u8) -> f64 {
+    let hex = job.node.key.hex();
+    let v = u32::from_str_radix(&hex[2 * salt as usize..2 * salt as usize + 8], 16).unwrap();
+    f64::from(v) / f64::from(u32::MAX)
+}
+
+impl Backend for Fake {
+    fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        self.calls.lock().unwrap().push(job.node.label.clone());
+        if self.failing.contains(&job.node.op) {
+            return Err(NodeFailure::new("loss became NaN at epoch 1, batch 1"));
+        }
+        let write = |name: &str, text: String| std::fs::write(job.out.join(name), text).unwrap();
+        match job.node.kind {
+            NodeKind::Train | NodeKind::Unlearn => {
+                let run = RunInfo { seconds: 1.0 + unit(job, 0), epoch_losses: vec![0.5], device: "fake".into() };
+                write("run.json", serde_json::to_string(&run).unwrap());
+                write("model.safetensors", job.node.key.hex());
+            }
+            NodeKind::Measure => {
+                let m = Metrics {
+                    retain_acc: unit(job, 0),
+                    forget_acc: unit(job, 1),
+                    val_acc: unit(job, 2),
+                    test_acc: unit(job, 3),
+                    mia_val: unit(job, 4),
+                    mia_test: unit(job, 5),
+                    seconds: 1.0 + unit(job, 6),
+                };
+                write("metrics.json", serde_json::to_string(&m).unwrap());
+            }
+            _ => write("artifact.txt", job.node.key.hex()),
+        }
+        Ok(())
+    }
+}

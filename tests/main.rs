@@ -1,0 +1,6 @@
+//! munl's integration tests: one binary, one module per boundary.
+
+mod cli;
+mod engine;
+mod fake;
+mod lowering;
