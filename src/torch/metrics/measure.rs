@@ -1,0 +1,87 @@
+//! The `measure` node: retain / forget / validation / test accuracy and Val / Test MIA of one
+//! model, in eval mode on plain images in stored order (profile EVAL, datasets.md §2.3).
+
+use std::path::Path;
+
+use tch::{Device, Kind, Tensor};
+
+use super::{accuracy, losses, EVAL_BATCH};
+use crate::exec::{Metrics, NodeFailure, RunInfo};
+use crate::stats::mia::MiaRng;
+use crate::stats::split::Split;
+use crate::torch::data::resident::Resident;
+use crate::torch::data::store;
+use crate::torch::models::Model;
+
+/// Accuracy of a set and, if asked for, its per-sample losses (on the host, as f64).
+struct SetResult {
+    accuracy: f64,
+    losses: Vec<f64>,
+}
+
+/// Evaluates `model` on a set in no-grad batches; one host read at the end.
+fn evaluate(model: &Model, res: &Resident, indices: &[i64], keep_losses: bool) -> Result<SetResult, NodeFailure> {
+    if indices.is_empty() {
+        return Ok(SetResult { accuracy: 0.0, losses: Vec::new() });
+    }
+    tch::no_grad(|| {
+        let pass = res.ordered(indices);
+        let mut correct = Tensor::zeros([], (Kind::Int64, res.device));
+        let mut all = Vec::new();
+        for b in 0..pass.batches(EVAL_BATCH) {
+            let (x, y) = res.batch(&pass, b, EVAL_BATCH);
+            let logits = model.forward(&x, false);
+            correct += accuracy::correct(&logits, &y);
+            if keep_losses {
+                all.push(losses::per_sample(&logits, &y));
+            }
+        }
+        let accuracy = correct.int64_value(&[]) as f64 / pass.len() as f64;
+        let losses = if keep_losses {
+            let t = Tensor::cat(&all, 0).to_device(Device::Cpu).to_kind(Kind::Double);
+            Vec::<f64>::try_from(&t)?
+        } else {
+            Vec::new()
+        };
+        Ok(SetResult { accuracy, losses })
+    })
+}
+
+/// Measures a model and writes `metrics.json`; `model_dir` may hold a `run.json` whose seconds
+/// are carried over (0 for an initialisation).
+pub(crate) fn measure(
+    model: &Model,
+    res: &Resident,
+    split: &Split,
+    model_dir: &Path,
+    out: &Path,
+) -> Result<(), NodeFailure> {
+    let metrics = compute(model, res, split, model_dir)?;
+    store::write_json(&out.join("metrics.json"), &metrics)
+}
+
+/// The metrics of a model (see `measure`).
+pub(crate) fn compute(model: &Model, res: &Resident, split: &Split, model_dir: &Path) -> Result<Metrics, NodeFailure> {
+    let retain = evaluate(model, res, &split.retain, false)?;
+    let forget = evaluate(model, res, &split.forget, true)?;
+    let val = evaluate(model, res, &split.val, true)?;
+    let test = evaluate(model, res, &split.test, true)?;
+    // One generator per model evaluation: Val MIA, then Test MIA continuing its stream
+    // (evaluation.md §3, attack.md §6).
+    let mut rng = MiaRng::new();
+    let help = "the model's losses cannot be attacked: a diverged model has NaN losses";
+    let mia_val = rng.mia(&val.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
+    let mia_test =
+        rng.mia(&test.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
+    let run = model_dir.join("run.json");
+    let seconds = if run.is_file() { store::read_json::<RunInfo>(&run)?.seconds } else { 0.0 };
+    Ok(Metrics {
+        retain_acc: retain.accuracy,
+        forget_acc: forget.accuracy,
+        val_acc: val.accuracy,
+        test_acc: test.accuracy,
+        mia_val,
+        mia_test,
+        seconds,
+    })
+}

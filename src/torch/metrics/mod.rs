@@ -1,0 +1,9 @@
+//! Measurements of a model (node kind `measure`, evaluation.md §1–4): accuracies, per-sample
+//! losses and the membership-inference attacks built on them.
+
+mod accuracy;
+mod losses;
+pub(crate) mod measure;
+
+/// Evaluation batch size: large, since nothing is kept for backpropagation.
+pub(crate) const EVAL_BATCH: i64 = 1024;

@@ -1,0 +1,132 @@
+//! The torch backend: computes plan nodes with libtorch (through tch), the only module that
+//! imports tch.
+//!
+//! Every node runs inside `catch_unwind`, because tch panics on shape errors; a panic becomes a
+//! `NodeFailure` of that node. Datasets are decoded once into `u8` tensors and kept resident on
+//! the device per backend, so the nodes of one run share them; every batch is built there.
+//!
+//! Randomness: model initialisation uses libtorch's CPU generator under a lock (`models::init`);
+//! data order and augmentation draw from NumPy's MT19937 seeded with 123 on the host and reach
+//! the device as one tensor per epoch. Results therefore do not depend on `--jobs`, and only in
+//! floating-point rounding on the device.
+
+mod bench;
+mod data;
+mod device;
+mod methods;
+mod metrics;
+mod models;
+mod optim;
+mod split;
+mod train;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Mutex;
+
+use tch::Device;
+
+use crate::digest::Key;
+use crate::exec::{Backend, Job, NodeFailure};
+use crate::plan::NodeKind;
+use data::resident::Resident;
+
+pub(crate) use bench::bench;
+
+/// Computes nodes on one device.
+pub(crate) struct TorchBackend {
+    device: Device,
+    /// Datasets already on the device, by the dataset node's key.
+    resident: Mutex<HashMap<Key, Resident>>,
+}
+
+impl TorchBackend {
+    /// A backend on `device`: `auto` (the first GPU if there is one), `cpu`, `cuda` or `cuda:N`.
+    pub(crate) fn new(device: &str) -> Result<TorchBackend, NodeFailure> {
+        let device = device::parse(device)?;
+        if device.is_cuda() {
+            // Many epochs of the same shapes: autotuning pays for itself after the first epoch.
+            tch::Cuda::cudnn_set_benchmark(true);
+        }
+        Ok(TorchBackend { device, resident: Mutex::new(HashMap::new()) })
+    }
+
+    /// The dataset of the job's `data` input on the device (loaded on first use).
+    fn dataset(&self, job: &Job<'_>) -> Result<Resident, NodeFailure> {
+        let input = job.input("data").ok_or_else(|| NodeFailure::new("the node has no `data` input"))?;
+        // Poisoning only means another job panicked while loading; the map itself is intact.
+        let mut cache = self.resident.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = cache.get(&input.key) {
+            return Ok(r.handle());
+        }
+        // Loaded under the lock: a second job needing the same data waits instead of loading
+        // it twice. Entries live as long as the backend (one run).
+        let r = Resident::load(input.dir, self.device)?;
+        let handle = r.handle();
+        cache.insert(input.key, r);
+        Ok(handle)
+    }
+
+    fn input_dir<'a>(job: &'a Job<'_>, role: &str) -> Result<&'a Path, NodeFailure> {
+        job.input(role).map(|i| i.dir).ok_or_else(|| NodeFailure::new(format!("the node has no `{role}` input")))
+    }
+
+    fn run_inner(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        let node = job.node;
+        match node.kind {
+            NodeKind::Dataset => data::build(node, job.out),
+            NodeKind::Split => split::build(node, Self::input_dir(job, "data")?, job.out),
+            NodeKind::Init => {
+                let width = train::count(node, "width", 32)?;
+                let classes = train::count(node, "classes", 10)?;
+                let seed = node.seed.unwrap_or(0);
+                let tensors = models::init::init(&node.op, width, classes, seed)?;
+                data::store::write_tensors(&job.out.join("model.safetensors"), &tensors)
+            }
+            NodeKind::Train => {
+                let split = split::load(Self::input_dir(job, "split")?)?;
+                let res = self.dataset(job)?;
+                train::train(job, &res, &split, Self::input_dir(job, "init")?)
+            }
+            NodeKind::Unlearn => {
+                let split = split::load(Self::input_dir(job, "split")?)?;
+                let res = self.dataset(job)?;
+                methods::unlearn(job, &res, &split, Self::input_dir(job, "original")?)
+            }
+            NodeKind::Measure => {
+                let split = split::load(Self::input_dir(job, "split")?)?;
+                let res = self.dataset(job)?;
+                let dir = Self::input_dir(job, "model")?;
+                let model = models::load(&dir.join("model.safetensors"), self.device)?;
+                metrics::measure::measure(&model, &res, &split, dir, job.out)
+            }
+            NodeKind::Evaluate | NodeKind::Report => Err(NodeFailure::new(format!(
+                "`{}` nodes are computed by the engine, not by a backend",
+                node.kind.as_str()
+            ))),
+        }
+    }
+}
+
+impl Backend for TorchBackend {
+    fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        match catch_unwind(AssertUnwindSafe(|| self.run_inner(job))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown panic");
+                // libtorch messages carry a C++ backtrace after the first line.
+                let first = what.lines().next().unwrap_or(what);
+                Err(NodeFailure::new(format!("libtorch failed: {first}"))
+                    .with_help("this is a bug in munl or an unsupported input shape; please report it"))
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Optimisers and learning-rate schedules with PyTorch's exact update rules (unlearners.md §1).
+//!
+//! Gradients come from `Tensor::run_backward` for the listed parameters each step, so there is
+//! no gradient accumulation to reset ("zero_grad to none" holds trivially). Updates run on the
+//! model's flat parameter buffer: element-wise, so identical to per-tensor updates, in a few
+//! kernels per step.
+
+use tch::Tensor;
+
+use crate::exec::NodeFailure;
+use crate::ops::{Call, Value};
+
+/// PyTorch SGD: `g = grad + wd·θ`; `b = g` on the first step, then `b = m·b + g` (no dampening,
+/// no Nesterov); `θ ← θ − lr·b`.
+pub(crate) struct Sgd {
+    pub(crate) lr: f64,
+    momentum: f64,
+    weight_decay: f64,
+    /// The momentum buffer over the flat parameters; `None` before the first step.
+    buffer: Option<Tensor>,
+}
+
+/// Adam (β = 0.9, 0.999; ε = 1e-8) with L2 weight decay added to the gradient (not AdamW),
+/// PyTorch's formulation: `θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`.
+pub(crate) struct Adam {
+    pub(crate) lr: f64,
+    weight_decay: f64,
+    step: i32,
+    /// First and second moments over the flat parameters.
+    moments: Option<(Tensor, Tensor)>,
+}
+
+/// An optimiser of the catalogue (`sgd` or `adam`).
+pub(crate) enum Optimizer {
+    Sgd(Sgd),
+    Adam(Adam),
+}
+
+fn arg(call: &Call, name: &str, default: f64) -> Result<f64, NodeFailure> {
+    match call.args.get(name) {
+        None => Ok(default),
+        Some(v) => {
+            v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{}.{name}` must be a number, got {v}", call.op)))
+        }
+    }
+}
+
+impl Optimizer {
+    /// SGD.
+    pub(crate) fn sgd(lr: f64, momentum: f64, weight_decay: f64) -> Optimizer {
+        Optimizer::Sgd(Sgd { lr, momentum, weight_decay, buffer: None })
+    }
+
+    /// The optimiser a catalogue call describes (`sgd(lr, momentum, weight_decay)` or
+    /// `adam(lr, weight_decay)`).
+    pub(crate) fn from_call(value: Option<&Value>) -> Result<Optimizer, NodeFailure> {
+        let Some(call) = value.and_then(Value::as_call) else {
+            return Ok(Optimizer::sgd(0.1, 0.9, 5e-4));
+        };
+        match call.op.as_str() {
+            "sgd" => {
+                Ok(Optimizer::sgd(arg(call, "lr", 0.1)?, arg(call, "momentum", 0.9)?, arg(call, "weight_decay", 5e-4)?))
+            }
+            "adam" => Ok(Optimizer::Adam(Adam {
+                lr: arg(call, "lr", 1e-3)?,
+                weight_decay: arg(call, "weight_decay", 0.0)?,
+                step: 0,
+                moments: None,
+            })),
+            other => Err(NodeFailure::new(format!("unknown optimiser `{other}`"))),
+        }
+    }
+
+    /// The base learning rate.
+    pub(crate) fn lr(&self) -> f64 {
+        match self {
+            Optimizer::Sgd(o) => o.lr,
+            Optimizer::Adam(o) => o.lr,
+        }
+    }
+
+    /// Sets the learning rate (a schedule's step).
+    pub(crate) fn set_lr(&mut self, lr: f64) {
+        match self {
+            Optimizer::Sgd(o) => o.lr = lr,
+            Optimizer::Adam(o) => o.lr = lr,
+        }
+    }
+
+    /// One update of the flat parameter buffer `flat` from the gradients of its views
+    /// `params` (same order). A parameter without a gradient counts as a zero gradient: every
+    /// method here uses all parameters, so PyTorch's skipping of `None` gradients never applies.
+    pub(crate) fn step(&mut self, flat: &Tensor, params: &[Tensor], grads: &[Tensor]) {
+        let _guard = tch::no_grad_guard();
+        let pieces: Vec<Tensor> = params
+            .iter()
+            .zip(grads)
+            .map(|(p, g)| if g.defined() { g.view(-1) } else { p.zeros_like().view(-1) })
+            .collect();
+        let grad = Tensor::cat(&pieces, 0);
+        let mut flat = flat.shallow_clone();
+        match self {
+            Optimizer::Sgd(o) => {
+                let d = if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad };
+                let d = if o.momentum == 0.0 {
+                    d
+                } else if let Some(b) = &mut o.buffer {
+                    let _ = b.g_mul_scalar_(o.momentum).g_add_(&d);
+                    b.shallow_clone()
+                } else {
+                    o.buffer = Some(d.shallow_clone());
+                    d
+                };
+                let _ = flat.g_add_(&(d * -o.lr));
+            }
+            Optimizer::Adam(o) => {
+                o.step += 1;
+                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                let c1 = 1.0 - b1.powi(o.step);
+                let c2 = (1.0 - b2.powi(o.step)).sqrt();
+                let d = if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad };
+                let (m, v) = o.moments.get_or_insert_with(|| (d.zeros_like(), d.zeros_like()));
+                let _ = m.g_mul_scalar_(b1).g_add_(&(&d * (1.0 - b1)));
+                let _ = v.g_mul_scalar_(b2).g_add_(&(&d * &d * (1.0 - b2)));
+                let denom = v.sqrt() / c2 + eps;
+                let _ = flat.g_add_(&(&*m / denom * (-o.lr / c1)));
+            }
+        }
+    }
+}
+
+/// A learning-rate schedule, stepped once after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Schedule {
+    Constant,
+    /// `lr_e = η_min + (lr₀ − η_min)·(1 + cos(π·e/T))/2` for epoch `e` (0-based).
+    Cosine {
+        t_max: usize,
+        eta_min: f64,
+    },
+}
+
+impl Schedule {
+    /// The schedule a catalogue call describes, over `epochs` epochs.
+    pub(crate) fn from_call(value: Option<&Value>, epochs: usize) -> Result<Schedule, NodeFailure> {
+        let Some(call) = value.and_then(Value::as_call) else {
+            return Ok(Schedule::Cosine { t_max: epochs, eta_min: 0.0 });
+        };
+        match call.op.as_str() {
+            "cosine" => Ok(Schedule::Cosine { t_max: epochs, eta_min: arg(call, "eta_min", 0.0)? }),
+            "constant" => Ok(Schedule::Constant),
+            other => Err(NodeFailure::new(format!("unknown schedule `{other}`"))),
+        }
+    }
+
+    /// The learning rate of epoch `epoch` (0-based) for base rate `lr0`.
+    ///
+    /// PyTorch's `CosineAnnealingLR` computes this recursively; the closed form is the
+    /// documented formula and differs from it only in the last bits.
+    pub(crate) fn lr(&self, lr0: f64, epoch: usize) -> f64 {
+        match *self {
+            Schedule::Constant => lr0,
+            Schedule::Cosine { t_max, eta_min } => {
+                if t_max == 0 {
+                    return lr0;
+                }
+                let c = (std::f64::consts::PI * epoch as f64 / t_max as f64).cos();
+                eta_min + (lr0 - eta_min) * (1.0 + c) / 2.0
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The reference trainer for Original and Retrain models (node kind `train`, unlearners.md §2),
+//! and the loop pieces every method shares: one optimiser step, per-epoch loss bookkeeping with
+//! a single host read per epoch, and the run's output files.
+
+use std::path::Path;
+use std::time::Instant;
+
+use tch::{Device, Tensor};
+
+use super::data::resident::{Pass, Resident};
+use super::data::store;
+use super::device;
+use super::models::{self, Model};
+use super::optim::{Optimizer, Schedule};
+use crate::exec::{Job, NodeFailure, RunInfo};
+use crate::plan::Node;
+use crate::stats::mt19937::Mt19937;
+use crate::stats::split::Split;
+
+/// The data-order seed re-applied before every training and unlearning run (unlearners.md §1).
+pub(crate) const DATA_SEED: u32 = 123;
+
+/// An integer parameter of a node that must be at least 1.
+pub(crate) fn count(node: &Node, name: &str, default: i64) -> Result<i64, NodeFailure> {
+    match node.param(name) {
+        None => Ok(default),
+        Some(v) => v
+            .as_i64()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| NodeFailure::new(format!("`{name}` must be a positive integer, got {v}"))),
+    }
+}
+
+/// A float parameter of a node.
+pub(crate) fn float(node: &Node, name: &str, default: f64) -> Result<f64, NodeFailure> {
+    match node.param(name) {
+        None => Ok(default),
+        Some(v) => v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}"))),
+    }
+}
+
+/// Backpropagates `loss` into the model's parameters and applies one optimiser update.
+pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
+    let grads = Tensor::run_backward(&[loss], model.params(), false, false);
+    opt.step(model.flat(), model.params(), &grads);
+}
+
+/// The losses of one epoch's batches, kept on the device until the epoch ends.
+#[derive(Default)]
+pub(crate) struct EpochLosses {
+    losses: Vec<Tensor>,
+    sizes: Vec<i64>,
+}
+
+impl EpochLosses {
+    /// Records a batch's (scalar) loss and its size.
+    pub(crate) fn push(&mut self, loss: &Tensor, size: i64) {
+        self.losses.push(loss.detach());
+        self.sizes.push(size);
+    }
+
+    /// The sample-weighted mean loss of the epoch: one device → host copy. A non-finite batch
+    /// loss fails the node, naming the first batch where it happened (both 1-based).
+    pub(crate) fn finish(self, epoch: usize) -> Result<f64, NodeFailure> {
+        if self.losses.is_empty() {
+            return Ok(0.0);
+        }
+        let host = Tensor::stack(&self.losses, 0).to_device(Device::Cpu).to_kind(tch::Kind::Double);
+        let values = Vec::<f64>::try_from(&host)?;
+        if let Some(b) = values.iter().position(|v| !v.is_finite()) {
+            let what = if values[b].is_nan() { "NaN" } else { "infinite" };
+            return Err(NodeFailure::new(format!("loss became {what} at epoch {}, batch {}", epoch + 1, b + 1))
+                .with_help("the run diverged: lower the learning rate (`lr`) or check the input model"));
+        }
+        let total: i64 = self.sizes.iter().sum();
+        let sum: f64 = values.iter().zip(&self.sizes).map(|(v, &n)| v * n as f64).sum();
+        Ok(sum / total as f64)
+    }
+}
+
+/// Writes `model.safetensors` and `run.json`.
+pub(crate) fn write_run(
+    out: &Path,
+    model: &Model,
+    seconds: f64,
+    epoch_losses: Vec<f64>,
+    device: Device,
+) -> Result<(), NodeFailure> {
+    store::write_tensors(&out.join("model.safetensors"), &model.state_dict())?;
+    let info = RunInfo { seconds, epoch_losses, device: device::describe(device) };
+    store::write_json(&out.join("run.json"), &info)
+}
+
+/// The sample indices a `train` node trains on: `train` = retain ++ forget (the reference
+/// concatenates the two datasets in that order before shuffling, unlearners.md §2), or `retain`.
+///
+/// The subset comes from the `subset` parameter, else from the suffix of the `data` parameter
+/// (`<dataset>.train` / `<dataset>.retain`).
+fn subset(node: &Node, split: &Split) -> Result<Vec<i64>, NodeFailure> {
+    let name = match (node.param("subset"), node.param("data")) {
+        (Some(v), _) => v.as_str().map(str::to_string),
+        (None, Some(v)) => v.as_str().map(|s| s.rsplit('.').next().unwrap_or(s).to_string()),
+        (None, None) => Some("train".to_string()),
+    };
+    match name.as_deref() {
+        Some("train") => Ok(split.retain.iter().chain(&split.forget).copied().collect()),
+        Some("retain") => Ok(split.retain.clone()),
+        _ => Err(NodeFailure::new("a `train` node trains on `<dataset>.train` or `<dataset>.retain`")),
+    }
+}
+
+/// Runs a `train` node: the model from its `init` weights, `epochs` shuffled passes in train
+/// mode with CE, one optimiser step per batch and one schedule step per epoch.
+pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Path) -> Result<(), NodeFailure> {
+    let node = job.node;
+    let epochs = count(node, "epochs", 50)? as usize;
+    let batch = count(node, "batch", 256)?;
+    let augment = match node.param("augment").and_then(|v| v.as_str()) {
+        None | Some("reference") => true,
+        Some("none") => false,
+        Some(other) => return Err(NodeFailure::new(format!("unknown `augment` value `{other}`"))),
+    };
+    let indices = subset(node, split)?;
+    let model = models::load(&init_dir.join("model.safetensors"), res.device)?;
+    let mut opt = Optimizer::from_call(node.param("optim"))?;
+    let sched = Schedule::from_call(node.param("sched"), epochs)?;
+
+    let start = Instant::now();
+    let lr0 = opt.lr();
+    let mut rng = Mt19937::new(DATA_SEED);
+    let mut epoch_losses = Vec::with_capacity(epochs);
+    for epoch in 0..epochs {
+        opt.set_lr(sched.lr(lr0, epoch));
+        let pass = res.shuffled(&indices, &mut rng, augment);
+        let losses = ce_epoch(&model, &mut opt, res, &pass, batch, 1.0);
+        let mean = losses.finish(epoch)?;
+        (job.progress)(epoch as u64 + 1, epochs as u64, &format!("loss {mean:.4}"));
+        epoch_losses.push(mean);
+    }
+    device::synchronize(res.device);
+    let seconds = start.elapsed().as_secs_f64();
+    write_run(job.out, &model, seconds, epoch_losses, res.device)
+}
+
+/// One train-mode pass minimising `sign · CE` per batch (sign −1 ascends the loss, §3.2).
+pub(crate) fn ce_epoch(
+    model: &Model,
+    opt: &mut Optimizer,
+    res: &Resident,
+    pass: &Pass,
+    batch: i64,
+    sign: f64,
+) -> EpochLosses {
+    let mut losses = EpochLosses::default();
+    for b in 0..pass.batches(batch) {
+        let (x, y) = res.batch(pass, b, batch);
+        let ce = model.forward(&x, true).cross_entropy_for_logits(&y);
+        let loss = if sign == 1.0 { ce } else { ce * sign };
+        step(model, opt, &loss);
+        losses.push(&loss, y.size()[0]);
+    }
+    losses
+}
