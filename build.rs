@@ -8,7 +8,10 @@ fn main() {
     if let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
         if std::path::Path::new(&lib).join("libtorch_cuda.so").exists() {
-            println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+            // Only where CUDA is used: the worker, and the tests that run torch code.
+            for target in ["cargo:rustc-link-arg-bin=munl-torch=", "cargo:rustc-link-arg-tests="] {
+                println!("{target}-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ pub use ops::{Call, Value};
 pub use plan::{explain, Node, NodeId, NodeKind, Plan, Status, StatusKind};
 pub use source::Source;
 pub use span::Span;
+pub use torch::worker_main;
 
 /// Parses, lowers and plans a `.munl` source; `data_root` resolves dataset folders.
 ///

@@ -1,7 +1,7 @@
 //! Byte ranges into a source file, carried by every syntax node and diagnostic.
 
 /// A half-open byte range `start..end` into one source text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -4,8 +4,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn munl(dir: &Path, args: &[&str]) -> Output {
+    munl_with(dir, args, &[])
+}
+
+fn munl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_munl"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("MUNL_CACHE", dir.join("cache"))
         .env("MUNL_DATA", dir.join("data"))
@@ -107,7 +112,8 @@ fn run_end_to_end_then_nothing() {
     assert!(csv.starts_with("model,seed,retain_acc"));
     assert!(csv.contains("\nft,mean,"));
 
-    let again = munl(dir.path(), &["run", "toy.munl", "--device", "cpu"]);
+    // Nothing to compute: the torch worker is never started (a missing one does not matter).
+    let again = munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
     assert_eq!(again.status.code(), Some(0));
     assert!(text(&again.stderr).contains("munl: 0 ran"), "{}", text(&again.stderr));
 
@@ -133,4 +139,12 @@ fn a_nan_loss_names_the_declaration_and_exits_2() {
     // The original models it needed were computed and kept.
     let plan = munl(dir.path(), &["plan", "toy.munl", "original", "--json"]);
     assert!(text(&plan.stdout).lines().all(|l| l.contains("\"cached\"")), "{}", text(&plan.stdout));
+}
+
+#[test]
+fn a_missing_worker_fails_the_nodes_with_help() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    let out = munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot start the torch worker"), "{}", text(&out.stderr));
 }

@@ -1,30 +1,12 @@
 //! `munl run` and `munl bench`.
 
 use std::path::Path;
-use std::sync::OnceLock;
-
-use crate::exec::{execute, Backend, ExecError, Job, NodeFailure, RunOptions};
+use crate::exec::{execute, worker_exe, ExecError, RunOptions, WorkerBackend};
 use crate::plan::NodeKind;
-use crate::torch::TorchBackend;
 
 use super::load::{cache, load, report, targets};
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK};
-
-/// Creates the torch backend on first use, so a run with nothing to do never loads a device.
-struct Lazy<'a> {
-    device: &'a str,
-    backend: OnceLock<Result<TorchBackend, NodeFailure>>,
-}
-
-impl Backend for Lazy<'_> {
-    fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
-        match self.backend.get_or_init(|| TorchBackend::new(self.device)) {
-            Ok(backend) => backend.run(job),
-            Err(e) => Err(e.clone()),
-        }
-    }
-}
 
 /// `munl run FILE [TARGET…]`
 pub(crate) fn run(
@@ -48,7 +30,8 @@ pub(crate) fn run(
         Ok(t) => t,
         Err(code) => return code,
     };
-    let backend = Lazy { device: device.unwrap_or(&loaded.experiment.device), backend: OnceLock::new() };
+    // Started on first use: a run with nothing to compute never loads libtorch.
+    let backend = WorkerBackend::new(device.unwrap_or(&loaded.experiment.device));
     let progress = Progress::new(plan);
     let options = RunOptions { jobs, keep_going };
     let summary = execute(plan, &targets, &cache, &backend, &options, &|e| progress.event(e));
@@ -100,13 +83,13 @@ pub(crate) fn run(
     }
 }
 
-/// `munl bench`
+/// `munl bench`: runs in the worker, which owns libtorch.
 pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> u8 {
-    match crate::torch::bench(device, arch, batch, steps) {
-        Ok(line) => {
-            println!("{line}");
-            EXIT_OK
-        }
-        Err(e) => super::fail(e.message),
+    let exe = worker_exe();
+    let args = ["bench".to_string(), device.into(), arch.into(), batch.to_string(), steps.to_string()];
+    match std::process::Command::new(&exe).args(args).status() {
+        Ok(status) if status.success() => EXIT_OK,
+        Ok(_) => EXIT_FAILED,
+        Err(e) => super::fail(format!("cannot start the torch worker {}: {e}", exe.display())),
     }
 }

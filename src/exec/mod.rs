@@ -9,7 +9,9 @@ mod backend;
 mod error;
 mod fetch;
 mod schedule;
+mod worker;
 
 pub use backend::{Backend, DatasetInfo, Input, Job, Metrics, NodeFailure, RunInfo};
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
+pub(crate) use worker::{serve, worker_exe, WorkerBackend};

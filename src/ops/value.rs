@@ -45,6 +45,31 @@ impl Value {
         }
     }
 
+    /// The inverse of `canonical`: JSON integers are `Int`, other numbers `Float`, objects
+    /// with `op` and `args` are calls.
+    pub(crate) fn from_canonical(v: &serde_json::Value) -> Option<Value> {
+        use serde_json::Value as J;
+        Some(match v {
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) if !n.is_f64() => Value::Int(i),
+                _ => Value::Float(n.as_f64()?),
+            },
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(items) => Value::List(items.iter().map(Value::from_canonical).collect::<Option<_>>()?),
+            J::Object(o) => Value::Call(Call {
+                op: o.get("op")?.as_str()?.to_string(),
+                args: o
+                    .get("args")?
+                    .as_object()?
+                    .iter()
+                    .map(|(k, v)| Some((k.clone(), Value::from_canonical(v)?)))
+                    .collect::<Option<_>>()?,
+            }),
+            J::Null => return None,
+        })
+    }
+
     pub(crate) fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
@@ -104,5 +129,38 @@ impl fmt::Display for Value {
                 f.write_str(")")
             }
         }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.canonical().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        let j = serde_json::Value::deserialize(d)?;
+        Value::from_canonical(&j).ok_or_else(|| serde::de::Error::custom("not a munl value"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_round_trip_keeps_int_and_float_apart() {
+        let v = Value::List(vec![
+            Value::Int(5),
+            Value::Float(5.0),
+            Value::Float(5e-4),
+            Value::Str("x".into()),
+            Value::Bool(true),
+            Value::Call(Call { op: "sgd".into(), args: [("lr".to_string(), Value::Float(0.1))].into() }),
+        ]);
+        let text = serde_json::to_string(&v).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
     }
 }

@@ -7,7 +7,7 @@ use crate::ops::Value;
 use crate::span::Span;
 
 /// What a node computes; fixes the artifact files it produces (see `exec::backend`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     /// Decode a dataset source into `data.safetensors`.
@@ -44,11 +44,12 @@ impl NodeKind {
 }
 
 /// Index of a node in its plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct NodeId(pub usize);
 
 /// A planned node. Everything that determines its result is in `key`.
-#[derive(Clone, Debug)]
+/// Serialisable so that a worker process can compute it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub key: Key,
     pub kind: NodeKind,

@@ -22,6 +22,7 @@ mod train;
 
 #[cfg(test)]
 mod tests;
+mod worker;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -36,6 +37,7 @@ use crate::plan::NodeKind;
 use data::resident::Resident;
 
 pub(crate) use bench::bench;
+pub use worker::worker_main;
 
 /// Computes nodes on one device.
 pub(crate) struct TorchBackend {

@@ -1,0 +1,227 @@
+//! Running a backend in a worker process, over JSON lines on its stdin and stdout.
+//!
+//! The `munl` front end never loads libtorch (whose start-up alone costs about half a second):
+//! `check`, `plan`, `show`, `cache` and a run with nothing to do stay instant. When a node must
+//! be computed, the front end starts one worker (`munl-torch`, next to the `munl` executable)
+//! that keeps its datasets resident on the device across nodes and computes concurrent requests
+//! on threads. A crash inside libtorch fails the nodes in flight instead of the whole run.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Node;
+
+use super::backend::{Backend, Input, Job, NodeFailure};
+
+/// Compute `node` from `inputs` into `out`.
+#[derive(Serialize, Deserialize)]
+struct Request {
+    id: u64,
+    node: Node,
+    inputs: Vec<WireInput>,
+    out: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireInput {
+    role: String,
+    node: Node,
+    dir: PathBuf,
+}
+
+/// One line from the worker about request `id`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Reply {
+    Progress { id: u64, done: u64, total: u64, message: String },
+    Done { id: u64 },
+    Failed { id: u64, message: String, help: Option<String> },
+}
+
+enum Update {
+    Progress(u64, u64, String),
+    Finished(Result<(), NodeFailure>),
+}
+
+type Waiting = Arc<Mutex<HashMap<u64, Sender<Update>>>>;
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    waiting: Waiting,
+}
+
+/// A backend that forwards every job to a worker process.
+pub(crate) struct WorkerBackend {
+    exe: PathBuf,
+    args: Vec<String>,
+    next: Mutex<u64>,
+    running: Mutex<Option<Running>>,
+}
+
+/// The worker executable: `$MUNL_WORKER`, else `munl-torch` next to the running executable.
+pub(crate) fn worker_exe() -> PathBuf {
+    if let Some(p) = std::env::var_os("MUNL_WORKER") {
+        return PathBuf::from(p);
+    }
+    let me = std::env::current_exe().unwrap_or_default();
+    let dir = me.parent().unwrap_or(Path::new("."));
+    // Test binaries live in target/*/deps; the worker one folder up.
+    [dir.join("munl-torch"), dir.join("../munl-torch")].into_iter().find(|p| p.is_file()).unwrap_or_else(|| dir.join("munl-torch"))
+}
+
+impl WorkerBackend {
+    /// A worker that will be started with `munl-torch serve DEVICE` on first use.
+    pub(crate) fn new(device: &str) -> WorkerBackend {
+        WorkerBackend {
+            exe: worker_exe(),
+            args: vec!["serve".into(), device.into()],
+            next: Mutex::new(0),
+            running: Mutex::new(None),
+        }
+    }
+
+    fn start(&self) -> Result<Running, NodeFailure> {
+        let mut child = Command::new(&self.exe)
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                NodeFailure::new(format!("cannot start the torch worker {}: {e}", self.exe.display()))
+                    .with_help("build it with `cargo build --release` (it is the `munl-torch` binary), or set MUNL_WORKER")
+            })?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let waiting: Waiting = Arc::default();
+        let inbox = waiting.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let Ok(reply) = serde_json::from_str::<Reply>(&line) else { continue };
+                let mut w = inbox.lock().unwrap_or_else(|e| e.into_inner());
+                let (id, update) = match reply {
+                    Reply::Progress { id, done, total, message } => (id, Update::Progress(done, total, message)),
+                    Reply::Done { id } => (id, Update::Finished(Ok(()))),
+                    Reply::Failed { id, message, help } => (id, Update::Finished(Err(NodeFailure { message, help }))),
+                };
+                let finished = matches!(update, Update::Finished(_));
+                if let Some(tx) = w.get(&id) {
+                    let _ = tx.send(update);
+                }
+                if finished {
+                    w.remove(&id);
+                }
+            }
+            // The worker is gone: everything in flight fails.
+            let mut w = inbox.lock().unwrap_or_else(|e| e.into_inner());
+            for (_, tx) in w.drain() {
+                let _ = tx.send(Update::Finished(Err(NodeFailure::new("the torch worker exited while computing this node")
+                    .with_help("its error output is above; a crash inside libtorch ends the worker"))));
+            }
+        });
+        Ok(Running { child, stdin, waiting })
+    }
+}
+
+impl Backend for WorkerBackend {
+    fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        let id = {
+            let mut n = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            *n
+        };
+        let request = Request {
+            id,
+            node: job.node.clone(),
+            inputs: job
+                .inputs
+                .iter()
+                .map(|i| WireInput { role: i.role.to_string(), node: i.node.clone(), dir: i.dir.to_path_buf() })
+                .collect(),
+            out: job.out.to_path_buf(),
+        };
+        let mut line = serde_json::to_string(&request).map_err(|e| NodeFailure::new(e.to_string()))?;
+        line.push('\n');
+        let (tx, rx) = channel();
+        {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            let alive = running.as_mut().is_some_and(|r| matches!(r.child.try_wait(), Ok(None)));
+            if !alive {
+                *running = Some(self.start()?);
+            }
+            let r = running.as_mut().expect("started above");
+            r.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+            if let Err(e) = r.stdin.write_all(line.as_bytes()).and_then(|_| r.stdin.flush()) {
+                r.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                return Err(NodeFailure::new(format!("cannot reach the torch worker: {e}")));
+            }
+        }
+        loop {
+            match rx.recv() {
+                Ok(Update::Progress(done, total, message)) => (job.progress)(done, total, &message),
+                Ok(Update::Finished(result)) => return result,
+                Err(_) => return Err(NodeFailure::new("the torch worker stopped answering")),
+            }
+        }
+    }
+}
+
+impl Drop for WorkerBackend {
+    fn drop(&mut self) {
+        if let Some(mut r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            drop(r.stdin); // EOF: the worker finishes and exits
+            let _ = r.child.wait();
+        }
+    }
+}
+
+/// The worker's side: read requests from stdin, compute each on its own thread with `backend`,
+/// write replies to stdout. Returns when stdin closes and every request has been answered.
+pub(crate) fn serve(backend: &(dyn Backend + Sync)) {
+    let out = Mutex::new(std::io::stdout());
+    let send = |reply: &Reply| {
+        if let Ok(mut line) = serde_json::to_string(reply) {
+            line.push('\n');
+            let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = o.write_all(line.as_bytes());
+            let _ = o.flush();
+        }
+    };
+    std::thread::scope(|scope| {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let request: Request = match serde_json::from_str(&line) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("munl-torch: bad request: {e}");
+                    continue;
+                }
+            };
+            let send = &send;
+            scope.spawn(move || {
+                let inputs = request
+                    .inputs
+                    .iter()
+                    .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
+                    .collect();
+                let id = request.id;
+                let progress = |done: u64, total: u64, message: &str| {
+                    send(&Reply::Progress { id, done, total, message: message.to_string() })
+                };
+                let job = Job { node: &request.node, inputs, out: &request.out, progress: &progress };
+                match backend.run(&job) {
+                    Ok(()) => send(&Reply::Done { id }),
+                    Err(f) => send(&Reply::Failed { id, message: f.message, help: f.help }),
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,57 @@
+//! The `munl-torch` worker process: the only executable that loads libtorch.
+//!
+//! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `exec::worker`);
+//! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`.
+
+use std::process::ExitCode;
+
+use crate::exec::{serve, Backend, Job, NodeFailure};
+
+use super::TorchBackend;
+
+/// Answers every job with the error that kept the backend from starting (e.g. no CUDA).
+struct Unavailable(NodeFailure);
+
+impl Backend for Unavailable {
+    fn run(&self, _job: &Job<'_>) -> Result<(), NodeFailure> {
+        Err(self.0.clone())
+    }
+}
+
+/// Entry point of the worker executable.
+pub fn worker_main() -> ExitCode {
+    // Panics are caught per node and reported as that node's failure; the default hook would
+    // print them a second time.
+    std::panic::set_hook(Box::new(|_| {}));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["serve", device] => {
+            match TorchBackend::new(device) {
+                Ok(backend) => serve(&backend),
+                Err(e) => serve(&Unavailable(e)),
+            }
+            ExitCode::SUCCESS
+        }
+        ["bench", device, arch, batch, steps] => {
+            let (Ok(batch), Ok(steps)) = (batch.parse(), steps.parse()) else {
+                eprintln!("munl-torch: batch and steps are numbers");
+                return ExitCode::from(1);
+            };
+            match super::bench(device, arch, batch, steps) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {}", e.message);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        _ => {
+            eprintln!("munl-torch is munl's compute worker; run `munl` instead");
+            ExitCode::from(1)
+        }
+    }
+}
