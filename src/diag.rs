@@ -12,10 +12,7 @@ use crate::source::Source;
 /// counts once); at most a third of the longer word may differ, and always at least one edit
 /// is allowed. A candidate equal to `name` is never suggested. On a tie the earlier candidate
 /// wins, so callers control the preference by their order.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = name.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
@@ -35,18 +32,12 @@ pub(crate) fn did_you_mean<'a>(
 /// Renders a diagnostic against `source` as plain unicode text, 100 columns wide, no colours
 /// and no terminal links: stable enough for snapshots, readable when not on a terminal.
 pub(crate) fn render_plain(diagnostic: &dyn Diagnostic, source: &Source) -> String {
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100).with_links(false);
     let named = source.named();
-    let with_source = WithSource {
-        inner: diagnostic,
-        source: &named,
-    };
+    let with_source = WithSource { inner: diagnostic, source: &named };
     let mut out = String::new();
-    handler
-        .render_report(&mut out, &with_source)
-        .expect("formatting into a String does not fail");
+    handler.render_report(&mut out, &with_source).expect("formatting into a String does not fail");
     out
 }
 
@@ -133,14 +124,8 @@ mod tests {
 
     #[test]
     fn prefers_the_closest_then_the_first() {
-        assert_eq!(
-            did_you_mean("epoch", ["epochs", "epoch_"]).as_deref(),
-            Some("epochs")
-        );
+        assert_eq!(did_you_mean("epoch", ["epochs", "epoch_"]).as_deref(), Some("epochs"));
         assert_eq!(did_you_mean("lr", ["lr_", "l"]).as_deref(), Some("lr_"));
-        assert_eq!(
-            did_you_mean("retain", ["retrain", "retain_"]).as_deref(),
-            Some("retrain")
-        );
+        assert_eq!(did_you_mean("retain", ["retrain", "retain_"]).as_deref(), Some("retrain"));
     }
 }

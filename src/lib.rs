@@ -40,7 +40,6 @@ pub fn compile(source: &Source, data_root: &std::path::Path) -> Result<Plan, Str
     };
     let file = syntax::parse(source).map_err(|errors| render(errors.iter().map(|e| e as _).collect()))?;
     let base = source.path.parent().map_or_else(|| std::path::PathBuf::from("."), |p| p.to_path_buf());
-    let experiment =
-        lower::lower(&file, &base).map_err(|errors| render(errors.iter().map(|e| e as _).collect()))?;
+    let experiment = lower::lower(&file, &base).map_err(|errors| render(errors.iter().map(|e| e as _).collect()))?;
     Ok(plan::plan(&experiment, data_root))
 }

@@ -11,11 +11,6 @@ impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Span {
         Span { start, end }
     }
-
-    /// The smallest span covering both.
-    pub(crate) fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
 }
 
 impl From<Span> for miette::SourceSpan {

@@ -39,7 +39,12 @@ fn check_reports_every_error_and_exits_1() {
     let out = munl(dir.path(), &["check", "errors.munl"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    for code in ["munl::lower::unknown_setting", "munl::lower::unknown_name", "munl::lower::inheritance_cycle", "munl::lower::bad_path"] {
+    for code in [
+        "munl::lower::unknown_setting",
+        "munl::lower::unknown_name",
+        "munl::lower::inheritance_cycle",
+        "munl::lower::bad_path",
+    ] {
         assert!(err.contains(code), "missing {code} in:\n{err}");
     }
 }
@@ -113,7 +118,8 @@ fn run_end_to_end_then_nothing() {
     assert!(csv.contains("\nft,mean,"));
 
     // Nothing to compute: the torch worker is never started (a missing one does not matter).
-    let again = munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
+    let again =
+        munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
     assert_eq!(again.status.code(), Some(0));
     assert!(text(&again.stderr).contains("munl: 0 ran"), "{}", text(&again.stderr));
 
@@ -129,7 +135,8 @@ fn run_end_to_end_then_nothing() {
 /// A NaN loss fails its node with exit code 2 and an error pointing at the declaration.
 #[test]
 fn a_nan_loss_names_the_declaration_and_exits_2() {
-    let bad = TOY.replace("unlearn ga = gradient_ascent(original)", "unlearn ga = gradient_ascent(original) { lr = 1e30 }");
+    let bad =
+        TOY.replace("unlearn ga = gradient_ascent(original)", "unlearn ga = gradient_ascent(original) { lr = 1e30 }");
     let dir = lab(&[("toy.munl", &bad)]);
     let out = munl(dir.path(), &["run", "toy.munl", "ga", "--device", "cpu"]);
     let err = text(&out.stderr);
@@ -144,7 +151,8 @@ fn a_nan_loss_names_the_declaration_and_exits_2() {
 #[test]
 fn a_missing_worker_fails_the_nodes_with_help() {
     let dir = lab(&[("toy.munl", TOY)]);
-    let out = munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
+    let out =
+        munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot start the torch worker"), "{}", text(&out.stderr));
 }

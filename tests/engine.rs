@@ -96,7 +96,10 @@ fn editing_a_field_reruns_that_node_and_its_dependants_only() {
     assert_eq!(statuses[m0.0].reasons, ["input `unlearn ft [seed=0]` changed"]);
 
     let (_, summary) = lab.run(&edited, &fake);
-    assert_eq!(fake.take(), ["measure ft [seed=0]", "measure ft [seed=1]", "unlearn ft [seed=0]", "unlearn ft [seed=1]"]);
+    assert_eq!(
+        fake.take(),
+        ["measure ft [seed=0]", "measure ft [seed=1]", "unlearn ft [seed=0]", "unlearn ft [seed=1]"]
+    );
     assert_eq!(summary.ran.len(), 6);
 }
 
@@ -107,12 +110,15 @@ fn comments_whitespace_and_renames_rerun_no_computation() {
     lab.run(TOY, &fake);
     fake.take();
 
-    let reformatted = TOY.replace("  epochs = 2\n", "  epochs    =   2   # two passes\n\n").replace("# A tiny", "# Still a tiny");
+    let reformatted =
+        TOY.replace("  epochs = 2\n", "  epochs    =   2   # two passes\n\n").replace("# A tiny", "# Still a tiny");
     let (_, summary) = lab.run(&reformatted, &fake);
     assert!(fake.take().is_empty());
     assert!(summary.ran.is_empty(), "comments and whitespace are not meaning");
 
-    let renamed = TOY.replace("unlearn ft ", "unlearn finetuned ").replace("original, retrained, ft, ga", "original, retrained, finetuned, ga");
+    let renamed = TOY
+        .replace("unlearn ft ", "unlearn finetuned ")
+        .replace("original, retrained, ft, ga", "original, retrained, finetuned, ga");
     let (plan, summary) = lab.run(&renamed, &fake);
     assert!(fake.take().is_empty(), "renaming computes nothing");
     assert_eq!(labels(&plan, &summary.ran), ["report bench"], "only the report's row labels changed");
@@ -196,18 +202,29 @@ fn a_failing_node_commits_nothing_and_keep_going_runs_the_rest() {
     let lab = Lab::new();
     let failing = Fake::failing("gradient_ascent");
     let (plan, summary) = lab.run_targets(TOY, &failing, &[], true);
-    assert_eq!(labels(&plan, &summary.failed.iter().map(|(id, _)| *id).collect::<Vec<_>>()), [
-        "unlearn ga [seed=0]",
-        "unlearn ga [seed=1]"
-    ]);
-    assert_eq!(labels(&plan, &summary.skipped), ["evaluate bench", "measure ga [seed=0]", "measure ga [seed=1]", "report bench"]);
+    assert_eq!(
+        labels(&plan, &summary.failed.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
+        ["unlearn ga [seed=0]", "unlearn ga [seed=1]"]
+    );
+    assert_eq!(
+        labels(&plan, &summary.skipped),
+        ["evaluate bench", "measure ga [seed=0]", "measure ga [seed=1]", "report bench"]
+    );
     assert!(summary.ran.iter().any(|id| plan.node(*id).label == "measure ft [seed=1]"), "independent nodes ran");
-    assert!(walk(&lab.dir.path().join("cache/tmp")).iter().all(|p| !p.is_file() || p.extension().is_some_and(|e| e == "lock")), "no half-written results remain");
+    assert!(
+        walk(&lab.dir.path().join("cache/tmp"))
+            .iter()
+            .all(|p| !p.is_file() || p.extension().is_some_and(|e| e == "lock")),
+        "no half-written results remain"
+    );
 
     // Once the method works, only it and its dependants run: nothing computed was lost.
     let fake = Fake::default();
     lab.run(TOY, &fake);
-    assert_eq!(fake.take(), ["measure ga [seed=0]", "measure ga [seed=1]", "unlearn ga [seed=0]", "unlearn ga [seed=1]"]);
+    assert_eq!(
+        fake.take(),
+        ["measure ga [seed=0]", "measure ga [seed=1]", "unlearn ga [seed=0]", "unlearn ga [seed=1]"]
+    );
 }
 
 #[test]

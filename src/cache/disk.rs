@@ -14,9 +14,7 @@ use super::error::{io_at, CacheError};
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), CacheError> {
     #[cfg(unix)]
     {
-        File::open(dir)
-            .and_then(|f| f.sync_all())
-            .map_err(io_at("sync folder", dir))?;
+        File::open(dir).and_then(|f| f.sync_all()).map_err(io_at("sync folder", dir))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -38,11 +36,7 @@ pub(crate) fn atomic_write(staging: &Path, dest: &Path, bytes: &[u8]) -> Result<
     }
     if let Err(source) = fs::rename(staging, dest) {
         let _ = fs::remove_file(staging);
-        return Err(CacheError::Rename {
-            from: staging.to_path_buf(),
-            to: dest.to_path_buf(),
-            source,
-        });
+        return Err(CacheError::Rename { from: staging.to_path_buf(), to: dest.to_path_buf(), source });
     }
     if let Some(parent) = dest.parent() {
         sync_dir(parent)?;
@@ -62,10 +56,7 @@ pub(crate) fn tree_size(path: &Path) -> u64 {
     let Ok(children) = fs::read_dir(path) else {
         return 0;
     };
-    children
-        .flatten()
-        .map(|child| tree_size(&child.path()))
-        .sum()
+    children.flatten().map(|child| tree_size(&child.path())).sum()
 }
 
 /// Removes a file or a folder with everything in it; a path that is already gone is fine.

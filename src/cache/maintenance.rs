@@ -75,35 +75,17 @@ pub(crate) struct RemovedTmp {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Problem {
     /// The manifest at `path` is missing, unparsable, of another schema or unsafe.
-    BadManifest {
-        key: Key,
-        path: PathBuf,
-        reason: String,
-    },
+    BadManifest { key: Key, path: PathBuf, reason: String },
     /// The manifest at `path` is valid but records another key than its folder's.
     WrongKey { key: Key, path: PathBuf, found: Key },
     /// A listed file is absent.
     MissingFile { key: Key, path: PathBuf },
     /// A listed file exists but cannot be read.
-    UnreadableFile {
-        key: Key,
-        path: PathBuf,
-        reason: String,
-    },
+    UnreadableFile { key: Key, path: PathBuf, reason: String },
     /// A listed file has another size than recorded.
-    WrongSize {
-        key: Key,
-        path: PathBuf,
-        expected: u64,
-        found: u64,
-    },
+    WrongSize { key: Key, path: PathBuf, expected: u64, found: u64 },
     /// A listed file has the recorded size but other content.
-    WrongHash {
-        key: Key,
-        path: PathBuf,
-        expected: String,
-        found: String,
-    },
+    WrongHash { key: Key, path: PathBuf, expected: String, found: String },
 }
 
 impl Problem {
@@ -137,22 +119,10 @@ impl fmt::Display for Problem {
             Problem::UnreadableFile { path, reason, .. } => {
                 write!(f, "cannot read file `{}`: {reason}", path.display())
             }
-            Problem::WrongSize {
-                path,
-                expected,
-                found,
-                ..
-            } => write!(
-                f,
-                "file `{}` has {found} bytes, the manifest records {expected}",
-                path.display()
-            ),
-            Problem::WrongHash {
-                path,
-                expected,
-                found,
-                ..
-            } => write!(
+            Problem::WrongSize { path, expected, found, .. } => {
+                write!(f, "file `{}` has {found} bytes, the manifest records {expected}", path.display())
+            }
+            Problem::WrongHash { path, expected, found, .. } => write!(
                 f,
                 "file `{}` has blake3 {}…, the manifest records {}…",
                 path.display(),
@@ -171,16 +141,10 @@ impl Cache {
             .into_iter()
             .filter_map(|(key, folder)| {
                 let manifest = manifest::check(&folder, &key)?;
-                Some(Entry {
-                    key,
-                    dir: folder.join(FILES),
-                    manifest,
-                })
+                Some(Entry { key, dir: folder.join(FILES), manifest })
             })
             .collect();
-        entries.sort_by(|a, b| {
-            (a.manifest.created_unix, a.key).cmp(&(b.manifest.created_unix, b.key))
-        });
+        entries.sort_by_key(|a| (a.manifest.created_unix, a.key));
         Ok(entries)
     }
 
@@ -234,11 +198,7 @@ impl Cache {
         // Judge every item before removing any, so a folder and its lock file are judged
         // alike and a dry run reports exactly what a real run removes. Sorted paths put a
         // folder before its lock file, keeping the lock until its folder is gone.
-        let stale: Vec<PathBuf> = self
-            .tmp_items()?
-            .into_iter()
-            .filter(|path| tmp::is_stale(path))
-            .collect();
+        let stale: Vec<PathBuf> = self.tmp_items()?.into_iter().filter(|path| tmp::is_stale(path)).collect();
         for path in stale {
             let bytes = disk::tree_size(&path);
             if !dry_run {
@@ -246,8 +206,8 @@ impl Cache {
             }
             report.tmp.push(RemovedTmp { path, bytes });
         }
-        report.freed_bytes = report.entries.iter().map(|e| e.bytes).sum::<u64>()
-            + report.tmp.iter().map(|t| t.bytes).sum::<u64>();
+        report.freed_bytes =
+            report.entries.iter().map(|e| e.bytes).sum::<u64>() + report.tmp.iter().map(|t| t.bytes).sum::<u64>();
         Ok(report)
     }
 
@@ -259,20 +219,12 @@ impl Cache {
             let manifest = match Manifest::read(&folder) {
                 Ok(manifest) => manifest,
                 Err(reason) => {
-                    problems.push(Problem::BadManifest {
-                        key,
-                        path: folder.join(MANIFEST),
-                        reason,
-                    });
+                    problems.push(Problem::BadManifest { key, path: folder.join(MANIFEST), reason });
                     continue;
                 }
             };
             if manifest.key != key {
-                problems.push(Problem::WrongKey {
-                    key,
-                    path: folder.join(MANIFEST),
-                    found: manifest.key,
-                });
+                problems.push(Problem::WrongKey { key, path: folder.join(MANIFEST), found: manifest.key });
                 continue;
             }
             let files = folder.join(FILES);
@@ -282,17 +234,10 @@ impl Cache {
                     Err(e) if e.kind() == ErrorKind::NotFound => {
                         problems.push(Problem::MissingFile { key, path });
                     }
-                    Err(e) => problems.push(Problem::UnreadableFile {
-                        key,
-                        path,
-                        reason: e.to_string(),
-                    }),
-                    Ok(found) if found.size != record.size => problems.push(Problem::WrongSize {
-                        key,
-                        path,
-                        expected: record.size,
-                        found: found.size,
-                    }),
+                    Err(e) => problems.push(Problem::UnreadableFile { key, path, reason: e.to_string() }),
+                    Ok(found) if found.size != record.size => {
+                        problems.push(Problem::WrongSize { key, path, expected: record.size, found: found.size })
+                    }
                     Ok(found) if found.blake3 != record.blake3 => {
                         problems.push(Problem::WrongHash {
                             key,

@@ -66,18 +66,12 @@ impl Manifest {
     /// the path, which the caller knows).
     pub(crate) fn read(entry: &Path) -> Result<Manifest, String> {
         let bytes = fs::read(entry.join(MANIFEST)).map_err(|e| format!("cannot read it: {e}"))?;
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| format!("cannot parse it: {e}"))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| format!("cannot parse it: {e}"))?;
         if manifest.schema != SCHEMA {
-            return Err(format!(
-                "its schema is {}, expected {SCHEMA}",
-                manifest.schema
-            ));
+            return Err(format!("its schema is {}, expected {SCHEMA}", manifest.schema));
         }
         if let Some(bad) = manifest.files.keys().find(|p| !is_safe_relative(p)) {
-            return Err(format!(
-                "it lists `{bad}`, which is not a plain relative path"
-            ));
+            return Err(format!("it lists `{bad}`, which is not a plain relative path"));
         }
         Ok(manifest)
     }
@@ -92,8 +86,7 @@ pub(crate) fn check(entry: &Path, key: &Key) -> Option<Manifest> {
     }
     let files = entry.join(FILES);
     let intact = manifest.files.iter().all(|(rel, record)| {
-        fs::symlink_metadata(files.join(rel))
-            .is_ok_and(|meta| meta.is_file() && meta.len() == record.size)
+        fs::symlink_metadata(files.join(rel)).is_ok_and(|meta| meta.is_file() && meta.len() == record.size)
     });
     intact.then_some(manifest)
 }
@@ -103,12 +96,8 @@ pub(crate) fn check(entry: &Path, key: &Key) -> Option<Manifest> {
 pub(crate) fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
         && !path.contains('\\')
-        && path
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
-        && Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
+        && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// Blake3 (lower-case hex) and size of the file at `path`, streamed from disk.
@@ -121,10 +110,7 @@ fn hash_open(file: &File) -> std::io::Result<FileRecord> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(file)?;
     let size = file.metadata()?.len();
-    Ok(FileRecord {
-        size,
-        blake3: hasher.finalize().to_hex().to_string(),
-    })
+    Ok(FileRecord { size, blake3: hasher.finalize().to_hex().to_string() })
 }
 
 /// Hashes every file under `dir`, syncing each to disk and each folder's entries too, so
@@ -138,18 +124,11 @@ pub(crate) fn record_tree(dir: &Path) -> Result<BTreeMap<String, FileRecord>, Ca
     Ok(files)
 }
 
-fn record_into(
-    dir: &Path,
-    prefix: &str,
-    files: &mut BTreeMap<String, FileRecord>,
-) -> Result<(), CacheError> {
+fn record_into(dir: &Path, prefix: &str, files: &mut BTreeMap<String, FileRecord>) -> Result<(), CacheError> {
     for child in fs::read_dir(dir).map_err(io_at("read folder", dir))? {
         let child = child.map_err(io_at("read folder", dir))?;
         let path = child.path();
-        let name = child
-            .file_name()
-            .into_string()
-            .map_err(|_| CacheError::NonUtf8Name { path: path.clone() })?;
+        let name = child.file_name().into_string().map_err(|_| CacheError::NonUtf8Name { path: path.clone() })?;
         let rel = format!("{prefix}{name}");
         let kind = child.file_type().map_err(io_at("inspect", &path))?;
         if kind.is_dir() {

@@ -32,8 +32,9 @@ use std::path::{Path, PathBuf};
 use crate::digest::Key;
 
 pub use error::CacheError;
-pub(crate) use maintenance::{GcReport, KindUsage, Problem, RemovedEntry, RemovedTmp, Usage};
-pub(crate) use manifest::{FileRecord, Manifest, ManifestInfo};
+#[cfg(test)]
+use maintenance::Problem;
+pub(crate) use manifest::{Manifest, ManifestInfo};
 pub(crate) use store::Pending;
 
 use error::io_at;
@@ -73,12 +74,11 @@ impl Cache {
         if !tag.exists() {
             fs::write(&tag, CACHEDIR_TAG).map_err(io_at("write", &tag))?;
         }
-        Ok(Cache {
-            root: root.to_path_buf(),
-        })
+        Ok(Cache { root: root.to_path_buf() })
     }
 
     /// The folder the cache lives in.
+    #[cfg(test)]
     pub(crate) fn root(&self) -> &Path {
         &self.root
     }
@@ -89,11 +89,7 @@ impl Cache {
     pub(crate) fn lookup(&self, key: &Key) -> Option<Entry> {
         let folder = self.object_dir(key);
         let manifest = manifest::check(&folder, key)?;
-        Some(Entry {
-            key: *key,
-            dir: folder.join(manifest::FILES),
-            manifest,
-        })
+        Some(Entry { key: *key, dir: folder.join(manifest::FILES), manifest })
     }
 
     /// Reserves a fresh private temporary folder for producing `key`'s result.
@@ -114,13 +110,7 @@ impl Cache {
         match fs::rename(path, &trash) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(source) => {
-                return Err(CacheError::Rename {
-                    from: path.to_path_buf(),
-                    to: trash,
-                    source,
-                })
-            }
+            Err(source) => return Err(CacheError::Rename { from: path.to_path_buf(), to: trash, source }),
         }
         if let Some(parent) = path.parent() {
             disk::sync_dir(parent)?;

@@ -31,29 +31,16 @@ fn stem(name: &str) -> String {
 impl Cache {
     /// Remembers `key` and its canonical `description` as the latest of logical node `name`,
     /// replacing what was remembered before.
-    pub(crate) fn remember(
-        &self,
-        name: &str,
-        key: &Key,
-        description: &serde_json::Value,
-    ) -> Result<(), CacheError> {
+    pub(crate) fn remember(&self, name: &str, key: &Key, description: &serde_json::Value) -> Result<(), CacheError> {
         let stem = stem(name);
         let dest = self.names_dir().join(format!("{stem}.json"));
-        let record = NameRecord {
-            name: name.to_string(),
-            key: *key,
-            description: description.clone(),
-        };
-        let bytes = serde_json::to_vec_pretty(&record).map_err(|source| CacheError::Encode {
-            path: dest.clone(),
-            source,
-        })?;
+        let record = NameRecord { name: name.to_string(), key: *key, description: description.clone() };
+        let bytes =
+            serde_json::to_vec_pretty(&record).map_err(|source| CacheError::Encode { path: dest.clone(), source })?;
         for dir in [self.names_dir(), self.tmp_dir()] {
             fs::create_dir_all(&dir).map_err(io_at("create folder", &dir))?;
         }
-        let staging = self
-            .tmp_dir()
-            .join(format!("{}.json", tmp::unique_name(&stem)));
+        let staging = self.tmp_dir().join(format!("{}.json", tmp::unique_name(&stem)));
         disk::atomic_write(&staging, &dest, &bytes)
     }
 

@@ -43,14 +43,7 @@ pub(super) fn begin(cache: &Cache, key: &Key) -> Result<Pending, CacheError> {
             Err(e) => return Err(io_at("lock", &tmp::lock_path(&folder))(e)),
         };
         let files = folder.join(FILES);
-        let pending = Pending {
-            cache: cache.clone(),
-            key: *key,
-            folder,
-            files,
-            committed: false,
-            _lock: lock,
-        };
+        let pending = Pending { cache: cache.clone(), key: *key, folder, files, committed: false, _lock: lock };
         fs::create_dir(&pending.folder).map_err(io_at("create folder", &pending.folder))?;
         fs::create_dir(&pending.files).map_err(io_at("create folder", &pending.files))?;
         return Ok(pending);
@@ -61,11 +54,6 @@ impl Pending {
     /// The folder the node writes its files into, flat or nested.
     pub(crate) fn dir(&self) -> &Path {
         &self.files
-    }
-
-    /// The key this result is produced for.
-    pub(crate) fn key(&self) -> &Key {
-        &self.key
     }
 
     /// Hashes every file the node wrote, writes the manifest, syncs everything, and renames
@@ -83,16 +71,12 @@ impl Pending {
             label: info.label,
             description: info.description,
             files,
-            created_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             wall_time_s: info.wall_time_s,
         };
         let manifest_path = self.folder.join(MANIFEST);
-        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|source| CacheError::Encode {
-            path: manifest_path.clone(),
-            source,
-        })?;
+        let bytes = serde_json::to_vec_pretty(&manifest)
+            .map_err(|source| CacheError::Encode { path: manifest_path.clone(), source })?;
         File::create(&manifest_path)
             .and_then(|mut f| {
                 f.write_all(&bytes)?;
@@ -102,9 +86,7 @@ impl Pending {
         disk::sync_dir(&self.folder)?;
 
         let dest = self.cache.object_dir(&self.key);
-        let shard = dest
-            .parent()
-            .expect("an object folder sits in a shard folder");
+        let shard = dest.parent().expect("an object folder sits in a shard folder");
         if !shard.exists() {
             fs::create_dir_all(shard).map_err(io_at("create folder", shard))?;
             disk::sync_dir(shard.parent().unwrap_or(shard))?;
@@ -116,11 +98,7 @@ impl Pending {
                 Ok(()) => {
                     self.committed = true;
                     disk::sync_dir(shard)?;
-                    return Ok(Entry {
-                        key: self.key,
-                        dir: dest.join(FILES),
-                        manifest,
-                    });
+                    return Ok(Entry { key: self.key, dir: dest.join(FILES), manifest });
                 }
                 Err(source) => source,
             };
@@ -128,11 +106,7 @@ impl Pending {
                 return Ok(theirs);
             }
             if attempt == COMMIT_ATTEMPTS {
-                return Err(CacheError::Rename {
-                    from: self.folder.clone(),
-                    to: dest,
-                    source,
-                });
+                return Err(CacheError::Rename { from: self.folder.clone(), to: dest, source });
             }
             // A broken entry holds the place (a lookup of it misses): replace it.
             self.cache.discard(&dest, &self.key.hex())?;

@@ -61,10 +61,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn tmp_children(cache: &Cache) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = fs::read_dir(cache.tmp_dir())
-        .unwrap()
-        .map(|c| c.unwrap().path())
-        .collect();
+    let mut all: Vec<PathBuf> = fs::read_dir(cache.tmp_dir()).unwrap().map(|c| c.unwrap().path()).collect();
     all.sort();
     all
 }
@@ -76,27 +73,13 @@ const DEAD_PID: u32 = 4_194_305;
 fn commit_then_lookup_hits_with_the_files() {
     let (_dir, cache) = fresh();
     let k = key("a");
-    let committed = commit(
-        &cache,
-        &k,
-        "train",
-        &[
-            ("model.safetensors", b"weights"),
-            ("eval/metrics.json", b"{}"),
-        ],
-    );
+    let committed = commit(&cache, &k, "train", &[("model.safetensors", b"weights"), ("eval/metrics.json", b"{}")]);
 
     let entry = cache.lookup(&k).expect("a committed entry is a hit");
     assert_eq!(entry, committed);
     assert_eq!(entry.dir, cache.object_dir(&k).join(FILES));
-    assert_eq!(
-        fs::read(entry.dir.join("model.safetensors")).unwrap(),
-        b"weights"
-    );
-    assert_eq!(
-        fs::read(entry.dir.join("eval/metrics.json")).unwrap(),
-        b"{}"
-    );
+    assert_eq!(fs::read(entry.dir.join("model.safetensors")).unwrap(), b"weights");
+    assert_eq!(fs::read(entry.dir.join("eval/metrics.json")).unwrap(), b"{}");
     let listed: Vec<&str> = entry.manifest.files.keys().map(String::as_str).collect();
     assert_eq!(listed, ["eval/metrics.json", "model.safetensors"]);
     let record = &entry.manifest.files["model.safetensors"];
@@ -104,10 +87,7 @@ fn commit_then_lookup_hits_with_the_files() {
     assert_eq!(record.blake3, blake3::hash(b"weights").to_hex().as_str());
     assert_eq!(entry.manifest.key, k);
     assert_eq!(entry.manifest.label, "train ft [seed=0]");
-    assert!(
-        tmp_children(&cache).is_empty(),
-        "commit leaves nothing in tmp/"
-    );
+    assert!(tmp_children(&cache).is_empty(), "commit leaves nothing in tmp/");
     assert!(cache.lookup(&key("b")).is_none());
 }
 
@@ -129,12 +109,7 @@ fn dropped_pending_leaves_nothing() {
 fn deleted_file_is_a_miss() {
     let (_dir, cache) = fresh();
     let k = key("a");
-    let entry = commit(
-        &cache,
-        &k,
-        "train",
-        &[("a.bin", b"aaaa"), ("b.bin", b"bbbb")],
-    );
+    let entry = commit(&cache, &k, "train", &[("a.bin", b"aaaa"), ("b.bin", b"bbbb")]);
     fs::remove_file(entry.dir.join("b.bin")).unwrap();
     assert!(cache.lookup(&k).is_none());
 }
@@ -154,16 +129,12 @@ fn manifest_with_another_key_is_a_miss() {
     let k = key("a");
     commit(&cache, &k, "train", &[("a.bin", b"aaaa")]);
     let path = cache.object_dir(&k).join(MANIFEST);
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     manifest["key"] = json!(key("other").hex());
     fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
 
     assert!(cache.lookup(&k).is_none());
-    assert!(matches!(
-        cache.verify().unwrap()[..],
-        [Problem::WrongKey { .. }]
-    ));
+    assert!(matches!(cache.verify().unwrap()[..], [Problem::WrongKey { .. }]));
 }
 
 #[test]
@@ -210,9 +181,7 @@ fn verify_reports_a_missing_file() {
     let k = key("a");
     let entry = commit(&cache, &k, "train", &[("w.bin", b"01")]);
     fs::remove_file(entry.dir.join("w.bin")).unwrap();
-    assert!(
-        matches!(&cache.verify().unwrap()[..], [Problem::MissingFile { key, .. }] if *key == k)
-    );
+    assert!(matches!(&cache.verify().unwrap()[..], [Problem::MissingFile { key, .. }] if *key == k));
 }
 
 #[test]
@@ -221,9 +190,7 @@ fn gc_removes_unkept_entries_and_dry_run_only_reports() {
     let (a, b) = (key("a"), key("b"));
     commit(&cache, &a, "train", &[("a.bin", b"aaaa")]);
     commit(&cache, &b, "eval", &[("b.bin", b"bbbbbbbb")]);
-    let stale = cache
-        .tmp_dir()
-        .join(format!("{}.{DEAD_PID}.0", key("c").hex()));
+    let stale = cache.tmp_dir().join(format!("{}.{DEAD_PID}.0", key("c").hex()));
     fs::create_dir(&stale).unwrap();
     fs::write(stale.join("x"), b"xyz").unwrap();
     let keep = HashSet::from([a]);
@@ -231,10 +198,7 @@ fn gc_removes_unkept_entries_and_dry_run_only_reports() {
     let planned = cache.gc(&keep, true).unwrap();
     assert_eq!(planned.entries.len(), 1);
     assert_eq!(planned.entries[0].key, b);
-    assert_eq!(
-        planned.entries[0].label.as_deref(),
-        Some("eval ft [seed=0]")
-    );
+    assert_eq!(planned.entries[0].label.as_deref(), Some("eval ft [seed=0]"));
     assert_eq!(planned.tmp.len(), 1);
     assert!(planned.freed_bytes > 8 + 3);
     assert!(cache.lookup(&b).is_some(), "a dry run removes nothing");
@@ -253,9 +217,7 @@ fn gc_removes_unkept_entries_and_dry_run_only_reports() {
 #[cfg(target_os = "linux")]
 fn gc_collects_a_folder_of_a_dead_pid() {
     let (_dir, cache) = fresh();
-    let stale = cache
-        .tmp_dir()
-        .join(format!("{}.{DEAD_PID}.1f", key("a").hex()));
+    let stale = cache.tmp_dir().join(format!("{}.{DEAD_PID}.1f", key("a").hex()));
     fs::create_dir_all(stale.join(FILES)).unwrap();
     fs::write(stale.join(FILES).join("w.bin"), b"12345").unwrap();
 
@@ -301,29 +263,13 @@ fn remember_recall_round_trip_and_overwrite() {
     let name = "unlearn ft [seed=0] / ../ü\n*";
     assert_eq!(cache.recall(name), None);
 
-    cache
-        .remember(name, &key("1"), &json!({ "epochs": 50 }))
-        .unwrap();
-    assert_eq!(
-        cache.recall(name),
-        Some((key("1"), json!({ "epochs": 50 })))
-    );
+    cache.remember(name, &key("1"), &json!({ "epochs": 50 })).unwrap();
+    assert_eq!(cache.recall(name), Some((key("1"), json!({ "epochs": 50 }))));
 
-    cache
-        .remember(name, &key("2"), &json!({ "epochs": 20 }))
-        .unwrap();
+    cache.remember(name, &key("2"), &json!({ "epochs": 20 })).unwrap();
     cache.remember("train base", &key("3"), &json!({})).unwrap();
-    assert_eq!(
-        cache.recall(name),
-        Some((key("2"), json!({ "epochs": 20 })))
-    );
-    assert_eq!(
-        cache.remembered(),
-        [
-            ("train base".to_string(), key("3")),
-            (name.to_string(), key("2"))
-        ]
-    );
+    assert_eq!(cache.recall(name), Some((key("2"), json!({ "epochs": 20 }))));
+    assert_eq!(cache.remembered(), [("train base".to_string(), key("3")), (name.to_string(), key("2"))]);
     assert!(tmp_children(&cache).is_empty());
     assert_eq!(cache.recall("unknown"), None);
 }
@@ -403,24 +349,15 @@ fn evict_removes_one_entry() {
 #[test]
 fn usage_sums_sizes_by_kind() {
     let (_dir, cache) = fresh();
-    let a = commit(
-        &cache,
-        &key("a"),
-        "train",
-        &[("w.bin", &[0; 100]), ("x/y.bin", &[1; 20])],
-    );
+    let a = commit(&cache, &key("a"), "train", &[("w.bin", &[0; 100]), ("x/y.bin", &[1; 20])]);
     let b = commit(&cache, &key("b"), "train", &[("w.bin", &[0; 50])]);
     let c = commit(&cache, &key("c"), "eval", &[("m.json", b"{}")]);
-    let stale = cache
-        .tmp_dir()
-        .join(format!("{}.{DEAD_PID}.0", key("d").hex()));
+    let stale = cache.tmp_dir().join(format!("{}.{DEAD_PID}.0", key("d").hex()));
     fs::create_dir(&stale).unwrap();
     fs::write(stale.join("x"), [0; 7]).unwrap();
 
     let bytes = |e: &Entry| {
-        let manifest = fs::metadata(cache.object_dir(&e.key).join(MANIFEST))
-            .unwrap()
-            .len();
+        let manifest = fs::metadata(cache.object_dir(&e.key).join(MANIFEST)).unwrap().len();
         manifest + e.manifest.files.values().map(|f| f.size).sum::<u64>()
     };
     let usage = cache.usage().unwrap();
@@ -478,8 +415,5 @@ fn open_reports_the_path_it_cannot_create() {
     let file = dir.path().join("file");
     fs::write(&file, b"").unwrap();
     let err = Cache::open(&file.join("cache")).unwrap_err();
-    assert!(
-        err.to_string().contains(&file.display().to_string()),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&file.display().to_string()), "{err}");
 }

@@ -23,9 +23,7 @@ pub(crate) const LOCK_SUFFIX: &str = ".lock";
 pub(crate) fn unique_name(stem: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     format!("{stem}.{}.{nanos:08x}{count:x}", std::process::id())
 }
 
@@ -102,10 +100,7 @@ impl OwnerLock {
     /// Creates and locks the lock file of `folder`, which must not exist yet.
     pub(crate) fn acquire(folder: &Path) -> std::io::Result<OwnerLock> {
         let path = lock_path(folder);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
+        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         if let Err(e) = file.lock() {
             let _ = fs::remove_file(&path);
             return Err(e);

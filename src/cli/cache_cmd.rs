@@ -111,8 +111,8 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
     EXIT_OK
 }
 
-/// `munl cache verify`
-pub(crate) fn verify(root: &Path) -> u8 {
+/// `munl cache verify [--evict]`
+pub(crate) fn verify(root: &Path, evict: bool) -> u8 {
     let cache = match cache(root) {
         Ok(c) => c,
         Err(code) => return code,
@@ -127,6 +127,16 @@ pub(crate) fn verify(root: &Path) -> u8 {
                 println!("{p}");
             }
             println!("{} problem(s)", problems.len());
+            if evict {
+                let keys: std::collections::BTreeSet<Key> = problems.iter().map(|p| p.key()).collect();
+                for key in keys {
+                    match cache.evict(&key) {
+                        Ok(_) => println!("evicted {}", key.short()),
+                        Err(e) => return fail(e),
+                    }
+                }
+                return EXIT_OK;
+            }
             EXIT_FAILED
         }
         Err(e) => fail(e),

@@ -36,10 +36,7 @@ fn describe(op: &OpSpec, out: &mut String) {
     for f in op.fields {
         let default = match f.default.value() {
             Some(v) => format!("= {v}"),
-            None => match f.default {
-                ops::Default::Required => "required".into(),
-                _ => "optional".into(),
-            },
+            None => "required".into(),
         };
         let _ = write!(out, "  {:<14} {:<12} {}", f.name, default, f.doc);
         if let Some(space) = f.space {

@@ -106,7 +106,11 @@ enum CacheCommand {
         dry_run: bool,
     },
     /// Re-hash every file of every entry.
-    Verify,
+    Verify {
+        /// Remove the entries with problems, so that the next run recomputes them.
+        #[arg(long)]
+        evict: bool,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -125,7 +129,7 @@ pub fn main() -> ExitCode {
             CacheCommand::Ls => cache_cmd::ls(&cli.cache),
             CacheCommand::Du => cache_cmd::du(&cli.cache),
             CacheCommand::Gc { files, dry_run } => cache_cmd::gc(&cli.cache, &files, dry_run),
-            CacheCommand::Verify => cache_cmd::verify(&cli.cache),
+            CacheCommand::Verify { evict } => cache_cmd::verify(&cli.cache, evict),
         },
         Command::Bench { arch, batch, steps, device } => run::bench(&device, &arch, batch, steps),
     };

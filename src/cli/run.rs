@@ -1,8 +1,8 @@
 //! `munl run` and `munl bench`.
 
-use std::path::Path;
 use crate::exec::{execute, worker_exe, ExecError, RunOptions, WorkerBackend};
 use crate::plan::NodeKind;
+use std::path::Path;
 
 use super::load::{cache, load, report, targets};
 use super::progress::Progress;

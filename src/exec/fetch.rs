@@ -18,7 +18,9 @@ fn files(source: &str) -> Option<(&'static [&'static str], &'static [&'static st
         "t10k-labels-idx1-ubyte.gz",
     ];
     match source {
-        "mnist" => Some((IDX, &["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"])),
+        "mnist" => {
+            Some((IDX, &["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]))
+        }
         "fashion_mnist" => Some((IDX, &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"])),
         _ => None,
     }

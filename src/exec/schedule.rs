@@ -24,13 +24,26 @@ pub struct RunOptions {
 #[derive(Debug)]
 pub enum Event<'a> {
     /// Sent once, before anything runs: how many nodes will run.
-    Planned { to_run: usize },
+    Planned {
+        to_run: usize,
+    },
     /// A needed node whose result is in the cache.
     Hit(NodeId),
     Start(NodeId),
-    Progress { id: NodeId, done: u64, total: u64, message: &'a str },
-    Done { id: NodeId, seconds: f64 },
-    Failed { id: NodeId, failure: &'a NodeFailure },
+    Progress {
+        id: NodeId,
+        done: u64,
+        total: u64,
+        message: &'a str,
+    },
+    Done {
+        id: NodeId,
+        seconds: f64,
+    },
+    Failed {
+        id: NodeId,
+        failure: &'a NodeFailure,
+    },
     /// Not run: an input failed, or the run stopped at an earlier failure.
     Skipped(NodeId),
 }

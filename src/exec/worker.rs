@@ -73,7 +73,10 @@ pub(crate) fn worker_exe() -> PathBuf {
     let me = std::env::current_exe().unwrap_or_default();
     let dir = me.parent().unwrap_or(Path::new("."));
     // Test binaries live in target/*/deps; the worker one folder up.
-    [dir.join("munl-torch"), dir.join("../munl-torch")].into_iter().find(|p| p.is_file()).unwrap_or_else(|| dir.join("munl-torch"))
+    [dir.join("munl-torch"), dir.join("../munl-torch")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dir.join("munl-torch"))
 }
 
 impl WorkerBackend {
@@ -95,8 +98,9 @@ impl WorkerBackend {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| {
-                NodeFailure::new(format!("cannot start the torch worker {}: {e}", self.exe.display()))
-                    .with_help("build it with `cargo build --release` (it is the `munl-torch` binary), or set MUNL_WORKER")
+                NodeFailure::new(format!("cannot start the torch worker {}: {e}", self.exe.display())).with_help(
+                    "build it with `cargo build --release` (it is the `munl-torch` binary), or set MUNL_WORKER",
+                )
             })?;
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -123,8 +127,9 @@ impl WorkerBackend {
             // The worker is gone: everything in flight fails.
             let mut w = inbox.lock().unwrap_or_else(|e| e.into_inner());
             for (_, tx) in w.drain() {
-                let _ = tx.send(Update::Finished(Err(NodeFailure::new("the torch worker exited while computing this node")
-                    .with_help("its error output is above; a crash inside libtorch ends the worker"))));
+                let _ = tx
+                    .send(Update::Finished(Err(NodeFailure::new("the torch worker exited while computing this node")
+                        .with_help("its error output is above; a crash inside libtorch ends the worker"))));
             }
         });
         Ok(Running { child, stdin, waiting })

@@ -20,7 +20,10 @@ pub(crate) enum LowerError {
     },
 
     #[error("`{name}` is declared twice")]
-    #[diagnostic(code(munl::lower::duplicate_name), help("names are unique across declarations; a `report` may share the name of the `evaluate` it reports"))]
+    #[diagnostic(
+        code(munl::lower::duplicate_name),
+        help("names are unique across declarations; a `report` may share the name of the `evaluate` it reports")
+    )]
     DuplicateName {
         name: String,
         #[label("declared again here")]
@@ -106,7 +109,10 @@ pub(crate) enum LowerError {
     },
 
     #[error("`{name}` inherits from itself: {chain}")]
-    #[diagnostic(code(munl::lower::inheritance_cycle), help("break the cycle by giving one declaration a constructor head instead of a parent"))]
+    #[diagnostic(
+        code(munl::lower::inheritance_cycle),
+        help("break the cycle by giving one declaration a constructor head instead of a parent")
+    )]
     InheritanceCycle {
         name: String,
         /// Every edge of the cycle, `a → b → … → a`.
@@ -138,7 +144,10 @@ pub(crate) enum LowerError {
     },
 
     #[error("report path `{path}` {reason}")]
-    #[diagnostic(code(munl::lower::bad_path), help("report paths are relative to the .munl file and stay inside its folder"))]
+    #[diagnostic(
+        code(munl::lower::bad_path),
+        help("report paths are relative to the .munl file and stay inside its folder")
+    )]
     BadPath {
         path: String,
         reason: String,

@@ -103,11 +103,7 @@ impl<'a> Cx<'a> {
                 cx.names.insert(&decl.name.name, decl).map(|d| d.name.span)
             };
             if let Some(first) = first {
-                cx.errors.push(LowerError::DuplicateName {
-                    name: decl.name.name.clone(),
-                    span: decl.name.span,
-                    first,
-                });
+                cx.errors.push(LowerError::DuplicateName { name: decl.name.name.clone(), span: decl.name.span, first });
             }
         }
         cx
@@ -230,7 +226,8 @@ impl<'a> Cx<'a> {
             if parts.len() != 1 {
                 break;
             }
-            let parent = self.resolve(&parts[0].name, *span, &[decl.kind], &format!("`{}` declaration", decl.kind.keyword()))?;
+            let parent =
+                self.resolve(&parts[0].name, *span, &[decl.kind], &format!("`{}` declaration", decl.kind.keyword()))?;
             if let Some(pos) = chain.iter().position(|d| std::ptr::eq(*d, parent)) {
                 let cycle = &chain[pos..];
                 // Every member of a cycle finds it; report it once, from its first member.
@@ -291,12 +288,15 @@ impl<'a> Cx<'a> {
     fn dataset(&mut self, d: &'a Decl) -> Option<Dataset> {
         let (head, fields) = self.effective(d)?;
         let before = self.errors.len();
-        let mut source = head.and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors));
+        let mut source =
+            head.and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors));
         let mut split = None;
         let mut limit = None;
         for f in &fields {
             match f.name.name.as_str() {
-                "source" => source = value::value("source", ops::Ty::Call(Category::Source), &f.value, &mut self.errors),
+                "source" => {
+                    source = value::value("source", ops::Ty::Call(Category::Source), &f.value, &mut self.errors)
+                }
                 "split" => split = value::value("split", ops::Ty::Call(Category::Split), &f.value, &mut self.errors),
                 "limit" => limit = value::value("limit", ops::Ty::Int { min: 6 }, &f.value, &mut self.errors),
                 _ => self.unknown_field(f, "a dataset", &["source", "split", "limit"]),
@@ -451,7 +451,8 @@ impl<'a> Cx<'a> {
     fn subset(&mut self, e: &Expr, datasets: &[&Decl]) -> Option<(usize, String)> {
         match &e.kind {
             ExprKind::Path(parts) if parts.len() == 2 => {
-                let decl = self.resolve(&parts[0].name, parts[0].span, &[DeclKind::Dataset], "`dataset` declaration")?;
+                let decl =
+                    self.resolve(&parts[0].name, parts[0].span, &[DeclKind::Dataset], "`dataset` declaration")?;
                 let subset = &parts[1].name;
                 if !SUBSETS.contains(&subset.as_str()) {
                     self.errors.push(LowerError::UnknownField {
@@ -513,7 +514,13 @@ impl<'a> Cx<'a> {
             .map(|f| crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span })
             .collect();
         let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors)?;
-        Some(Unlearn { name: d.name.name.clone(), span: d.name.span, method: spec.name.into(), from: from?, params: params.args })
+        Some(Unlearn {
+            name: d.name.name.clone(),
+            span: d.name.span,
+            method: spec.name.into(),
+            from: from?,
+            params: params.args,
+        })
     }
 
     fn evaluate(&mut self, d: &'a Decl, trains: &[&Decl], unlearns: &[&Decl]) -> Option<Evaluate> {
@@ -542,7 +549,11 @@ impl<'a> Cx<'a> {
                         let wanted = "`train` or `unlearn` declaration";
                         let pool: Vec<&Decl> = trains.iter().chain(unlearns).copied().collect();
                         if let Some(i) = self.decl_ref(item, &kinds, wanted, &pool) {
-                            refs.push(if i < trains.len() { ModelRef::Train(i) } else { ModelRef::Unlearn(i - trains.len()) });
+                            refs.push(if i < trains.len() {
+                                ModelRef::Train(i)
+                            } else {
+                                ModelRef::Unlearn(i - trains.len())
+                            });
                         }
                     }
                     models = Some(refs);
@@ -564,7 +575,9 @@ impl<'a> Cx<'a> {
                     };
                     metrics.clear();
                     for item in items {
-                        if let Some(Value::Call(c)) = value::value("metrics", ops::Ty::Call(Category::Metric), item, &mut self.errors) {
+                        if let Some(Value::Call(c)) =
+                            value::value("metrics", ops::Ty::Call(Category::Metric), item, &mut self.errors)
+                        {
                             metrics.push(c.op);
                         }
                     }

@@ -80,7 +80,6 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
             Some(Value::Float(x))
         }
         (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
-        (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
         (Ty::IntList, ExprKind::List(items)) => {
             let mut out = Vec::new();
             for item in items {
@@ -181,13 +180,12 @@ pub(super) fn call(
                 Some(v) => {
                     out.insert(spec.name.to_string(), v);
                 }
-                None if spec.default == ops::Default::Required => errors.push(LowerError::MissingField {
+                None => errors.push(LowerError::MissingField {
                     field: spec.name.into(),
                     context: format!("`{name}`"),
                     span: name_span,
                     help: Some(format!("`{}`: {}", spec.name, spec.doc)),
                 }),
-                None => {}
             },
         }
     }

@@ -46,10 +46,14 @@ impl Category {
 /// The type of a field or argument.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Ty {
-    Int { min: i64 },
-    Float { min: f64, max: f64 },
+    Int {
+        min: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
     Str,
-    Bool,
     IntList,
     /// A call (or bare name) of an operation of this category.
     Call(Category),
@@ -63,7 +67,6 @@ impl Ty {
             Ty::Int { .. } => "an integer".into(),
             Ty::Float { .. } => "a number".into(),
             Ty::Str => "a string".into(),
-            Ty::Bool => "`true` or `false`".into(),
             Ty::IntList => "a list of integers".into(),
             Ty::Call(c) => c.describe().into(),
             Ty::Word(words) => {
@@ -78,12 +81,9 @@ impl Ty {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Default {
     Required,
-    /// Absent unless set (e.g. `limit`).
-    Optional,
     Int(i64),
     Float(f64),
     Str(&'static str),
-    Bool(bool),
     IntList(&'static [i64]),
     /// The named op with all its defaults.
     Call(&'static str),
@@ -94,11 +94,10 @@ impl Default {
     /// The resolved default value, if the field has one.
     pub(crate) fn value(&self) -> Option<Value> {
         Some(match *self {
-            Default::Required | Default::Optional => return None,
+            Default::Required => return None,
             Default::Int(i) => Value::Int(i),
             Default::Float(f) => Value::Float(f),
             Default::Str(s) => Value::Str(s.into()),
-            Default::Bool(b) => Value::Bool(b),
             Default::IntList(l) => Value::List(l.iter().map(|i| Value::Int(*i)).collect()),
             Default::Call(op) => Value::Call(default_call(op)),
             Default::Word(w) => Value::Str(w.into()),
@@ -179,13 +178,7 @@ const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) 
     FieldSpec { name, ty, default, space: None, doc }
 }
 
-const fn searched(
-    name: &'static str,
-    ty: Ty,
-    default: Default,
-    space: Space,
-    doc: &'static str,
-) -> FieldSpec {
+const fn searched(name: &'static str, ty: Ty, default: Default, space: Space, doc: &'static str) -> FieldSpec {
     FieldSpec { name, ty, default, space: Some(space), doc }
 }
 
@@ -216,7 +209,13 @@ const NGP_FIELDS: [FieldSpec; 6] = [
     NGP_GENERIC[2],
     NGP_GENERIC[3],
     NGP_GENERIC[4],
-    searched("alpha", FRACTION, Default::Float(0.95), Space::Uniform(0.0, 1.0), "weight of the retain loss; 1 − alpha weighs the negated forget loss"),
+    searched(
+        "alpha",
+        FRACTION,
+        Default::Float(0.95),
+        Space::Uniform(0.0, 1.0),
+        "weight of the retain loss; 1 − alpha weighs the negated forget loss",
+    ),
 ];
 
 /// Every operation munl knows.

@@ -6,5 +6,5 @@
 mod catalogue;
 mod value;
 
-pub(crate) use catalogue::{find, in_category, Category, Default, FieldSpec, OpSpec, Space, Ty, ALL};
+pub(crate) use catalogue::{find, in_category, Category, Default, OpSpec, Ty, ALL};
 pub use value::{Call, Value};

@@ -84,9 +84,7 @@ fn diff(old: &J, new: &J, plan: &Plan, reasons: &mut Vec<String>) {
 }
 
 fn inputs(v: &J) -> Vec<(String, String)> {
-    v.as_array()
-        .map(|a| a.iter().map(|pair| (text(&pair[0]), text(&pair[1]))).collect())
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().map(|pair| (text(&pair[0]), text(&pair[1]))).collect()).unwrap_or_default()
 }
 
 /// Field-by-field differences; calls with the same op are compared argument by argument

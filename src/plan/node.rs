@@ -76,8 +76,4 @@ impl Node {
     pub(crate) fn param(&self, name: &str) -> Option<&Value> {
         self.params.get(name)
     }
-
-    pub(crate) fn input(&self, role: &str) -> Option<NodeId> {
-        self.inputs.iter().find(|(r, _)| r == role).map(|(_, id)| *id)
-    }
 }

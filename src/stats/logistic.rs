@@ -96,6 +96,7 @@ impl Acc {
 
 /// The scikit-learn objective J(w, b) = C·Σ ℓ(tᵢ, w·xᵢ + b) + ½w² (§4.2; the intercept is not
 /// penalised).
+#[cfg(test)]
 pub(crate) fn objective(x: &[f64], y: &[bool], coef: f64, intercept: f64) -> f64 {
     let mut acc = Acc::default();
     for (&xi, &yi) in x.iter().zip(y) {
@@ -125,11 +126,7 @@ fn centred_derivs(xc: &[f64], y: &[bool], w: f64, a: f64) -> Derivs {
     for (&xi, &yi) in xc.iter().zip(y) {
         let z = w * xi + a;
         // r = σ(z) − t, formed without cancellation: for t = 1 it is −σ(−z).
-        let (loss, r) = if yi {
-            (softplus(-z), -sigmoid(-z))
-        } else {
-            (softplus(z), sigmoid(z))
-        };
+        let (loss, r) = if yi { (softplus(-z), -sigmoid(-z)) } else { (softplus(z), sigmoid(z)) };
         let s = sigmoid(z) * sigmoid(-z);
         f.add(loss);
         gw.add(r * xi);
@@ -166,10 +163,7 @@ impl LogisticFit {
     /// w = 0, b = logit(share of positives) (§4.5).
     pub(crate) fn fit(x: &[f64], y: &[bool]) -> Result<Self, LogisticError> {
         if x.len() != y.len() {
-            return Err(LogisticError::LengthMismatch {
-                x: x.len(),
-                y: y.len(),
-            });
+            return Err(LogisticError::LengthMismatch { x: x.len(), y: y.len() });
         }
         if x.iter().any(|v| !v.is_finite()) {
             return Err(LogisticError::NonFinite);
@@ -179,17 +173,9 @@ impl LogisticFit {
         if n_pos == 0 || n_neg == 0 {
             return Err(LogisticError::OneClass);
         }
-        let (lo, hi) = x
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         if lo == hi {
-            return Ok(Self {
-                coef: 0.0,
-                intercept: (n_pos as f64 / n_neg as f64).ln(),
-                n_iter: 0,
-            });
+            return Ok(Self { coef: 0.0, intercept: (n_pos as f64 / n_neg as f64).ln(), n_iter: 0 });
         }
 
         let mean = {
@@ -206,10 +192,7 @@ impl LogisticFit {
             let d = centred_derivs(&xc, y, w, a);
             let det = d.hww * d.haa - d.hwa * d.hwa;
             let (mut dw, mut da) = if det > 0.0 && det.is_finite() {
-                (
-                    -(d.haa * d.gw - d.hwa * d.ga) / det,
-                    -(d.hww * d.ga - d.hwa * d.gw) / det,
-                )
+                (-(d.haa * d.gw - d.hwa * d.ga) / det, -(d.hww * d.ga - d.hwa * d.gw) / det)
             } else {
                 (-d.gw, -d.ga)
             };
@@ -250,11 +233,7 @@ impl LogisticFit {
                 break;
             }
         }
-        Ok(Self {
-            coef: w,
-            intercept: a - w * mean,
-            n_iter,
-        })
+        Ok(Self { coef: w, intercept: a - w * mean, n_iter })
     }
 
     /// `decision_function`: x·w + b in float64 (§4.4).
@@ -271,11 +250,7 @@ impl LogisticFit {
     ///
     /// Returns NaN for an empty sample, which scikit-learn would reject earlier.
     pub(crate) fn accuracy(&self, x: &[f64], y: &[bool]) -> f64 {
-        let correct = x
-            .iter()
-            .zip(y)
-            .filter(|(&xi, &yi)| self.predict(xi) == yi)
-            .count();
+        let correct = x.iter().zip(y).filter(|(&xi, &yi)| self.predict(xi) == yi).count();
         correct as f64 / x.len().min(y.len()) as f64
     }
 }
@@ -286,19 +261,12 @@ mod tests {
     use crate::stats::stratified::StratifiedShuffleSplit;
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/vectors/attack.json"
-        ));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/attack.json"));
         serde_json::from_str(text).expect("attack.json parses")
     }
 
     fn floats(v: &serde_json::Value) -> Vec<f64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
     }
 
     fn num(v: &serde_json::Value) -> f64 {
@@ -309,19 +277,12 @@ mod tests {
     fn layout(case: &serde_json::Value) -> (Vec<f64>, Vec<bool>) {
         let c0 = floats(&case["class0"]);
         let c1 = floats(&case["class1"]);
-        let y = c0
-            .iter()
-            .map(|_| false)
-            .chain(c1.iter().map(|_| true))
-            .collect();
+        let y = c0.iter().map(|_| false).chain(c1.iter().map(|_| true)).collect();
         (c0.into_iter().chain(c1).collect(), y)
     }
 
     fn assert_close(got: f64, want: f64, rel: f64, what: &str) {
-        assert!(
-            (got - want).abs() <= rel * want.abs().max(1.0),
-            "{what}: got {got}, want {want}"
-        );
+        assert!((got - want).abs() <= rel * want.abs().max(1.0), "{what}: got {got}, want {want}");
     }
 
     #[test]
@@ -339,11 +300,7 @@ mod tests {
             // The reference's own (1.2.2) iterate is no better than the exact optimum.
             let r = &case["full_fit"]["sklearn_1_2_2"];
             assert!(j <= objective(&x, &y, num(&r["coef"]), num(&r["intercept"])));
-            assert_eq!(
-                fit.accuracy(&x, &y),
-                num(&want["train_accuracy"]),
-                "{name} train accuracy"
-            );
+            assert_eq!(fit.accuracy(&x, &y), num(&want["train_accuracy"]), "{name} train accuracy");
             assert!(fit.n_iter >= 2 && fit.n_iter < 30, "{name}: {}", fit.n_iter);
         }
     }
@@ -356,9 +313,7 @@ mod tests {
             let case = &v[name];
             let (x, y) = layout(case);
             let splits = sss.split(&y).expect("split");
-            let want = case["stratified_shuffle_split"]["splits"]
-                .as_array()
-                .expect("splits");
+            let want = case["stratified_shuffle_split"]["splits"].as_array().expect("splits");
             assert_eq!(splits.len(), want.len());
             for (s, (sp, w)) in splits.iter().zip(want).enumerate() {
                 let xt: Vec<f64> = sp.train.iter().map(|&i| x[i]).collect();
@@ -447,10 +402,7 @@ mod tests {
         assert!(fit.coef.is_finite() && fit.intercept.is_finite());
         assert_eq!(fit.accuracy(&x, &y), 1.0);
         let (gw, gb) = gradient(&x, &y, &fit);
-        assert!(
-            gw.abs() < 1e-10 && gb.abs() < 1e-10,
-            "gradient ({gw}, {gb})"
-        );
+        assert!(gw.abs() < 1e-10 && gb.abs() < 1e-10, "gradient ({gw}, {gb})");
     }
 
     #[test]
@@ -474,31 +426,15 @@ mod tests {
 
     #[test]
     fn refuses_invalid_input() {
-        assert_eq!(
-            LogisticFit::fit(&[1.0, f64::NAN], &[false, true]),
-            Err(LogisticError::NonFinite)
-        );
-        assert_eq!(
-            LogisticFit::fit(&[1.0, f64::INFINITY], &[false, true]),
-            Err(LogisticError::NonFinite)
-        );
-        assert_eq!(
-            LogisticFit::fit(&[1.0, 2.0], &[true, true]),
-            Err(LogisticError::OneClass)
-        );
-        assert_eq!(
-            LogisticFit::fit(&[1.0], &[true, false]),
-            Err(LogisticError::LengthMismatch { x: 1, y: 2 })
-        );
+        assert_eq!(LogisticFit::fit(&[1.0, f64::NAN], &[false, true]), Err(LogisticError::NonFinite));
+        assert_eq!(LogisticFit::fit(&[1.0, f64::INFINITY], &[false, true]), Err(LogisticError::NonFinite));
+        assert_eq!(LogisticFit::fit(&[1.0, 2.0], &[true, true]), Err(LogisticError::OneClass));
+        assert_eq!(LogisticFit::fit(&[1.0], &[true, false]), Err(LogisticError::LengthMismatch { x: 1, y: 2 }));
     }
 
     #[test]
     fn prediction_threshold_is_strict() {
-        let fit = LogisticFit {
-            coef: 2.0,
-            intercept: -1.0,
-            n_iter: 0,
-        };
+        let fit = LogisticFit { coef: 2.0, intercept: -1.0, n_iter: 0 };
         assert!(!fit.predict(0.5));
         assert!(fit.predict(0.500_000_1));
         assert_eq!(fit.decision(0.0), -1.0);

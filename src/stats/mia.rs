@@ -85,15 +85,12 @@ impl MiaRng {
     }
 
     /// One MIA on this stream (see [`mia`]).
-    pub(crate) fn mia(
-        &mut self,
-        reference_losses: &[f64],
-        forget_losses: &[f64],
-    ) -> Result<f64, MiaError> {
+    pub(crate) fn mia(&mut self, reference_losses: &[f64], forget_losses: &[f64]) -> Result<f64, MiaError> {
         mia(&mut self.0, reference_losses, forget_losses)
     }
 
     /// The underlying generator, for callers that interleave other global-RNG draws.
+    #[cfg(test)]
     pub(crate) fn rng_mut(&mut self) -> &mut Mt19937 {
         &mut self.0
     }
@@ -112,11 +109,7 @@ impl Default for MiaRng {
 /// touch any global RNG.
 pub(crate) fn attack_scores(x: &[f64], y: &[bool]) -> Result<Vec<f64>, MiaError> {
     if x.len() != y.len() {
-        return Err(LogisticError::LengthMismatch {
-            x: x.len(),
-            y: y.len(),
-        }
-        .into());
+        return Err(LogisticError::LengthMismatch { x: x.len(), y: y.len() }.into());
     }
     let splits = StratifiedShuffleSplit::reference_mia().split(y)?;
     let mut scores = Vec::with_capacity(splits.len());
@@ -144,20 +137,13 @@ fn attack_input(
     let f = rng.permutation(forget_losses.len());
     let m = h.len().min(f.len());
     let mut x = Vec::with_capacity(2 * m);
-    let blocks = [
-        (LossSet::Forget, forget_losses, &f[..m]),
-        (LossSet::Reference, reference_losses, &h[..m]),
-    ];
+    let blocks = [(LossSet::Forget, forget_losses, &f[..m]), (LossSet::Reference, reference_losses, &h[..m])];
     for (set, losses, order) in blocks {
         for &i in order {
             let value = losses[i];
             // Only the kept losses reach scikit-learn, which is where the reference fails.
             if !value.is_finite() {
-                return Err(MiaError::NonFiniteLoss {
-                    set,
-                    index: i,
-                    value,
-                });
+                return Err(MiaError::NonFiniteLoss { set, index: i, value });
             }
             x.push(value);
         }
@@ -182,11 +168,7 @@ pub(crate) fn mia_scores(
 /// `rng` is the global NumPy stream: pass the same generator to Val MIA and then Test MIA.
 /// Both shuffles happen before any check, so the stream advances as in the reference even when
 /// an error is returned.
-pub(crate) fn mia(
-    rng: &mut Mt19937,
-    reference_losses: &[f64],
-    forget_losses: &[f64],
-) -> Result<f64, MiaError> {
+pub(crate) fn mia(rng: &mut Mt19937, reference_losses: &[f64], forget_losses: &[f64]) -> Result<f64, MiaError> {
     mia_scores(rng, reference_losses, forget_losses).map(|s| numpy_mean(&s))
 }
 
@@ -195,42 +177,23 @@ mod tests {
     use super::*;
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/vectors/attack.json"
-        ));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/attack.json"));
         serde_json::from_str(text).expect("attack.json parses")
     }
 
     fn floats(v: &serde_json::Value) -> Vec<f64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_f64().expect("number"))
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
     }
 
     fn idx(v: &serde_json::Value) -> Vec<usize> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_u64().expect("index") as usize)
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_u64().expect("index") as usize).collect()
     }
 
     /// Scores and value of one attack.json `stratified_shuffle_split` block.
     fn check_result(got_scores: &[f64], got_mia: f64, want: &serde_json::Value, what: &str) {
         for impl_name in ["exact_optimum", "sklearn_1_2_2"] {
-            assert_eq!(
-                got_scores,
-                floats(&want["scores"][impl_name]).as_slice(),
-                "{what} scores vs {impl_name}"
-            );
-            assert_eq!(
-                got_mia,
-                want["mia"][impl_name].as_f64().expect("mia"),
-                "{what} vs {impl_name}"
-            );
+            assert_eq!(got_scores, floats(&want["scores"][impl_name]).as_slice(), "{what} scores vs {impl_name}");
+            assert_eq!(got_mia, want["mia"][impl_name].as_f64().expect("mia"), "{what} vs {impl_name}");
         }
     }
 
@@ -267,12 +230,7 @@ mod tests {
 
         let mut rng = MiaRng::new();
         let scores = mia_scores(rng.rng_mut(), &h, &f).expect("first");
-        check_result(
-            &scores,
-            numpy_mean(&scores),
-            &case["stratified_shuffle_split"],
-            "e2e_even",
-        );
+        check_result(&scores, numpy_mean(&scores), &case["stratified_shuffle_split"], "e2e_even");
         // Test MIA continues the stream: a fresh F copy, new H2, no re-seed.
         let value = rng.mia(&h2, &f).expect("second");
         assert_eq!(value, 0.698);
@@ -281,12 +239,7 @@ mod tests {
         let mut g = Mt19937::new(123);
         let _ = mia(&mut g, &h, &f).expect("first");
         let scores = mia_scores(&mut g, &h2, &f).expect("second");
-        check_result(
-            &scores,
-            numpy_mean(&scores),
-            &second["stratified_shuffle_split"],
-            "e2e_even second pair",
-        );
+        check_result(&scores, numpy_mean(&scores), &second["stratified_shuffle_split"], "e2e_even second pair");
         // Re-seeding instead would give a different attack set and value.
         assert_ne!(MiaRng::new().mia(&h2, &f), Ok(0.698));
     }
@@ -301,12 +254,7 @@ mod tests {
         assert_eq!(g.permutation(h.len()), idx(&case["perm_H"]));
         assert_eq!(g.permutation(f.len()), idx(&case["perm_F"]));
         let scores = mia_scores(&mut Mt19937::new(123), &h, &f).expect("scores");
-        check_result(
-            &scores,
-            numpy_mean(&scores),
-            &case["stratified_shuffle_split"],
-            "e2e_odd",
-        );
+        check_result(&scores, numpy_mean(&scores), &case["stratified_shuffle_split"], "e2e_odd");
         assert_eq!(MiaRng::new().mia(&h, &f), Ok(0.727_450_980_392_156_8));
     }
 
@@ -318,14 +266,7 @@ mod tests {
         let mut f = floats(&case["F_forget_losses"]);
         f[17] = f64::NAN;
         let err = MiaRng::new().mia(&h, &f).unwrap_err();
-        assert!(matches!(
-            err,
-            MiaError::NonFiniteLoss {
-                set: LossSet::Forget,
-                index: 17,
-                ..
-            }
-        ));
+        assert!(matches!(err, MiaError::NonFiniteLoss { set: LossSet::Forget, index: 17, .. }));
         assert!(err.to_string().contains("forget set"), "{err}");
 
         let mut h = h;
@@ -334,13 +275,7 @@ mod tests {
         let kept = idx(&case["perm_H"])[0];
         h[kept] = f64::INFINITY;
         let err = MiaRng::new().mia(&h, &f).unwrap_err();
-        assert!(matches!(
-            err,
-            MiaError::NonFiniteLoss {
-                set: LossSet::Reference,
-                ..
-            }
-        ));
+        assert!(matches!(err, MiaError::NonFiniteLoss { set: LossSet::Reference, .. }));
         assert!(err.to_string().contains("reference"), "{err}");
     }
 
@@ -370,10 +305,7 @@ mod tests {
     #[test]
     fn mismatched_attack_input_is_an_error() {
         let err = attack_scores(&[1.0; 20], &[true; 19]).unwrap_err();
-        assert_eq!(
-            err,
-            MiaError::Fit(LogisticError::LengthMismatch { x: 20, y: 19 })
-        );
+        assert_eq!(err, MiaError::Fit(LogisticError::LengthMismatch { x: 20, y: 19 }));
     }
 
     #[test]

@@ -32,16 +32,10 @@ impl Mt19937 {
         for i in 1..N {
             let prev = state[i - 1];
             // `i < 624`, so the cast is lossless.
-            state[i] = 1_812_433_253u32
-                .wrapping_mul(prev ^ (prev >> 30))
-                .wrapping_add(i as u32);
+            state[i] = 1_812_433_253u32.wrapping_mul(prev ^ (prev >> 30)).wrapping_add(i as u32);
         }
         // Position N: the first output regenerates the whole block, as NumPy does.
-        Self {
-            state,
-            pos: N,
-            draws: 0,
-        }
+        Self { state, pos: N, draws: 0 }
     }
 
     /// Regenerates the 624-word block (§1.2).
@@ -138,20 +132,13 @@ mod tests {
     use super::*;
 
     fn mt_check() -> serde_json::Value {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/vectors/splits.json"
-        ));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
         let v: serde_json::Value = serde_json::from_str(text).expect("splits.json parses");
         v["_mt19937_check"].clone()
     }
 
     fn as_u64s(v: &serde_json::Value) -> Vec<u64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_u64().expect("integer"))
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer")).collect()
     }
 
     #[test]
@@ -164,22 +151,10 @@ mod tests {
     #[test]
     fn permutations_match_numpy() {
         let check = mt_check();
-        let p10: Vec<u64> = Mt19937::new(123)
-            .permutation(10)
-            .into_iter()
-            .map(|x| x as u64)
-            .collect();
+        let p10: Vec<u64> = Mt19937::new(123).permutation(10).into_iter().map(|x| x as u64).collect();
         assert_eq!(p10, as_u64s(&check["RandomState(123).permutation(10)"]));
-        let p1000: Vec<u64> = Mt19937::new(123)
-            .permutation(1000)
-            .into_iter()
-            .take(10)
-            .map(|x| x as u64)
-            .collect();
-        assert_eq!(
-            p1000,
-            as_u64s(&check["RandomState(123).permutation(1000)[:10]"])
-        );
+        let p1000: Vec<u64> = Mt19937::new(123).permutation(1000).into_iter().take(10).map(|x| x as u64).collect();
+        assert_eq!(p1000, as_u64s(&check["RandomState(123).permutation(1000)[:10]"]));
     }
 
     #[test]
@@ -187,10 +162,7 @@ mod tests {
         let check = mt_check();
         let mut rng = Mt19937::new(0);
         let got: Vec<u64> = (0..3).map(|_| rng.interval(u64::from(u32::MAX))).collect();
-        assert_eq!(
-            got,
-            as_u64s(&check["RandomState(0).randint(0, 2**32 - 1 + 1, size=3, dtype=uint64)"])
-        );
+        assert_eq!(got, as_u64s(&check["RandomState(0).randint(0, 2**32 - 1 + 1, size=3, dtype=uint64)"]));
         assert_eq!(rng.draws(), 3);
     }
 

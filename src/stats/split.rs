@@ -51,25 +51,13 @@ fn train_test_split(items: &[i64], test_size: f64, seed: u32) -> (Vec<i64>, Vec<
 /// `n_test` official-test samples: `val` = fraction `val` of the official train part, then
 /// `forget` = fraction `forget` of the remaining train part; each step with a fresh
 /// `RandomState(seed)` (not a continuation). The reference uses `(0.15, 0.10, 123)`.
-pub(crate) fn reference_split(
-    n_train: usize,
-    n_test: usize,
-    val: f64,
-    forget: f64,
-    seed: u32,
-) -> Split {
+pub(crate) fn reference_split(n_train: usize, n_test: usize, val: f64, forget: f64, seed: u32) -> Split {
     // Dataset sizes are far below i64::MAX, so the index casts are lossless.
     let dev: Vec<i64> = (0..n_train as i64).collect();
     let test: Vec<i64> = (n_train as i64..(n_train + n_test) as i64).collect();
     let (train, val) = train_test_split(&dev, val, seed);
     let (retain, forget) = train_test_split(&train, forget, seed);
-    Split {
-        train,
-        val,
-        retain,
-        forget,
-        test,
-    }
+    Split { train, val, retain, forget, test }
 }
 
 #[cfg(test)]
@@ -78,10 +66,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/vectors/splits.json"
-        ));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
         serde_json::from_str(text).expect("splits.json parses")
     }
 
@@ -94,11 +79,7 @@ mod tests {
     }
 
     fn ints(v: &serde_json::Value) -> Vec<i64> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_i64().expect("integer"))
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_i64().expect("integer")).collect()
     }
 
     fn check_dataset(name: &str, n_train: usize, n_test: usize) {
@@ -114,22 +95,10 @@ mod tests {
         ];
         for (part, got) in parts {
             let w = &want[part];
-            assert_eq!(
-                got.len() as u64,
-                w["len"].as_u64().expect("len"),
-                "{name}/{part} len"
-            );
+            assert_eq!(got.len() as u64, w["len"].as_u64().expect("len"), "{name}/{part} len");
             assert_eq!(got[..12].to_vec(), ints(&w["first"]), "{name}/{part} first");
-            assert_eq!(
-                got[got.len() - 4..].to_vec(),
-                ints(&w["last"]),
-                "{name}/{part} last"
-            );
-            assert_eq!(
-                sha256_i64_le(got),
-                w["sha256_int64_le"].as_str().expect("sha"),
-                "{name}/{part} sha256"
-            );
+            assert_eq!(got[got.len() - 4..].to_vec(), ints(&w["last"]), "{name}/{part} last");
+            assert_eq!(sha256_i64_le(got), w["sha256_int64_le"].as_str().expect("sha"), "{name}/{part} sha256");
         }
     }
 

@@ -27,30 +27,18 @@ pub(crate) enum StratifiedError {
     /// Some class has fewer than two members.
     ClassTooSmall,
     /// The train or test part would be smaller than the number of classes.
-    TooFewSamples {
-        n_train: usize,
-        n_test: usize,
-        n_classes: usize,
-    },
+    TooFewSamples { n_train: usize, n_test: usize, n_classes: usize },
 }
 
 impl fmt::Display for StratifiedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TestSize(t) => write!(f, "test_size must be in (0, 1), got {t}"),
-            Self::EmptyTrain { n_samples, n_test } => write!(
-                f,
-                "with {n_samples} samples and {n_test} held out, the train part would be empty"
-            ),
-            Self::ClassTooSmall => write!(
-                f,
-                "the least populated class has fewer than 2 members; cannot stratify"
-            ),
-            Self::TooFewSamples {
-                n_train,
-                n_test,
-                n_classes,
-            } => write!(
+            Self::EmptyTrain { n_samples, n_test } => {
+                write!(f, "with {n_samples} samples and {n_test} held out, the train part would be empty")
+            }
+            Self::ClassTooSmall => write!(f, "the least populated class has fewer than 2 members; cannot stratify"),
+            Self::TooFewSamples { n_train, n_test, n_classes } => write!(
                 f,
                 "train ({n_train}) and test ({n_test}) sizes must each be at least the number \
                  of classes ({n_classes})"
@@ -72,11 +60,7 @@ pub(crate) struct StratifiedShuffleSplit {
 impl StratifiedShuffleSplit {
     /// The configuration the reference's MIA uses: 10 splits, 10 % held out, seed 123 (§6).
     pub(crate) fn reference_mia() -> Self {
-        Self {
-            n_splits: 10,
-            test_size: 0.1,
-            random_state: 123,
-        }
+        Self { n_splits: 10, test_size: 0.1, random_state: 123 }
     }
 
     /// All splits for `labels`, in generator order (§2.3–2.4).
@@ -92,10 +76,7 @@ impl StratifiedShuffleSplit {
         let n_test = ceil_fraction(self.test_size, n);
         let n_train = n - n_test;
         if n_train == 0 {
-            return Err(StratifiedError::EmptyTrain {
-                n_samples: n,
-                n_test,
-            });
+            return Err(StratifiedError::EmptyTrain { n_samples: n, n_test });
         }
 
         // §2.2: classes in sorted order, members of each in ascending position (the stable sort).
@@ -116,11 +97,7 @@ impl StratifiedShuffleSplit {
             return Err(StratifiedError::ClassTooSmall);
         }
         if n_train < n_classes || n_test < n_classes {
-            return Err(StratifiedError::TooFewSamples {
-                n_train,
-                n_test,
-                n_classes,
-            });
+            return Err(StratifiedError::TooFewSamples { n_train, n_test, n_classes });
         }
 
         let mut rng = Mt19937::new(self.random_state);
@@ -149,11 +126,7 @@ impl StratifiedShuffleSplit {
             // §2.4 step 4: the train list is permuted before the test list.
             rng.shuffle(&mut train);
             rng.shuffle(&mut test);
-            out.push(SplitIndices {
-                train,
-                test,
-                u32_draws: rng.draws() - before,
-            });
+            out.push(SplitIndices { train, test, u32_draws: rng.draws() - before });
         }
         Ok(out)
     }
@@ -164,28 +137,19 @@ impl StratifiedShuffleSplit {
 fn approx_mode(counts: &[usize], n_draws: usize, rng: &mut Mt19937) -> Vec<usize> {
     // Counts are far below 2^53, so the float arithmetic below is the reference's exactly.
     let total = counts.iter().sum::<usize>() as f64;
-    let continuous: Vec<f64> = counts
-        .iter()
-        .map(|&c| c as f64 / total * n_draws as f64)
-        .collect();
+    let continuous: Vec<f64> = counts.iter().map(|&c| c as f64 / total * n_draws as f64).collect();
     // Non-negative finite values (total > 0 whenever this is called), so the casts are exact.
     let mut floored: Vec<usize> = continuous.iter().map(|c| c.floor() as usize).collect();
     let mut need = n_draws.saturating_sub(floored.iter().sum::<usize>());
     if need == 0 {
         return floored;
     }
-    let remainder: Vec<f64> = continuous
-        .iter()
-        .zip(&floored)
-        .map(|(&c, &f)| c - f as f64)
-        .collect();
+    let remainder: Vec<f64> = continuous.iter().zip(&floored).map(|(&c, &f)| c - f as f64).collect();
     let mut values = remainder.clone();
     values.sort_by(|a, b| b.total_cmp(a));
     values.dedup();
     for v in values {
-        let tied: Vec<usize> = (0..remainder.len())
-            .filter(|&k| remainder[k] == v)
-            .collect();
+        let tied: Vec<usize> = (0..remainder.len()).filter(|&k| remainder[k] == v).collect();
         let add = tied.len().min(need);
         // choice(tied, add, replace=False) pays for a full permutation and keeps its head (§1.5).
         let p = rng.permutation(tied.len());
@@ -206,10 +170,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/vectors/attack.json"
-        ));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/attack.json"));
         serde_json::from_str(text).expect("attack.json parses")
     }
 
@@ -222,11 +183,7 @@ mod tests {
     }
 
     fn idx(v: &serde_json::Value) -> Vec<usize> {
-        v.as_array()
-            .expect("array")
-            .iter()
-            .map(|x| x.as_u64().expect("index") as usize)
-            .collect()
+        v.as_array().expect("array").iter().map(|x| x.as_u64().expect("index") as usize).collect()
     }
 
     fn two_blocks(m0: usize, m1: usize) -> Vec<u8> {
@@ -243,9 +200,7 @@ mod tests {
     /// returns how many splits had their draw count checked.
     fn check_case(case: &serde_json::Value, m: usize) -> usize {
         let mut draw_checks = 0;
-        let splits = StratifiedShuffleSplit::reference_mia()
-            .split(&two_blocks(m, m))
-            .expect("valid labels");
+        let splits = StratifiedShuffleSplit::reference_mia().split(&two_blocks(m, m)).expect("valid labels");
         let want = case["splits"].as_array().expect("splits");
         assert_eq!(splits.len(), want.len());
         for (s, (got, w)) in splits.iter().zip(want).enumerate() {
@@ -257,20 +212,15 @@ mod tests {
             if !w["train"].is_null() {
                 assert_eq!(got.train, idx(&w["train"]), "split {s} train");
             }
-            for (key, arr, take) in [
-                ("test_first10", &got.test, 10),
-                ("train_first10", &got.train, 10),
-                ("train_first5", &got.train, 5),
-            ] {
+            for (key, arr, take) in
+                [("test_first10", &got.test, 10), ("train_first10", &got.train, 10), ("train_first5", &got.train, 5)]
+            {
                 if !w[key].is_null() {
                     assert_eq!(arr[..take].to_vec(), idx(&w[key]), "split {s} {key}");
                 }
             }
             if !w["test_last3"].is_null() {
-                assert_eq!(
-                    got.test[got.test.len() - 3..].to_vec(),
-                    idx(&w["test_last3"])
-                );
+                assert_eq!(got.test[got.test.len() - 3..].to_vec(), idx(&w["test_last3"]));
             }
             for (key, arr) in [("n_test_class1", &got.test), ("test_class1", &got.test)] {
                 if let Some(c) = w[key].as_u64() {
@@ -299,10 +249,7 @@ mod tests {
             assert_eq!(got.u32_draws, d, "split {s} draws");
             checked = 1;
         }
-        for (key, arr) in [
-            ("train_per_class", &got.train),
-            ("test_per_class", &got.test),
-        ] {
+        for (key, arr) in [("train_per_class", &got.train), ("test_per_class", &got.test)] {
             if !t[key].is_null() {
                 let c1 = class1_count(arr, m);
                 assert_eq!(idx(&t[key]), vec![arr.len() - c1, c1], "split {s} {key}");
@@ -314,10 +261,7 @@ mod tests {
     #[test]
     fn small_datasets_match_sklearn() {
         let v = vectors();
-        assert_eq!(
-            check_case(&v["dataset_a"]["stratified_shuffle_split"], 100),
-            10
-        );
+        assert_eq!(check_case(&v["dataset_a"]["stratified_shuffle_split"], 100), 10);
         for name in ["same_distribution", "separable"] {
             check_case(&v[name]["stratified_shuffle_split"], 100);
         }
@@ -326,18 +270,9 @@ mod tests {
     #[test]
     fn e2e_layouts_match_sklearn() {
         let v = vectors();
-        assert_eq!(
-            check_case(&v["e2e_even"]["stratified_shuffle_split"], 250),
-            10
-        );
-        check_case(
-            &v["e2e_even"]["continued_second_pair"]["stratified_shuffle_split"],
-            250,
-        );
-        assert_eq!(
-            check_case(&v["e2e_odd"]["stratified_shuffle_split"], 255),
-            10
-        );
+        assert_eq!(check_case(&v["e2e_even"]["stratified_shuffle_split"], 250), 10);
+        check_case(&v["e2e_even"]["continued_second_pair"]["stratified_shuffle_split"], 250);
+        assert_eq!(check_case(&v["e2e_odd"]["stratified_shuffle_split"], 255), 10);
     }
 
     #[test]
@@ -353,9 +288,7 @@ mod tests {
     #[test]
     fn splits_are_disjoint_and_stratified_for_three_classes() {
         let labels: Vec<i32> = (0..97).map(|i| [5, -1, 9][i % 3]).collect();
-        let splits = StratifiedShuffleSplit::reference_mia()
-            .split(&labels)
-            .expect("valid");
+        let splits = StratifiedShuffleSplit::reference_mia().split(&labels).expect("valid");
         for s in &splits {
             assert_eq!(s.test.len(), 10);
             assert_eq!(s.train.len(), 87);
@@ -372,29 +305,11 @@ mod tests {
     #[test]
     fn rejects_degenerate_inputs() {
         let sss = StratifiedShuffleSplit::reference_mia();
-        assert_eq!(
-            sss.split(&[0, 0, 0, 1]).unwrap_err(),
-            StratifiedError::ClassTooSmall
-        );
-        assert!(matches!(
-            sss.split(&[0, 0, 1, 1]).unwrap_err(),
-            StratifiedError::TooFewSamples { n_test: 1, .. }
-        ));
-        assert_eq!(
-            sss.split::<u8>(&[]).unwrap_err(),
-            StratifiedError::EmptyTrain {
-                n_samples: 0,
-                n_test: 0
-            }
-        );
-        let bad = StratifiedShuffleSplit {
-            test_size: 1.0,
-            ..sss
-        };
-        assert_eq!(
-            bad.split(&[0, 0, 1, 1]).unwrap_err(),
-            StratifiedError::TestSize(1.0)
-        );
+        assert_eq!(sss.split(&[0, 0, 0, 1]).unwrap_err(), StratifiedError::ClassTooSmall);
+        assert!(matches!(sss.split(&[0, 0, 1, 1]).unwrap_err(), StratifiedError::TooFewSamples { n_test: 1, .. }));
+        assert_eq!(sss.split::<u8>(&[]).unwrap_err(), StratifiedError::EmptyTrain { n_samples: 0, n_test: 0 });
+        let bad = StratifiedShuffleSplit { test_size: 1.0, ..sss };
+        assert_eq!(bad.split(&[0, 0, 1, 1]).unwrap_err(), StratifiedError::TestSize(1.0));
     }
 
     #[test]

@@ -106,8 +106,7 @@ pub(crate) fn t_quantile_975(df: u64) -> f64 {
             + (z3 + z) / (4.0 * v)
             + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
             + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v.powi(3))
-            + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z)
-                / (92_160.0 * v.powi(4));
+            + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / (92_160.0 * v.powi(4));
     }
     let (mut lo, mut hi) = (0.0f64, std::f64::consts::FRAC_PI_2);
     for _ in 0..200 {
@@ -212,8 +211,7 @@ mod tests {
         // Sixteen values: two unrolled passes, lane j accumulates s[j] + s[j + 8].
         let t: Vec<f64> = (0..16).map(|i| 0.1 * f64::from(i)).collect();
         let lanes: Vec<f64> = (0..8).map(|j| t[j] + t[j + 8]).collect();
-        let want = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        let want = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
         assert_eq!(numpy_sum(&t).to_bits(), want.to_bits());
         assert_eq!(numpy_sum(&[1.0, 2.0, 3.0]), 6.0);
         assert!(numpy_mean(&[]).is_nan());

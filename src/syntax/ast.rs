@@ -40,14 +40,8 @@ pub(crate) enum DeclKind {
 
 impl DeclKind {
     /// Every kind, in the order the language documents them.
-    pub(crate) const ALL: [DeclKind; 6] = [
-        DeclKind::Dataset,
-        DeclKind::Model,
-        DeclKind::Train,
-        DeclKind::Unlearn,
-        DeclKind::Evaluate,
-        DeclKind::Report,
-    ];
+    pub(crate) const ALL: [DeclKind; 6] =
+        [DeclKind::Dataset, DeclKind::Model, DeclKind::Train, DeclKind::Unlearn, DeclKind::Evaluate, DeclKind::Report];
 
     /// The keyword as written in source.
     pub(crate) fn keyword(self) -> &'static str {
@@ -63,9 +57,7 @@ impl DeclKind {
 
     /// The kind whose keyword is `word`, if any.
     pub(crate) fn from_keyword(word: &str) -> Option<DeclKind> {
-        DeclKind::ALL
-            .into_iter()
-            .find(|kind| kind.keyword() == word)
+        DeclKind::ALL.into_iter().find(|kind| kind.keyword() == word)
     }
 }
 

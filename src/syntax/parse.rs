@@ -55,10 +55,7 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
-    Ident {
-        name: pair.as_str().to_owned(),
-        span: span_of(&pair),
-    }
+    Ident { name: pair.as_str().to_owned(), span: span_of(&pair) }
 }
 
 /// Punctuation and separators: rules only so that errors can name them, no AST content.
@@ -128,14 +125,7 @@ impl Builder {
                 rule => unreachable!("declaration part {rule:?}"),
             }
         }
-        Decl {
-            kind,
-            kind_span: span_of(&kind_pair),
-            name,
-            head,
-            fields,
-            span,
-        }
+        Decl { kind, kind_span: span_of(&kind_pair), name, head, fields, span }
     }
 
     fn field(&mut self, pair: Pair<'_, Rule>) -> Field {
@@ -170,10 +160,7 @@ impl Builder {
             if value.is_finite() {
                 return ExprKind::Float(value);
             }
-            self.errors.push(SyntaxError::FloatOverflow {
-                literal: text.to_owned(),
-                span: span_of(pair),
-            });
+            self.errors.push(SyntaxError::FloatOverflow { literal: text.to_owned(), span: span_of(pair) });
             return ExprKind::Float(0.0);
         }
         ExprKind::Int(self.int(pair).unwrap_or(0))
@@ -184,10 +171,7 @@ impl Builder {
         // The grammar only lets digits through, so overflow is the only failure.
         let parsed = pair.as_str().parse().ok();
         if parsed.is_none() {
-            self.errors.push(SyntaxError::IntOverflow {
-                literal: pair.as_str().to_owned(),
-                span: span_of(pair),
-            });
+            self.errors.push(SyntaxError::IntOverflow { literal: pair.as_str().to_owned(), span: span_of(pair) });
         }
         parsed
     }
@@ -195,8 +179,7 @@ impl Builder {
     fn range(&mut self, pair: Pair<'_, Rule>) -> ExprKind {
         let mut bound = |p: Pair<'_, Rule>| {
             if is_float(p.as_str()) {
-                self.errors
-                    .push(SyntaxError::RangeBound { span: span_of(&p) });
+                self.errors.push(SyntaxError::RangeBound { span: span_of(&p) });
                 return 0;
             }
             self.int(&p).unwrap_or(0)
@@ -247,15 +230,9 @@ impl Builder {
         let mut inner = children(pair);
         let callee = ident(inner.next().expect("callee"));
         let args: Vec<Arg> = inner.map(|a| self.arg(a)).collect();
-        if let Some(named) = args
-            .iter()
-            .find_map(|a| a.name.as_ref().map(|n| (n, a.span)))
-        {
+        if let Some(named) = args.iter().find_map(|a| a.name.as_ref().map(|n| (n, a.span))) {
             let (named_name, named_span) = named;
-            for arg in args
-                .iter()
-                .filter(|a| a.name.is_none() && a.span.start > named_span.start)
-            {
+            for arg in args.iter().filter(|a| a.name.is_none() && a.span.start > named_span.start) {
                 self.errors.push(SyntaxError::PositionalAfterNamed {
                     named_name: named_name.name.clone(),
                     span: arg.span,
@@ -277,11 +254,7 @@ impl Builder {
                 rule => unreachable!("argument part {rule:?}"),
             }
         }
-        Arg {
-            name,
-            value: value.expect("argument value"),
-            span,
-        }
+        Arg { name, value: value.expect("argument value"), span }
     }
 }
 
@@ -301,11 +274,7 @@ fn grammar_failure(text: &str, err: &pest::error::Error<Rule>) -> Vec<SyntaxErro
     };
     let lexed = lex(text, pos);
     if lexed.unterminated.iter().any(|s| s.start <= pos) {
-        return lexed
-            .unterminated
-            .into_iter()
-            .map(|span| SyntaxError::UnterminatedString { span })
-            .collect();
+        return lexed.unterminated.into_iter().map(|span| SyntaxError::UnterminatedString { span }).collect();
     }
     let positives: &[Rule] = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
@@ -314,11 +283,7 @@ fn grammar_failure(text: &str, err: &pest::error::Error<Rule>) -> Vec<SyntaxErro
     let (found, found_span) = found_at(text, pos);
     if pos >= text.len() {
         if let Some((open, span)) = lexed.open_at_pos {
-            return vec![SyntaxError::Unclosed {
-                open,
-                close: closing(open),
-                span,
-            }];
+            return vec![SyntaxError::Unclosed { open, close: closing(open), span }];
         }
     }
     if positives.contains(&Rule::setting_eq) {
@@ -329,26 +294,20 @@ fn grammar_failure(text: &str, err: &pest::error::Error<Rule>) -> Vec<SyntaxErro
     let words = expected_words(positives);
     // Two things on one line is the likeliest cause when a separator, but not `=`, would have
     // done; the separator depends on whether this is inside a block.
-    let help = (words.contains(&"a newline") && !words.contains(&"`=`") && found.starts_with('`'))
-        .then(|| {
-            if words.contains(&"`}`") {
-                "fields are separated by a newline or `;`"
-            } else {
-                "settings and declarations are separated by a newline or `;`"
-            }
-            .to_owned()
-        });
+    let help = (words.contains(&"a newline") && !words.contains(&"`=`") && found.starts_with('`')).then(|| {
+        if words.contains(&"`}`") {
+            "fields are separated by a newline or `;`"
+        } else {
+            "settings and declarations are separated by a newline or `;`"
+        }
+        .to_owned()
+    });
     let expected = match words.as_slice() {
         [] => "something else".to_owned(),
         [one] => (*one).to_owned(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
-    vec![SyntaxError::Unexpected {
-        expected,
-        found,
-        span: found_span,
-        help,
-    }]
+    vec![SyntaxError::Unexpected { expected, found, span: found_span, help }]
 }
 
 /// The bracket that closes `open`.
@@ -371,10 +330,7 @@ struct Lexed {
 /// Runs the grammar's `lex` rule, which matches strings and comments whole so that quotes and
 /// brackets inside them are not mistaken for code.
 fn lex(text: &str, pos: usize) -> Lexed {
-    let mut lexed = Lexed {
-        unterminated: Vec::new(),
-        open_at_pos: None,
-    };
+    let mut lexed = Lexed { unterminated: Vec::new(), open_at_pos: None };
     let Ok(mut pairs) = MunlParser::parse(Rule::lex, text) else {
         // Cannot happen (`lex` accepts any text); there is simply nothing to add then.
         return lexed;
@@ -383,9 +339,7 @@ fn lex(text: &str, pos: usize) -> Lexed {
     for token in pairs.next().expect("`lex` matched").into_inner() {
         let span = span_of(&token);
         match token.as_rule() {
-            Rule::string if token.clone().into_inner().nth(1).is_none() => {
-                lexed.unterminated.push(span)
-            }
+            Rule::string if token.clone().into_inner().nth(1).is_none() => lexed.unterminated.push(span),
             Rule::lex_open if span.start < pos => {
                 open.push((token.as_str().chars().next().expect("one bracket"), span));
             }
@@ -435,9 +389,7 @@ fn found_at(text: &str, pos: usize) -> (String, Span) {
         return ("a string".to_owned(), Span::new(pos, pos + 1));
     }
     let word_len = if first.is_ascii_alphanumeric() || first == '_' || first == '-' {
-        1 + rest[1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(rest.len() - 1)
+        1 + rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len() - 1)
     } else {
         first.len_utf8()
     };
@@ -448,19 +400,9 @@ fn found_at(text: &str, pos: usize) -> (String, Span) {
 /// Words for what pest expected, most specific first: `` `=` ``, `a field name`, `` `}` ``.
 fn expected_words(positives: &[Rule]) -> Vec<&'static str> {
     let has = |rule| positives.contains(&rule);
-    let ends_something = [
-        Rule::sep,
-        Rule::EOI,
-        Rule::comma,
-        Rule::rparen,
-        Rule::rbracket,
-        Rule::rbrace,
-    ]
-    .into_iter()
-    .any(has);
-    let starts_item = [Rule::kind, Rule::setting_name, Rule::field_name]
-        .into_iter()
-        .any(has);
+    let ends_something =
+        [Rule::sep, Rule::EOI, Rule::comma, Rule::rparen, Rule::rbracket, Rule::rbrace].into_iter().any(has);
+    let starts_item = [Rule::kind, Rule::setting_name, Rule::field_name].into_iter().any(has);
     let mut words: Vec<(u8, &str)> = Vec::new();
     for &rule in positives {
         // `(`, `.` and `:` could continue what came before, but when the construct could also

@@ -68,11 +68,7 @@ fn tree(text: &str) -> String {
 fn errors(text: &str) -> String {
     let source = source(text);
     let errors = super::parse(&source).expect_err("the input should not parse");
-    errors
-        .iter()
-        .map(|e| render_plain(e, &source))
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.iter().map(|e| render_plain(e, &source)).collect::<Vec<_>>().join("\n")
 }
 
 /// One item per line, fields indented below their declaration.
@@ -116,11 +112,7 @@ fn expr(e: &Expr) -> String {
             out.push(')');
             out
         }
-        ExprKind::Path(parts) => parts
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>()
-            .join("."),
+        ExprKind::Path(parts) => parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("."),
     }
 }
 
@@ -221,23 +213,17 @@ fn spans_point_at_the_source() {
     let text = "seeds = 0..3\ntrain t = base { lr = f(1, k: \"v\") }\n";
     let file = super::parse(&source(text)).unwrap();
     let at = |span: crate::span::Span| &text[span.start..span.end];
-    let Item::Setting(setting) = &file.items[0] else {
-        panic!("a setting")
-    };
+    let Item::Setting(setting) = &file.items[0] else { panic!("a setting") };
     assert_eq!(at(setting.span), "seeds = 0..3");
     assert_eq!(at(setting.value.span), "0..3");
-    let Item::Decl(decl) = &file.items[1] else {
-        panic!("a declaration")
-    };
+    let Item::Decl(decl) = &file.items[1] else { panic!("a declaration") };
     assert_eq!(at(decl.span), "train t = base { lr = f(1, k: \"v\") }");
     assert_eq!(at(decl.kind_span), "train");
     assert_eq!(at(decl.name.span), "t");
     assert_eq!(at(decl.head.as_ref().unwrap().span), "base");
     let field = &decl.fields[0];
     assert_eq!(at(field.span), "lr = f(1, k: \"v\")");
-    let ExprKind::Call { callee, args } = &field.value.kind else {
-        panic!("a call")
-    };
+    let ExprKind::Call { callee, args } = &field.value.kind else { panic!("a call") };
     let Ident { name, span } = callee;
     assert_eq!((name.as_str(), at(*span)), ("f", "f"));
     assert_eq!(at(args[1].span), "k: \"v\"");
@@ -256,37 +242,27 @@ fn error_missing_value() {
 
 #[test]
 fn error_two_fields_on_one_line() {
-    insta::assert_snapshot!(errors(
-        "unlearn ft = finetune(original) { epochs = 5, lr = 0.01 }\n"
-    ));
+    insta::assert_snapshot!(errors("unlearn ft = finetune(original) { epochs = 5, lr = 0.01 }\n"));
 }
 
 #[test]
 fn error_missing_comma() {
-    insta::assert_snapshot!(errors(
-        "train t {\n  optim = sgd(lr: 0.1 momentum: 0.9)\n}\n"
-    ));
+    insta::assert_snapshot!(errors("train t {\n  optim = sgd(lr: 0.1 momentum: 0.9)\n}\n"));
 }
 
 #[test]
 fn error_unterminated_string() {
-    insta::assert_snapshot!(errors(
-        "dataset mnist {\n  source = mnist(\"mnist)\n  split = random(val: 0.1)\n}\n"
-    ));
+    insta::assert_snapshot!(errors("dataset mnist {\n  source = mnist(\"mnist)\n  split = random(val: 0.1)\n}\n"));
 }
 
 #[test]
 fn error_unterminated_string_in_valid_structure() {
-    insta::assert_snapshot!(errors(
-        "report r {\n  markdown = \"a.md\n  csv = \"b.csv\n}\n"
-    ));
+    insta::assert_snapshot!(errors("report r {\n  markdown = \"a.md\n  csv = \"b.csv\n}\n"));
 }
 
 #[test]
 fn error_bad_escapes_all_reported() {
-    insta::assert_snapshot!(errors(
-        "report r {\n  markdown = \"C:\\results\\q.md\"\n  csv = \"ok \\\" \\x\"\n}\n"
-    ));
+    insta::assert_snapshot!(errors("report r {\n  markdown = \"C:\\results\\q.md\"\n  csv = \"ok \\\" \\x\"\n}\n"));
 }
 
 #[test]
