@@ -32,8 +32,14 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = 
 /// Renders a diagnostic against `source` as plain unicode text, 100 columns wide, no colours
 /// and no terminal links: stable enough for snapshots, readable when not on a terminal.
 pub(crate) fn render_plain(diagnostic: &dyn Diagnostic, source: &Source) -> String {
-    let handler =
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100).with_links(false);
+    render(diagnostic, source, false)
+}
+
+/// Renders a diagnostic against `source`; with `colour`, in the terminal theme (the CLI on a
+/// terminal), else as `render_plain`.
+pub(crate) fn render(diagnostic: &dyn Diagnostic, source: &Source, colour: bool) -> String {
+    let theme = if colour { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let named = source.named();
     let with_source = WithSource { inner: diagnostic, source: &named };
     let mut out = String::new();

@@ -48,60 +48,19 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
 }
 
 /// Renders one diagnostic against the source on stderr (colours only on a terminal).
-pub(crate) fn report(diagnostic: &(dyn miette::Diagnostic + Send + Sync + 'static), source: &Source) {
-    if std::io::stderr().is_terminal() {
-        let mut out = String::new();
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode());
-        let with_source = DiagWithSource { inner: diagnostic, source: source.named() };
-        if handler.render_report(&mut out, &with_source).is_ok() {
-            eprint!("{out}");
-            return;
-        }
-    }
-    eprint!("{}", crate::diag::render_plain(diagnostic, source));
-}
-
-/// Attaches source code to a diagnostic that carries only spans.
-struct DiagWithSource<'a> {
-    inner: &'a dyn miette::Diagnostic,
-    source: miette::NamedSource<String>,
-}
-
-impl std::fmt::Debug for DiagWithSource<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.inner, f)
-    }
-}
-
-impl std::fmt::Display for DiagWithSource<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.inner, f)
-    }
-}
-
-impl std::error::Error for DiagWithSource<'_> {}
-
-impl miette::Diagnostic for DiagWithSource<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.inner.code()
-    }
-    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.inner.help()
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.inner.labels()
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        self.inner.severity()
-    }
+pub(crate) fn report(diagnostic: &dyn miette::Diagnostic, source: &Source) {
+    eprint!("{}", crate::diag::render(diagnostic, source, std::io::stderr().is_terminal()));
 }
 
 /// Opens the cache folder.
 pub(crate) fn cache(root: &Path) -> Result<Cache, u8> {
     Cache::open(root).map_err(super::fail)
+}
+
+/// Loads and plans a file and opens the cache: what `plan`, `run` and `show` start with.
+pub(crate) fn load_with_cache(file: &Path, cache_root: &Path) -> Result<(Loaded, Cache), u8> {
+    let loaded = load(file)?;
+    Ok((loaded, cache(cache_root)?))
 }
 
 /// `munl check FILE`

@@ -6,17 +6,13 @@ use serde_json::json;
 
 use crate::plan::{ancestors, explain, to_dot, StatusKind};
 
-use super::load::{cache, load, targets};
+use super::load::{load, load_with_cache, targets};
 use super::EXIT_OK;
 
 /// `munl plan FILE [TARGET…] [--json]`
 pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bool) -> u8 {
-    let loaded = match load(file) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let cache = match cache(cache_root) {
-        Ok(c) => c,
+    let (loaded, cache) = match load_with_cache(file, cache_root) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let plan = &loaded.plan;

@@ -4,7 +4,7 @@ use crate::exec::{execute, worker_exe, ExecError, RunOptions, WorkerBackend};
 use crate::plan::NodeKind;
 use std::path::Path;
 
-use super::load::{cache, load, report, targets};
+use super::load::{load_with_cache, report, targets};
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK};
 
@@ -17,12 +17,8 @@ pub(crate) fn run(
     device: Option<&str>,
     keep_going: bool,
 ) -> u8 {
-    let loaded = match load(file) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let cache = match cache(cache_root) {
-        Ok(c) => c,
+    let (loaded, cache) = match load_with_cache(file, cache_root) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let plan = &loaded.plan;

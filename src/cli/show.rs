@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::plan::{explain, NodeId, StatusKind};
 
-use super::load::{cache, load};
+use super::load::load_with_cache;
 use super::{fail, EXIT_OK};
 
 /// Small JSON files a node may have stored, shown inline.
@@ -14,12 +14,8 @@ const SHOWN: &[&str] = &["dataset.json", "run.json", "metrics.json"];
 
 /// `munl show FILE NODE [--json]`
 pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) -> u8 {
-    let loaded = match load(file) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let cache = match cache(cache_root) {
-        Ok(c) => c,
+    let (loaded, cache) = match load_with_cache(file, cache_root) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let plan = &loaded.plan;
