@@ -128,6 +128,12 @@ fn run_end_to_end_then_nothing() {
     assert_eq!(v["status"], "cached");
     assert!(v["stored"]["run.json"]["seconds"].as_f64().unwrap() > 0.0);
 
+    let init = munl(dir.path(), &["show", "toy.munl", "init net (4 classes) [seed=1]", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&init.stdout).unwrap();
+    assert!(v["parameters"].as_u64().unwrap() > 1000, "{v}");
+    let summary = text(&munl(dir.path(), &["show", "toy.munl", "init net (4 classes) [seed=0]"]).stdout);
+    assert!(summary.contains("fc1") && summary.contains("total"), "{summary}");
+
     let verify = munl(dir.path(), &["cache", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }

@@ -71,3 +71,23 @@ fn an_inheritance_cycle_shows_every_edge() {
     assert!(err.contains("a → b → c → a"), "{err}");
     insta::assert_snapshot!(err);
 }
+
+#[test]
+fn every_shipped_experiment_checks() {
+    let mut files = vec![];
+    for dir in ["experiments", "experiments/deepunlearn"] {
+        for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "munl") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 11, "the quickstart and the ten reference settings");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if let Err(e) = compile(&Source::new(&f, text), Path::new("/data")) {
+            panic!("{}:\n{e}", f.display());
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod plan_cmd;
 mod progress;
 mod run;
 mod show;
+mod weights;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

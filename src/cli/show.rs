@@ -54,6 +54,10 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 "entry": entry.as_ref().map(|e| e.dir.display().to_string()),
                 "files": entry.as_ref().map(|e| e.manifest.files.keys().cloned().collect::<Vec<_>>()),
                 "stored": stored,
+                "parameters": entry
+                    .as_ref()
+                    .and_then(|e| super::weights::shapes(&e.dir.join("model.safetensors")).ok())
+                    .map(|s| super::weights::parameter_count(&s)),
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             continue;
@@ -76,6 +80,10 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 }
                 for (f, v) in &stored {
                     println!("  {f}: {}", serde_json::to_string(v).unwrap_or_default());
+                }
+                if let Ok(shapes) = super::weights::shapes(&e.dir.join("model.safetensors")) {
+                    println!("  model    {} parameters", super::weights::parameter_count(&shapes));
+                    print!("{}", super::weights::summary(&shapes));
                 }
             }
             _ => println!("  status   will run ({})", status.reasons.join("; ")),

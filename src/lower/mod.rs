@@ -317,6 +317,9 @@ impl<'a> Cx<'a> {
         };
         let classes = match source.op.as_str() {
             "synthetic" => source.args.get("classes").and_then(Value::as_i64)?,
+            "cifar100" => 100,
+            "utkface" => 5,
+            "image_folder" => source.args.get("classes").and_then(Value::as_i64)?,
             _ => 10,
         };
         (self.errors.len() == before).then(|| Dataset {

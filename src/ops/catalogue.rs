@@ -251,6 +251,42 @@ pub(crate) static ALL: &[OpSpec] = &[
             field("seed", Ty::Int { min: 0 }, Default::Int(0), "generator seed"),
         ],
     },
+    OpSpec {
+        name: "cifar10",
+        category: Category::Source,
+        version: 1,
+        doc: "CIFAR-10 from the official python-pickle batches or the binary version (60 000 images, 10 classes, torchvision's order); normalised with (0.4914, 0.4822, 0.4465) / (0.2023, 0.1994, 0.2010); pad-4 crop + flip",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("cifar10"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "cifar100",
+        category: Category::Source,
+        version: 1,
+        doc: "CIFAR-100 (fine labels, 100 classes) from the official python-pickle or binary files; normalised with (0.5071, 0.4865, 0.4409) / (0.2673, 0.2564, 0.2762); pad-4 crop + flip",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("cifar100"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "utkface",
+        category: Category::Source,
+        version: 1,
+        doc: "UTKFace aligned & cropped faces, label = 5 age bins (20-year steps); 200 → 224 bilinear, ImageNet normalisation, no augmentation; the 80/20 split of the reference over file names sorted first (deviation: the reference uses directory-listing order)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("UTKFace"), "folder of `AGE_GENDER_RACE_DATE.jpg.chip.jpg` files under the data root")],
+    },
+    OpSpec {
+        name: "image_folder",
+        category: Category::Source,
+        version: 1,
+        doc: "any `train/<class>/*.{png,jpg}` + `test/<class>/*` tree, from a folder or a .tar.gz; classes in sorted order; `like` picks the normalisation and augmentation of a benchmark dataset",
+        positional: &["path"],
+        fields: &[
+            field("path", Ty::Str, Default::Required, "folder or .tar.gz under the data root"),
+            field("like", Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]), Default::Word("cifar10"), "whose normalisation and augmentation to use"),
+            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of class folders (checked when the data is read)"),
+        ],
+    },
     // ---- splits
     OpSpec {
         name: "random",
@@ -262,6 +298,20 @@ pub(crate) static ALL: &[OpSpec] = &[
             field("val", FRACTION, Default::Float(0.15), "share of the official train part held out for validation"),
             field("forget", FRACTION, Default::Float(0.10), "share of the remaining training part to forget"),
             field("seed", Ty::Int { min: 0 }, Default::Int(123), "RandomState seed"),
+        ],
+    },
+    OpSpec {
+        name: "lira",
+        category: Category::Split,
+        version: 1,
+        doc: "the U-LiRA shadow split (datasets.md §4): NumPy default_rng (PCG64) permutations of the official train part; shadow `shadow` (0..63) keeps half the pool, forget draw `draw` (0..9) forgets 10 % of it; test = the shadow's held-out half",
+        positional: &[],
+        fields: &[
+            field("shadow", Ty::Int { min: 0 }, Default::Int(0), "shadow split s (the reference uses 0..63)"),
+            field("draw", Ty::Int { min: 0 }, Default::Int(0), "forget draw f (the reference uses 0..9)"),
+            field("val", FRACTION, Default::Float(0.05), "share of the train part held out as LiRA validation set"),
+            field("forget", FRACTION, Default::Float(0.10), "share of the shadow's training half to forget"),
+            field("seed", Ty::Int { min: 0 }, Default::Int(123), "seed of the first permutation"),
         ],
     },
     // ---- architectures
@@ -280,6 +330,14 @@ pub(crate) static ALL: &[OpSpec] = &[
         doc: "torchvision's ResNet-18 with the ImageNet stem, used even at 32×32 (models.md §1); torchvision 0.17 initialisation",
         positional: &[],
         fields: &[],
+    },
+    OpSpec {
+        name: "vit11m",
+        category: Category::Arch,
+        version: 1,
+        doc: "TinyViT-11M as the reference builds it (models.md §2): embed dims 64/128/256/448, depths 2/2/6/2, windows 7/14/7 with unmasked zero padding, drop path 0.1, eval-mode cached attention bias",
+        positional: &[],
+        fields: &[field("img_size", Ty::Int { min: 32 }, Default::Int(32), "input image side: 32 for MNIST/CIFAR, 224 for UTKFace")],
     },
     // ---- optimisers and schedules
     OpSpec {

@@ -5,6 +5,7 @@
 //! anything runs. Two nodes with the same meaning are one node.
 
 mod explain;
+mod fingerprint;
 mod graph;
 mod key;
 mod node;
@@ -92,8 +93,17 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
             params.insert("limit".into(), Value::Int(limit));
         }
         let mut env = BTreeMap::new();
-        if let Some(dir) = ds.source.args.get("dir").and_then(Value::as_str) {
-            env.insert("dir".into(), data_root.join(dir).display().to_string());
+        let location = ["dir", "path"].iter().find_map(|k| ds.source.args.get(*k).and_then(Value::as_str));
+        params.remove("path");
+        if let Some(location) = location {
+            let at = data_root.join(location);
+            // Official datasets are identified by their published checksums, checked on load;
+            // user data by what its files hold.
+            if matches!(ds.source.op.as_str(), "image_folder" | "utkface") {
+                let content = fingerprint::fingerprint(&at).unwrap_or_else(|| "missing".into());
+                params.insert("content".into(), Value::Str(content));
+            }
+            env.insert("dir".into(), at.display().to_string());
         }
         let version = op_version(Category::Source, &ds.source.op);
         let d = b.add(Spec {
@@ -145,6 +155,10 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
                 decl: &model.name,
                 span: model.span,
             });
+            let inits = b.plan.decls.entry(model.name.clone()).or_default();
+            if !inits.contains(&init) {
+                inits.push(init);
+            }
             let mut params = t.params.clone();
             params.insert("subset".into(), Value::Str(t.subset.clone()));
             ids.push(b.add(Spec {
