@@ -1,13 +1,20 @@
 //! Datasets: decoding sources into the stored form (`data.safetensors` + `dataset.json`), and
 //! the per-source facts the batch builder needs (normalisation, augmentation; datasets.md §2).
 
+mod cifar;
+mod folder;
 mod idx;
+mod image;
+mod pickle;
 pub(crate) mod resident;
 mod resize;
 pub(crate) mod store;
 mod synthetic;
+#[cfg(test)]
+mod tests;
+mod utkface;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
@@ -98,14 +105,24 @@ pub(crate) struct Raw {
     pub(crate) n_test: usize,
 }
 
+/// The train and test counts `limit` keeps of `n_train` + `n_test` images: the first N
+/// official-train images and the first N/6 official-test images (the official 6:1 ratio), each
+/// capped at what exists.
+pub(crate) fn limited(n_train: usize, n_test: usize, limit: Option<usize>) -> (usize, usize) {
+    match limit {
+        None => (n_train, n_test),
+        Some(n) => (n.min(n_train), (n / 6).min(n_test)),
+    }
+}
+
 impl Raw {
-    /// `limit = N`: the first N official-train images and the first N/6 official-test images
-    /// (the official 6:1 ratio), each capped at what exists.
+    /// Keeps what `limited` says.
     pub(crate) fn limit(self, limit: Option<usize>) -> Raw {
-        let Some(n) = limit else { return self };
+        if limit.is_none() {
+            return self;
+        }
         let per = self.shape.iter().product::<usize>();
-        let n_train = n.min(self.n_train);
-        let n_test = (n / 6).min(self.n_test);
+        let (n_train, n_test) = limited(self.n_train, self.n_test, limit);
         let mut pixels = self.pixels;
         let mut labels = self.labels;
         pixels.drain(n_train * per..self.n_train * per);
@@ -219,6 +236,27 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
             // Resize after `limit`, so a limited dataset decodes quickly.
             (read_official(&node.op, Path::new(dir))?.limit(limit).resize(32), 10)
         }
+        "cifar10" | "cifar100" => {
+            let c = cifar::source(&node.op).ok_or_else(|| NodeFailure::new("not a CIFAR source"))?;
+            (cifar::read(c, &source_dir(node)?, true)?.limit(limit), c.classes())
+        }
+        "utkface" => (utkface::read(&source_dir(node)?, limit)?, utkface::CLASSES),
+        "image_folder" => {
+            let like = match node.param("like") {
+                None => "cifar10".to_string(),
+                Some(v) => v
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| NodeFailure::new(format!("`like` must be a word, got {v}")))?,
+            };
+            let classes = usize::try_from(int_param(node, "classes", 10)?)
+                .map_err(|_| NodeFailure::new("`classes` must be positive"))?;
+            // The planner resolves `path` against the data root into `dir`, like `dir` itself.
+            let path = source_dir(node)?;
+            let raw = folder::read(&path, classes, input_size(&like)?, limit)?;
+            // `dataset.json` names `like` as the source: it selects normalisation and augmentation.
+            return write(&raw, &like, classes, out);
+        }
         "synthetic" => {
             let classes = int_param(node, "classes", 10)?;
             let size = int_param(node, "size", 1200)?;
@@ -248,6 +286,24 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
         other => return Err(NodeFailure::new(format!("the torch backend cannot read source `{other}`"))),
     };
     write(&raw, &node.op, classes, out)
+}
+
+/// The folder (or file) the planner resolved for a source's `dir` (`path` of `image_folder`).
+fn source_dir(node: &Node) -> Result<PathBuf, NodeFailure> {
+    node.env
+        .get("dir")
+        .map(PathBuf::from)
+        .ok_or_else(|| NodeFailure::new(format!("no data folder was resolved for `{}`", node.op)))
+}
+
+/// The model input size of a benchmark dataset (datasets.md §1): images of an `image_folder`
+/// that differ are resized to it, as the reference's test pipeline does.
+fn input_size(like: &str) -> Result<usize, NodeFailure> {
+    match like {
+        "mnist" | "fashion_mnist" | "cifar10" | "cifar100" => Ok(32),
+        "utkface" => Ok(224),
+        other => Err(NodeFailure::new(format!("`like` must name a benchmark dataset, got `{other}`"))),
+    }
 }
 
 /// Writes a decoded dataset in the stored form.

@@ -13,6 +13,12 @@
 //! initialisation files bit for bit (checked against torchvision 0.26 / torch 2.11 on the CPU in
 //! `tests::resnet18_init_matches_torchvision_bit_for_bit`; no reference file was available).
 //!
+//! TinyViT-11M follows models.md §2.2 in distribution, not in stream (§3: the reference's streams
+//! cannot be matched anyway): every conv weight drawn U(±1/√fan_in) in module order, then every
+//! Linear weight N(0, 0.02) in module order (biases 0), BatchNorm and LayerNorm weight 1 and bias
+//! 0 except the MBConv `conv3` BatchNorm weight 0, attention biases 0. Its state dict does not
+//! depend on the image size, as in the reference (no parameter shape does).
+//!
 //! The CNN uses PyTorch's default layer init (Kaiming-uniform a = √5 weights, ±1/√fan_in
 //! biases), drawn in module order.
 
@@ -21,7 +27,7 @@ use std::sync::Mutex;
 
 use tch::{Device, Kind, Tensor};
 
-use super::{cnn, resnet18::STAGES, StateDict};
+use super::{cnn, resnet18::STAGES, tinyvit, StateDict};
 use crate::exec::NodeFailure;
 
 /// Serialises every use of libtorch's global CPU generator.
@@ -44,8 +50,13 @@ fn uniform(shape: &[i64], bound: f64) -> Tensor {
 
 /// The BatchNorm tensors of a fresh layer: weight 1, bias 0, running mean 0, running var 1.
 fn batch_norm(out: &mut StateDict, prefix: &str, ch: i64) {
+    batch_norm_scaled(out, prefix, ch, 1.0);
+}
+
+/// `batch_norm` with the weight set to `weight` (TinyViT zero-inits some, models.md §2.2).
+fn batch_norm_scaled(out: &mut StateDict, prefix: &str, ch: i64, weight: f64) {
     let f = (Kind::Float, Device::Cpu);
-    out.push((format!("{prefix}.weight"), Tensor::ones([ch], f)));
+    out.push((format!("{prefix}.weight"), Tensor::full([ch], weight, f)));
     out.push((format!("{prefix}.bias"), Tensor::zeros([ch], f)));
     out.push((format!("{prefix}.running_mean"), Tensor::zeros([ch], f)));
     out.push((format!("{prefix}.running_var"), Tensor::ones([ch], f)));
@@ -137,7 +148,90 @@ fn cnn(width: i64, classes: i64) -> StateDict {
     out
 }
 
-/// The seeded initial state dict of `arch` (`cnn` with `width`, or `resnet18`).
+/// Builds TinyViT-11M state dicts in PyTorch's state-dict order (§2.1), drawing conv weights as
+/// it goes and leaving Linear weights to `finish`.
+struct TinyVitInit {
+    out: StateDict,
+    /// Positions in `out` of the Linear weights, drawn after construction (§2.2's init pass).
+    linears: Vec<usize>,
+}
+
+impl TinyVitInit {
+    fn zeros(&mut self, name: String, shape: &[i64]) {
+        self.out.push((name, Tensor::zeros(shape, (Kind::Float, Device::Cpu))));
+    }
+
+    /// A `Conv2d_BN`: PyTorch's default conv init at construction, BatchNorm weight `bn_weight`.
+    fn conv_bn(&mut self, prefix: &str, inp: i64, out: i64, k: i64, groups: i64, bn_weight: f64) {
+        self.out.push((format!("{prefix}.c.weight"), conv_default([out, inp / groups, k, k])));
+        batch_norm_scaled(&mut self.out, &format!("{prefix}.bn"), out, bn_weight);
+    }
+
+    fn linear(&mut self, prefix: &str, inp: i64, out: i64) {
+        self.linears.push(self.out.len());
+        self.zeros(format!("{prefix}.weight"), &[out, inp]);
+        self.zeros(format!("{prefix}.bias"), &[out]);
+    }
+
+    fn layer_norm(&mut self, prefix: &str, dim: i64) {
+        self.out.push((format!("{prefix}.weight"), Tensor::ones([dim], (Kind::Float, Device::Cpu))));
+        self.zeros(format!("{prefix}.bias"), &[dim]);
+    }
+
+    fn patch_merging(&mut self, prefix: &str, dim: i64, out: i64) {
+        self.conv_bn(&format!("{prefix}.conv1"), dim, out, 1, 1, 1.0);
+        self.conv_bn(&format!("{prefix}.conv2"), out, out, 3, out, 1.0);
+        self.conv_bn(&format!("{prefix}.conv3"), out, out, 1, 1, 1.0);
+    }
+
+    /// Linear weights ~ truncated normal(0, 0.02) at ±2: a clamp of a normal draw, the same
+    /// distribution in practice since ±2 lies 100 standard deviations out (§2.2).
+    fn finish(mut self) -> StateDict {
+        for &i in &self.linears {
+            let _ = self.out[i].1.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
+        }
+        self.out
+    }
+}
+
+/// TinyViT-11M's state dict (state-dict order) for `classes` outputs (models.md §2).
+fn vit11m(classes: i64) -> StateDict {
+    use tinyvit::{DEPTHS, DIMS, EMBED_MID, HEADS, HEAD_DIM, RATIO, WINDOWS};
+    let mut b = TinyVitInit { out: Vec::new(), linears: Vec::new() };
+    b.conv_bn("patch_embed.seq.0", 3, EMBED_MID, 3, 1, 1.0);
+    b.conv_bn("patch_embed.seq.2", EMBED_MID, DIMS[0], 3, 1, 1.0);
+    let hidden = DIMS[0] * RATIO;
+    for j in 0..DEPTHS[0] {
+        let p = format!("layers.0.blocks.{j}");
+        b.conv_bn(&format!("{p}.conv1"), DIMS[0], hidden, 1, 1, 1.0);
+        b.conv_bn(&format!("{p}.conv2"), hidden, hidden, 3, hidden, 1.0);
+        b.conv_bn(&format!("{p}.conv3"), hidden, DIMS[0], 1, 1, 0.0);
+    }
+    b.patch_merging("layers.0.downsample", DIMS[0], DIMS[1]);
+    for stage in 1..DIMS.len() {
+        let dim = DIMS[stage];
+        for j in 0..DEPTHS[stage] {
+            let p = format!("layers.{stage}.blocks.{j}");
+            b.zeros(format!("{p}.attn.attention_biases"), &[HEADS[stage], WINDOWS[stage] * WINDOWS[stage]]);
+            b.layer_norm(&format!("{p}.attn.norm"), dim);
+            b.linear(&format!("{p}.attn.qkv"), dim, 3 * HEADS[stage] * HEAD_DIM);
+            b.linear(&format!("{p}.attn.proj"), HEADS[stage] * HEAD_DIM, dim);
+            b.layer_norm(&format!("{p}.mlp.norm"), dim);
+            b.linear(&format!("{p}.mlp.fc1"), dim, dim * RATIO);
+            b.linear(&format!("{p}.mlp.fc2"), dim * RATIO, dim);
+            b.conv_bn(&format!("{p}.local_conv"), dim, dim, 3, dim, 1.0);
+        }
+        if let Some(&out) = DIMS.get(stage + 1) {
+            b.patch_merging(&format!("layers.{stage}.downsample"), dim, out);
+        }
+    }
+    b.layer_norm("norm_head", DIMS[3]);
+    b.linear("head", DIMS[3], classes);
+    b.finish()
+}
+
+/// The seeded initial state dict of `arch` (`cnn` with `width`, `resnet18` or `vit11m`; the
+/// latter's weights do not depend on its `img_size`).
 pub(crate) fn init(arch: &str, width: i64, classes: i64, seed: u64) -> Result<StateDict, NodeFailure> {
     if classes < 1 {
         return Err(NodeFailure::new(format!("a model needs at least one class, got {classes}")));
@@ -147,6 +241,7 @@ pub(crate) fn init(arch: &str, width: i64, classes: i64, seed: u64) -> Result<St
     tch::manual_seed(seed);
     match arch {
         "resnet18" => Ok(resnet18(classes)),
+        "vit11m" => Ok(vit11m(classes)),
         "cnn" if width >= 1 => Ok(cnn(width, classes)),
         "cnn" => Err(NodeFailure::new(format!("`width` must be at least 1, got {width}"))),
         other => Err(NodeFailure::new(format!("unknown architecture `{other}`"))),

@@ -132,6 +132,7 @@ pub(crate) struct Conv {
     weight: Tensor,
     stride: i64,
     padding: i64,
+    groups: i64,
 }
 
 impl Conv {
@@ -145,13 +146,29 @@ impl Conv {
         stride: i64,
         padding: i64,
     ) -> Result<Conv, NodeFailure> {
-        let weight = w.param(&format!("{prefix}.weight"), &[out, inp, k, k])?;
-        Ok(Conv { weight, stride, padding })
+        Conv::grouped(w, prefix, inp, out, k, stride, padding, 1)
+    }
+
+    /// Takes `{prefix}.weight` of shape `[out, inp / groups, k, k]` for a convolution in `groups`
+    /// groups (TinyViT's depth-wise convs have `groups = inp = out`, models.md §2.1).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn grouped(
+        w: &mut Weights,
+        prefix: &str,
+        inp: i64,
+        out: i64,
+        k: i64,
+        stride: i64,
+        padding: i64,
+        groups: i64,
+    ) -> Result<Conv, NodeFailure> {
+        let weight = w.param(&format!("{prefix}.weight"), &[out, inp / groups, k, k])?;
+        Ok(Conv { weight, stride, padding, groups })
     }
 
     /// The convolution of `x`.
     pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
-        x.conv2d(&self.weight, None::<Tensor>, [self.stride; 2], [self.padding; 2], [1, 1], 1)
+        x.conv2d(&self.weight, None::<Tensor>, [self.stride; 2], [self.padding; 2], [1, 1], self.groups)
     }
 }
 
@@ -208,5 +225,29 @@ impl Linear {
     /// `x·Wᵀ + b`.
     pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
         x.linear(&self.weight, Some(&self.bias))
+    }
+}
+
+/// LayerNorm eps of TinyViT (models.md §2.1: PyTorch's default 1e-5).
+const LN_EPS: f64 = 1e-5;
+
+/// LayerNorm over the last dimension, with weight and bias.
+pub(crate) struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    dim: i64,
+}
+
+impl LayerNorm {
+    /// Takes `{prefix}.weight` and `{prefix}.bias`, both `[dim]`.
+    pub(crate) fn new(w: &mut Weights, prefix: &str, dim: i64) -> Result<LayerNorm, NodeFailure> {
+        let weight = w.param(&format!("{prefix}.weight"), &[dim])?;
+        let bias = w.param(&format!("{prefix}.bias"), &[dim])?;
+        Ok(LayerNorm { weight, bias, dim })
+    }
+
+    /// `x` normalised over its last dimension, scaled and shifted.
+    pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
+        x.layer_norm([self.dim], Some(&self.weight), Some(&self.bias), LN_EPS, true)
     }
 }

@@ -4,6 +4,9 @@ mod cnn;
 pub(crate) mod init;
 mod layers;
 mod resnet18;
+#[cfg(test)]
+mod tests;
+mod tinyvit;
 
 use std::cell::Cell;
 
@@ -19,6 +22,8 @@ pub(crate) type StateDict = Vec<(String, Tensor)>;
 enum Net {
     Cnn(cnn::Cnn),
     ResNet18(resnet18::ResNet18),
+    // Boxed: one model per process, and the variants differ a lot in size.
+    TinyVit(Box<tinyvit::TinyVit>),
 }
 
 /// A model on a device, built from a state dict.
@@ -36,21 +41,25 @@ pub(crate) struct Model {
 
 impl Model {
     /// Builds the model a state dict describes (ResNet-18 if it has `layer1.0.conv1.weight`,
-    /// the CNN if it has `fc1.weight`) on `device`.
+    /// TinyViT-11M if it has `patch_embed.seq.0.c.weight`, the CNN if it has `fc1.weight`) on
+    /// `device`.
     pub(crate) fn from_state_dict(tensors: StateDict, device: Device) -> Result<Model, NodeFailure> {
         let mut w = Weights::new(tensors, device);
         let net = if w.has("layer1.0.conv1.weight") {
             Net::ResNet18(resnet18::ResNet18::new(&mut w)?)
+        } else if w.has("patch_embed.seq.0.c.weight") {
+            Net::TinyVit(Box::new(tinyvit::TinyVit::new(&mut w)?))
         } else if w.has("fc1.weight") {
             Net::Cnn(cnn::Cnn::new(&mut w)?)
         } else {
-            return Err(NodeFailure::new("the weights are neither a `resnet18` nor a `cnn`"));
+            return Err(NodeFailure::new("the weights are neither a `resnet18`, a `vit11m` nor a `cnn`"));
         };
         let built = w.finish()?;
         Ok(Model { net, named: built.named, params: built.params, flat: built.flat, train_batches: Cell::new(0) })
     }
 
-    /// Logits for a normalised `[B, 3, H, W]` batch; `train` selects BatchNorm's mode.
+    /// Logits for a normalised `[B, 3, H, W]` batch; `train` selects BatchNorm's mode (and, for
+    /// TinyViT, drop path and whether the attention bias gets a gradient, models.md §2.3).
     pub(crate) fn forward(&self, x: &Tensor, train: bool) -> Tensor {
         if train {
             self.train_batches.set(self.train_batches.get() + 1);
@@ -58,6 +67,7 @@ impl Model {
         match &self.net {
             Net::Cnn(m) => m.forward(x, train),
             Net::ResNet18(m) => m.forward(x, train),
+            Net::TinyVit(m) => m.forward(x, train),
         }
     }
 
