@@ -363,6 +363,20 @@ impl<'a> Cx<'a> {
             args.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
         }
         let arch = value::call(Category::Arch, &name, name_span, &args, &mut self.errors)?;
+        // TinyViT halves the resolution five times (models.md §2): the reference only builds
+        // it for multiples of 32.
+        if let Some(size) = arch.args.get("img_size").and_then(Value::as_i64).filter(|s| s % 32 != 0) {
+            let span = args
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == "img_size"))
+                .map_or(name_span, |a| a.span);
+            self.errors.push(LowerError::OutOfRange {
+                field: "img_size".into(),
+                message: format!("{size} is not a multiple of 32"),
+                span,
+            });
+            return None;
+        }
         Some(Model { name: d.name.name.clone(), span: d.name.span, arch })
     }
 

@@ -2,7 +2,7 @@
 //! files, from a folder or a `.tar.gz` (read as a stream, never extracted to disk).
 //!
 //! Classes are the sorted names of the `train/` class folders (label = position); images are
-//! taken in sorted file-name order within a class, train part first. Hidden files (`.*`, e.g.
+//! taken in sorted file-name order within a class, classes interleaved, train part first. Hidden files (`.*`, e.g.
 //! macOS `._x.jpg`) are skipped; anything else that is not an image where images belong is an
 //! error, as are empty class folders and test classes without a train folder.
 
@@ -177,8 +177,20 @@ pub(crate) fn read(path: &Path, classes: usize, size: usize, limit: Option<usize
             }
         }
     }
-    // Stored order: part, then class (sorted), then file name (sorted).
+    // Stored order: part, then round-robin over the classes (the k-th image of every class, in
+    // class order, before any (k+1)-th), each class in file-name order. Class-by-class order
+    // would make `limit = N` keep only the first classes, and the official datasets this
+    // stands in for are not stored by class either.
     files.sort_by(|a, b| (a.part, label[a.class.as_str()], &a.name).cmp(&(b.part, label[b.class.as_str()], &b.name)));
+    let mut rank = vec![0usize; files.len()];
+    for i in 1..files.len() {
+        let same = files[i].part == files[i - 1].part && files[i].class == files[i - 1].class;
+        rank[i] = if same { rank[i - 1] + 1 } else { 0 };
+    }
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| (files[i].part, rank[i], label[files[i].class.as_str()]));
+    let mut slots: Vec<Option<File>> = files.into_iter().map(Some).collect();
+    let files: Vec<File> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     let n_train = files.iter().filter(|f| f.part == 0).count();
     let n_test = files.len() - n_train;
     let (keep_train, keep_test) = limited(n_train, n_test, limit);

@@ -294,16 +294,17 @@ fn image_folder_from_folder_and_archive() {
     write_tree(&root);
     let a = folder::read(&root, 2, 32, None).unwrap();
     assert_eq!((a.n_train, a.n_test, a.shape), (5, 2, [3, 32, 32]));
-    assert_eq!(a.labels, [0, 0, 0, 1, 1, 0, 1]);
-    // Sorted within a class: cat/a.png (1, 2, 3) first; resizing a flat image keeps it flat.
+    // Classes interleaved (cat a, dog a, cat b, dog b, cat c), each sorted by file name.
+    assert_eq!(a.labels, [0, 1, 0, 1, 0, 0, 1]);
+    // cat/a.png (1, 2, 3) first; resizing a flat image keeps it flat.
     assert_eq!(&a.pixels[..2], &[1, 1]);
     assert_eq!(a.pixels[1024], 2);
     let arch = t.path().join("tree.tar.gz");
     tar_gz(&root, "tree", &arch);
     assert_same(&a, &folder::read(&arch, 2, 32, None).unwrap());
-    // At the model size already: stored as is.
+    // At the model size already: stored as is; a limit keeps every class.
     let b = folder::read(&root, 2, 8, Some(3)).unwrap();
-    assert_eq!((b.n_train, b.n_test, b.shape, b.labels), (3, 0, [3, 8, 8], vec![0, 0, 0]));
+    assert_eq!((b.n_train, b.n_test, b.shape, b.labels), (3, 0, [3, 8, 8], vec![0, 1, 0]));
 }
 
 #[test]
