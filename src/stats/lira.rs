@@ -4,6 +4,7 @@
 
 use super::pcg64::Pcg64;
 use super::split::Split;
+use crate::stats::shuffle::Shuffle;
 
 /// Python's `int(n * fraction)`: the float64 product truncated, clamped to `0 ..= n`.
 ///
@@ -72,23 +73,11 @@ pub(crate) fn lira_split(n_train: usize, val: f64, forget: f64, seed: u64, shado
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
+    use crate::stats::split::testing::{ints, sha256_i64_le};
 
     fn vectors() -> serde_json::Value {
         let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/lira_splits.json"));
         serde_json::from_str(text).expect("lira_splits.json parses")
-    }
-
-    fn sha256_i64_le(v: &[i64]) -> String {
-        let mut h = Sha256::new();
-        for x in v {
-            h.update(x.to_le_bytes());
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn ints(v: &serde_json::Value) -> Vec<i64> {
-        v.as_array().expect("array").iter().map(|x| x.as_i64().expect("integer")).collect()
     }
 
     /// Checks length (when recorded), first entries and SHA-256 of `got` against `want`.

@@ -3,6 +3,7 @@
 //! truncation, layout, `StratifiedShuffleSplit(10, 0.1, 123)`, `LogisticRegression()` per split,
 //! and NumPy's summation order for the mean.
 
+use crate::stats::shuffle::Shuffle;
 use std::fmt;
 
 use super::logistic::{LogisticError, LogisticFit};

@@ -11,6 +11,7 @@ pub(crate) mod logistic;
 pub(crate) mod mia;
 pub(crate) mod mt19937;
 pub(crate) mod pcg64;
+pub(crate) mod shuffle;
 pub(crate) mod split;
 pub(crate) mod stratified;
 pub(crate) mod summary;

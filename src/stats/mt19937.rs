@@ -4,6 +4,8 @@
 //! Only the integer-seeded path and the operations the reference uses are implemented; they are
 //! frozen in NumPy, so a bit-exact port reproduces every index array of the reference.
 
+use super::shuffle::Shuffle;
+
 /// Number of 32-bit words in the MT19937 state.
 const N: usize = 624;
 /// Offset of the "middle" word used by the recurrence.
@@ -103,27 +105,17 @@ impl Mt19937 {
         }
     }
 
-    /// NumPy's legacy in-place shuffle (§1.4): for `i = n−1 … 1`, swap `i` with `interval(i)`.
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            // `j <= i < items.len()`, so the value fits in usize.
-            let j = self.interval(i as u64) as usize;
-            items.swap(i, j);
-        }
-    }
-
-    /// `permutation(n)`: a shuffle of `0, 1, …, n−1` (§1.5).
-    pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = (0..n).collect();
-        self.shuffle(&mut p);
-        p
-    }
-
     /// `random_sample()`: a 53-bit float in `[0, 1)` from two outputs (§1.5).
     pub(crate) fn random_sample(&mut self) -> f64 {
         let a = f64::from(self.next_u32() >> 5);
         let b = f64::from(self.next_u32() >> 6);
         (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+}
+
+impl Shuffle for Mt19937 {
+    fn interval(&mut self, max: u64) -> u64 {
+        Mt19937::interval(self, max)
     }
 }
 

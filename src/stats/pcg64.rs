@@ -8,6 +8,8 @@
 //! integers: NumPy's shuffle draws `j ∈ [0, i]` with `random_interval`, the same masked rejection
 //! as the legacy `RandomState`, only fed by PCG64's (buffered) 32-bit outputs.
 
+use super::shuffle::Shuffle;
+
 /// Number of 32-bit words in the `SeedSequence` entropy pool (NumPy's `DEFAULT_POOL_SIZE`).
 const POOL_SIZE: usize = 4;
 /// Hash constants of NumPy's `SeedSequence` (`bit_generator.pyx`).
@@ -169,22 +171,11 @@ impl Pcg64 {
             }
         }
     }
+}
 
-    /// `Generator.shuffle` on a 1-D array: for `i = n−1 … 1`, swap `i` with `interval(i)`.
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            // `j <= i < items.len()`, so the value fits in usize.
-            let j = self.interval(i as u64) as usize;
-            items.swap(i, j);
-        }
-    }
-
-    /// `Generator.permutation(n)`: a shuffle of `0, 1, …, n−1`. `permutation(array)` of a 1-D
-    /// array equals `array[permutation(len)]`, since NumPy shuffles a copy the same way.
-    pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = (0..n).collect();
-        self.shuffle(&mut p);
-        p
+impl Shuffle for Pcg64 {
+    fn interval(&mut self, max: u64) -> u64 {
+        Pcg64::interval(self, max)
     }
 }
 

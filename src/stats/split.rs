@@ -3,6 +3,7 @@
 //! (attack.md §3) on top of NumPy's legacy MT19937.
 
 use super::mt19937::Mt19937;
+use crate::stats::shuffle::Shuffle;
 
 /// The five index sets of the main split, as global indices into official-train ++ official-test.
 ///
@@ -60,17 +61,13 @@ pub(crate) fn reference_split(n_train: usize, n_test: usize, val: f64, forget: f
     Split { train, val, retain, forget, test }
 }
 
+/// Reading the index vectors of `spec/vectors`, for this module's and the LiRA split's tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
     use sha2::{Digest, Sha256};
 
-    fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
-        serde_json::from_str(text).expect("splits.json parses")
-    }
-
-    fn sha256_i64_le(v: &[i64]) -> String {
+    /// SHA-256 of the little-endian int64 bytes, as the vector files record it.
+    pub(crate) fn sha256_i64_le(v: &[i64]) -> String {
         let mut h = Sha256::new();
         for x in v {
             h.update(x.to_le_bytes());
@@ -78,8 +75,19 @@ mod tests {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn ints(v: &serde_json::Value) -> Vec<i64> {
+    pub(crate) fn ints(v: &serde_json::Value) -> Vec<i64> {
         v.as_array().expect("array").iter().map(|x| x.as_i64().expect("integer")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{ints, sha256_i64_le};
+    use super::*;
+
+    fn vectors() -> serde_json::Value {
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
+        serde_json::from_str(text).expect("splits.json parses")
     }
 
     fn check_dataset(name: &str, n_train: usize, n_test: usize) {

@@ -1,6 +1,7 @@
 //! scikit-learn's `StratifiedShuffleSplit(n_splits, test_size, random_state)` (attack.md §2),
 //! reproduced index-for-index: the reference's MIA scores each attacker on these splits.
 
+use crate::stats::shuffle::Shuffle;
 use std::fmt;
 
 use super::mt19937::Mt19937;

@@ -1,5 +1,6 @@
 //! Tests of the torch backend on tiny seeded models and data, on the CPU.
 
+use crate::stats::shuffle::Shuffle;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

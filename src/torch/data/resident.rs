@@ -5,6 +5,7 @@
 //! multiply-add, and grey → RGB as a broadcast. The host sends one index tensor per epoch and
 //! never copies a batch.
 
+use crate::stats::shuffle::Shuffle;
 use std::path::Path;
 
 use tch::{Device, Kind, Tensor};

@@ -6,6 +6,7 @@
 //! Deviation (recorded in the op's doc): the reference permutes files in directory-listing
 //! order, which no other machine can reproduce; munl sorts the file names first.
 
+use crate::stats::shuffle::Shuffle;
 use std::path::Path;
 
 use super::image::{self, Encoded};
