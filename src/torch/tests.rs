@@ -184,7 +184,7 @@ fn training_the_cnn_on_synthetic_data_lowers_the_loss() {
 fn a_saved_model_loads_back_with_identical_logits() {
     let tensors = init("cnn", 4, 3, 7).expect("init");
     let model = Model::from_state_dict(tensors, Device::Cpu).expect("model");
-    let x = Tensor::randn([2, 3, 12, 12], (Kind::Float, Device::Cpu));
+    let x = locked_randn([2, 3, 12, 12], (Kind::Float, Device::Cpu));
     // Train-mode passes change the BN buffers, so the round trip covers them too.
     let _ = model.forward(&x, true);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -550,7 +550,7 @@ fn gpu_check() {
 
     // A CIFAR-sized dataset of random images, stored like a decoded source.
     let n_train = 50_000usize;
-    let pixels = Tensor::randint(256, [60_000, 3, 32, 32], (Kind::Uint8, Device::Cpu));
+    let pixels = locked_randint(256, [60_000, 3, 32, 32], (Kind::Uint8, Device::Cpu));
     let mut bytes = vec![0u8; 60_000 * 3072];
     pixels.copy_data_u8(&mut bytes, 60_000 * 3072);
     let labels: Vec<i64> = (0..60_000).map(|i| i % 10).collect();
@@ -583,7 +583,7 @@ fn gpu_check() {
 #[test]
 fn flat_sgd_matches_pytorch_per_tensor_sgd() {
     let model = Model::from_state_dict(init("cnn", 4, 3, 2).expect("init"), Device::Cpu).expect("model");
-    let x = Tensor::randn([6, 3, 8, 8], (Kind::Float, Device::Cpu));
+    let x = locked_randn([6, 3, 8, 8], (Kind::Float, Device::Cpu));
     let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
     let (lr, m, wd) = (0.1, 0.9, 5e-4);
     let mut opt = super::optim::Optimizer::sgd(lr, m, wd);
@@ -612,7 +612,7 @@ fn flat_sgd_matches_pytorch_per_tensor_sgd() {
 #[test]
 fn flat_adam_matches_pytorch_adam() {
     let model = Model::from_state_dict(init("cnn", 4, 3, 2).expect("init"), Device::Cpu).expect("model");
-    let x = Tensor::randn([6, 3, 8, 8], (Kind::Float, Device::Cpu));
+    let x = locked_randn([6, 3, 8, 8], (Kind::Float, Device::Cpu));
     let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
     let adam = call("adam", &[("lr", float(0.01)), ("weight_decay", float(1e-3))]);
     let mut opt = super::optim::Optimizer::from_call(Some(&adam)).expect("adam");
@@ -633,4 +633,17 @@ fn flat_adam_matches_pytorch_adam() {
     for (p, e) in model.params().iter().zip(&expected) {
         assert!(p.detach().allclose(e, 1e-5, 1e-7, false));
     }
+}
+
+/// Random test input drawn under the lock that seeded initialisation holds, so tests running
+/// in parallel cannot shift another test's seeded weights.
+fn locked_randn(shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
+    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    tch::Tensor::randn(shape.as_ref(), options)
+}
+
+/// `Tensor::randint` under the initialisation lock (see `locked_randn`).
+fn locked_randint(high: i64, shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
+    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    tch::Tensor::randint(high, shape.as_ref(), options)
 }

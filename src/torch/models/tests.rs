@@ -199,7 +199,7 @@ fn vit11m_init_follows_the_reference_distributions() {
 fn vit11m_attention_bias_gets_a_gradient_only_in_train_mode() {
     // 64×64 exercises the padded multi-window path of stage 1 (8×8 → 4 windows of 7×7).
     let m = Model::from_state_dict(init("vit11m", 0, 3, 1).expect("init"), Device::Cpu).expect("build");
-    let x = Tensor::randn([2, 3, 64, 64], (Kind::Float, Device::Cpu));
+    let x = locked_randn([2, 3, 64, 64], (Kind::Float, Device::Cpu));
     let bias_grad = |train: bool| {
         for p in m.params() {
             let mut g = p.grad();
@@ -229,7 +229,7 @@ fn vit11m_attention_bias_gets_a_gradient_only_in_train_mode() {
 #[test]
 fn vit11m_drop_path_is_random_only_in_train_mode() {
     let m = Model::from_state_dict(init("vit11m", 0, 4, 2).expect("init"), Device::Cpu).expect("build");
-    let x = Tensor::randn([4, 3, 32, 32], (Kind::Float, Device::Cpu));
+    let x = locked_randn([4, 3, 32, 32], (Kind::Float, Device::Cpu));
     tch::no_grad(|| {
         assert!(m.forward(&x, false).equal(&m.forward(&x, false)));
         // BatchNorm uses batch statistics in both train passes; only drop path differs.
@@ -284,7 +284,7 @@ fn resnet18_saved_by_munl_runs_in_torchvision() {
     // One train-mode pass moves the running statistics and `num_batches_tracked` off their
     // initial values, so the file tests the buffers as well.
     let m = Model::from_state_dict(init("resnet18", 0, 10, 3).expect("init"), Device::Cpu).expect("build");
-    let _ = tch::no_grad(|| m.forward(&Tensor::randn([8, 3, 32, 32], (Kind::Float, Device::Cpu)), true));
+    let _ = tch::no_grad(|| m.forward(&locked_randn([8, 3, 32, 32], (Kind::Float, Device::Cpu)), true));
     store::write_tensors(&weights, &m.state_dict()).expect("write weights");
     let x = recipe_input(32);
     store::write_tensors(&inputs, &[("x".to_string(), x.shallow_clone())]).expect("write input");
@@ -299,4 +299,11 @@ fn resnet18_saved_by_munl_runs_in_torchvision() {
         eprintln!("resnet18 munl vs torchvision, {mode}: max |Δ| = {d:e}");
         assert!(d < TOL, "munl and torchvision disagree by {d} ({mode})");
     }
+}
+
+/// Random test input drawn under the lock that seeded initialisation holds, so tests running
+/// in parallel cannot shift another test's seeded weights.
+fn locked_randn(shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
+    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    tch::Tensor::randn(shape.as_ref(), options)
 }

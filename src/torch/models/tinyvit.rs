@@ -52,7 +52,12 @@ fn drop_path(x: Tensor, p: f64, train: bool) -> Tensor {
     let mut shape = vec![1i64; x.dim()];
     shape[0] = x.size()[0];
     let mut mask = Tensor::empty(shape.as_slice(), (x.kind(), x.device()));
-    let _ = mask.bernoulli_float_(keep);
+    {
+        // The global generator is shared with seeded initialisation, which may run on another
+        // worker thread: drawing while it holds the lock would change its weights.
+        let _guard = super::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = mask.bernoulli_float_(keep);
+    }
     x / keep * mask
 }
 
