@@ -4,7 +4,9 @@
 //! prints it. Bumping an op's `version` invalidates exactly that op's cached results.
 
 mod catalogue;
+mod downloads;
 mod value;
 
 pub(crate) use catalogue::{find, in_category, Category, Default, OpSpec, Ty, ALL};
+pub(crate) use downloads::{download, Download};
 pub use value::{Call, Value};

@@ -49,7 +49,8 @@ pub(crate) struct Cifar {
     /// Label bytes per binary record; the last one is the label used (CIFAR-100: coarse, fine).
     label_bytes: usize,
     classes: usize,
-    url: &'static str,
+    /// The source op, whose official addresses `ops::download` knows.
+    op: &'static str,
 }
 
 const fn batch(name: &'static str, count: usize, md5: Option<&'static str>) -> Batch {
@@ -90,7 +91,7 @@ pub(crate) const CIFAR10: Cifar = Cifar {
     label_key: "labels",
     label_bytes: 1,
     classes: 10,
-    url: "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    op: "cifar10",
 };
 
 /// CIFAR-100 (fine labels), with torchvision's MD5s.
@@ -116,7 +117,7 @@ pub(crate) const CIFAR100: Cifar = Cifar {
     label_key: "fine_labels",
     label_bytes: 2,
     classes: 100,
-    url: "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+    op: "cifar100",
 };
 
 /// The two CIFAR sources by op name.
@@ -178,7 +179,10 @@ pub(crate) fn read(c: &Cifar, dir: &Path, verify: bool) -> Result<Raw, NodeFailu
             c.binary.folder,
             c.binary.archive
         ))
-        .with_help(format!("download {} into `{}`", c.url, dir.display()))
+        .with_help(match crate::ops::download(c.op) {
+            Some(d) => format!("download {} into `{}`", d.address(d.files[0]), dir.display()),
+            None => format!("put the official files into `{}`", dir.display()),
+        })
     })?;
     let (format, files) = match found {
         Found::Folder(f, folder) => {

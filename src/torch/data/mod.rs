@@ -69,30 +69,31 @@ struct IdxFile {
 /// labels) and where to get them.
 struct IdxSource {
     title: &'static str,
+    /// The source op, whose official addresses `ops::download` knows.
+    op: &'static str,
     files: [IdxFile; 4],
-    url: &'static str,
 }
 
 const MNIST: IdxSource = IdxSource {
     title: "MNIST",
+    op: "mnist",
     files: [
         IdxFile { name: "train-images-idx3-ubyte.gz", md5: "6bbc9ace898e44ae57da46a324031adb" },
         IdxFile { name: "train-labels-idx1-ubyte.gz", md5: "a25bea736e30d166cdddb491f175f624" },
         IdxFile { name: "t10k-images-idx3-ubyte.gz", md5: "2646ac647ad5339dbf082846283269ea" },
         IdxFile { name: "t10k-labels-idx1-ubyte.gz", md5: "27ae3e4e09519cfbb04c329615203637" },
     ],
-    url: "https://ossci-datasets.s3.amazonaws.com/mnist/ (the mirror torchvision uses)",
 };
 
 const FASHION_MNIST: IdxSource = IdxSource {
     title: "Fashion-MNIST",
+    op: "fashion_mnist",
     files: [
         IdxFile { name: "train-images-idx3-ubyte.gz", md5: "f4a8712d7a061bf5bd6d2ca38dc4d50a" },
         IdxFile { name: "train-labels-idx1-ubyte.gz", md5: "9018921c3c673c538a1fc5bad174d6f9" },
         IdxFile { name: "t10k-images-idx3-ubyte.gz", md5: "8181f5470baa50b63fa0f6fddb340f0a" },
         IdxFile { name: "t10k-labels-idx1-ubyte.gz", md5: "15d484375f8d13e6eb1aabb0c3f46965" },
     ],
-    url: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 };
 
 /// Decoded images before storage: `n_train` official-train images first, then `n_test`.
@@ -158,7 +159,7 @@ fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, Nod
         .with_help(format!(
             "put the four official .gz files into `{}` (download them from {})",
             dir.display(),
-            source.url
+            crate::ops::download(source.op).map_or("the dataset's official page", |d| d.mirrors[0])
         )));
     }
     let md5 = |f: &IdxFile| verify_md5.then_some(f.md5);
