@@ -94,6 +94,13 @@ fn methods_lists_the_methods_with_defaults() {
 }
 
 #[test]
+fn methods_name_prints_algorithm_fields_spaces_and_quirks() {
+    let out = munl(Path::new("."), &["methods", "salun"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
 fn graph_is_dot() {
     let dir = lab(&[("toy.munl", TOY)]);
     let out = munl(dir.path(), &["graph", "toy.munl"]);

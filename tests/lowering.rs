@@ -91,3 +91,16 @@ fn every_shipped_experiment_checks() {
         }
     }
 }
+
+#[test]
+fn method_flags_and_per_phase_lists_are_typed() {
+    let head = "dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }\n\
+                model m = cnn()\ntrain o { model = m; data = d.train; epochs = 1 }\n";
+    let ok = format!("{head}unlearn s = salun(o) {{ faithful = false }}\nunlearn r = rni(o) {{ fine_lr = [0.001, 0.0001] }}\nunlearn q = rni(o) {{ fine_lr = 0.001 }}\n");
+    let plan = compile_fixture("typed.munl", &ok).unwrap_or_else(|e| panic!("{e}"));
+    let salun = plan.nodes.iter().find(|n| n.label.starts_with("unlearn s")).unwrap();
+    assert_eq!(salun.params["faithful"].to_string(), "false");
+    let bad = format!("{head}unlearn s = salun(o) {{ faithful = 1 }}\nunlearn r = rni(o) {{ fine_lr = [\"x\"] }}\n");
+    let err = compile_fixture("typed.munl", &bad).unwrap_err();
+    assert!(err.contains("`true` or `false`") && err.contains("a number or a list of numbers"), "{err}");
+}

@@ -32,17 +32,22 @@ pub(crate) fn methods(name: Option<&str>, all: bool) -> u8 {
 
 fn describe(op: &OpSpec, out: &mut String) {
     let _ = writeln!(out, "{} ({}, version {})", op.name, op.category.describe(), op.version);
-    let _ = writeln!(out, "  {}", op.doc);
+    for line in op.doc.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
     for f in op.fields {
         let default = match f.default.value() {
             Some(v) => format!("= {v}"),
             None => "required".into(),
         };
-        let _ = write!(out, "  {:<14} {:<12} {}", f.name, default, f.doc);
+        let _ = write!(out, "  {:<20} {:<12} {}", f.name, default, f.doc);
         if let Some(space) = f.space {
             let _ = write!(out, "; search: {space}");
         }
         out.push('\n');
+    }
+    for quirk in op.quirks {
+        let _ = writeln!(out, "  quirk: {quirk}");
     }
     out.push('\n');
 }

@@ -80,6 +80,19 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
             Some(Value::Float(x))
         }
         (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
+        (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
+        (Ty::Floats, ExprKind::Int(_) | ExprKind::Float(_)) => value(field, Ty::Float { min: 0.0, max: f64::INFINITY }, expr, errors),
+        (Ty::Floats, ExprKind::List(items)) if !items.is_empty() => {
+            let mut out = Vec::new();
+            for item in items {
+                match item.kind {
+                    ExprKind::Int(i) if i >= 0 => out.push(Value::Float(i as f64)),
+                    ExprKind::Float(f) if f.is_finite() && f >= 0.0 => out.push(Value::Float(f)),
+                    _ => return wrong(errors, Some("every entry must be a non-negative number".into())),
+                }
+            }
+            Some(Value::List(out))
+        }
         (Ty::IntList, ExprKind::List(items)) => {
             let mut out = Vec::new();
             for item in items {

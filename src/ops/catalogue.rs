@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::methods;
 use super::value::{Call, Value};
 
 /// What kind of thing an operation constructs; a field's type names the category it accepts.
@@ -54,7 +55,10 @@ pub(crate) enum Ty {
         max: f64,
     },
     Str,
+    Bool,
     IntList,
+    /// A number, or a list of numbers (one per phase, e.g. RNI's fine-tuning learning rates).
+    Floats,
     /// A call (or bare name) of an operation of this category.
     Call(Category),
     /// One of a fixed set of bare names.
@@ -67,7 +71,9 @@ impl Ty {
             Ty::Int { .. } => "an integer".into(),
             Ty::Float { .. } => "a number".into(),
             Ty::Str => "a string".into(),
+            Ty::Bool => "`true` or `false`".into(),
             Ty::IntList => "a list of integers".into(),
+            Ty::Floats => "a number or a list of numbers".into(),
             Ty::Call(c) => c.describe().into(),
             Ty::Word(words) => {
                 let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
@@ -84,7 +90,9 @@ pub(crate) enum Default {
     Int(i64),
     Float(f64),
     Str(&'static str),
+    Bool(bool),
     IntList(&'static [i64]),
+    FloatList(&'static [f64]),
     /// The named op with all its defaults.
     Call(&'static str),
     Word(&'static str),
@@ -98,7 +106,9 @@ impl Default {
             Default::Int(i) => Value::Int(i),
             Default::Float(f) => Value::Float(f),
             Default::Str(s) => Value::Str(s.into()),
+            Default::Bool(b) => Value::Bool(b),
             Default::IntList(l) => Value::List(l.iter().map(|i| Value::Int(*i)).collect()),
+            Default::FloatList(l) => Value::List(l.iter().map(|x| Value::Float(*x)).collect()),
             Default::Call(op) => Value::Call(default_call(op)),
             Default::Word(w) => Value::Str(w.into()),
         })
@@ -112,6 +122,9 @@ pub(crate) enum Space {
     Uniform(f64, f64),
     /// `int_uniform(1, E_max)`, E_max = ceil(0.2 × the original's epochs).
     Epochs,
+    /// `uniform(1, E_max)`: fractional epochs (PRMQ).
+    EpochsFloat,
+    IntUniform(i64, i64),
     Choice(&'static [i64]),
     Fixed(f64),
 }
@@ -122,6 +135,8 @@ impl std::fmt::Display for Space {
             Space::LogUniform(a, b) => write!(f, "log_uniform({a:e}, {b:e})"),
             Space::Uniform(a, b) => write!(f, "uniform({a}, {b})"),
             Space::Epochs => f.write_str("int_uniform(1, E_max)"),
+            Space::EpochsFloat => f.write_str("uniform(1, E_max)"),
+            Space::IntUniform(a, b) => write!(f, "int_uniform({a}, {b})"),
             Space::Choice(c) => write!(f, "choice({c:?})"),
             Space::Fixed(v) => write!(f, "fixed {v}"),
         }
@@ -146,6 +161,8 @@ pub(crate) struct OpSpec {
     /// Part of every key of this op: bump it when its numerics change.
     pub(crate) version: u32,
     pub(crate) doc: &'static str,
+    /// Reference behaviours a researcher should know about ([QUIRK]s reproduced, deviations).
+    pub(crate) quirks: &'static [&'static str],
     /// Fields that may be given positionally, in order.
     pub(crate) positional: &'static [&'static str],
     pub(crate) fields: &'static [FieldSpec],
@@ -174,49 +191,17 @@ fn default_call(op: &str) -> Call {
     Call { op: op.to_string(), args }
 }
 
-const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
+pub(super) const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
     FieldSpec { name, ty, default, space: None, doc }
 }
 
-const fn searched(name: &'static str, ty: Ty, default: Default, space: Space, doc: &'static str) -> FieldSpec {
+pub(super) const fn searched(name: &'static str, ty: Ty, default: Default, space: Space, doc: &'static str) -> FieldSpec {
     FieldSpec { name, ty, default, space: Some(space), doc }
 }
 
-const COUNT: Ty = Ty::Int { min: 1 };
-const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
-const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
-
-/// The generic hyper-parameters shared by most methods (unlearners.md §1), with the method's
-/// own defaults.
-macro_rules! generic {
-    (epochs: $e:expr, batch: $b:expr, lr: $lr:expr, wd: $wd:expr) => {
-        [
-            searched("epochs", COUNT, Default::Int($e), Space::Epochs, "passes over the method's data"),
-            searched("batch", COUNT, Default::Int($b), Space::Choice(&[64, 128, 256]), "batch size"),
-            searched("lr", RATE, Default::Float($lr), Space::LogUniform(1e-5, 1e-1), "SGD learning rate"),
-            searched("momentum", FRACTION, Default::Float(0.9), Space::Fixed(0.9), "SGD momentum (searches pin it to 0.9)"),
-            searched("weight_decay", RATE, Default::Float($wd), Space::LogUniform(1e-5, 1e-1), "SGD weight decay"),
-        ]
-    };
-}
-
-const FT_FIELDS: [FieldSpec; 5] = generic!(epochs: 5, batch: 256, lr: 0.1, wd: 5e-4);
-const GA_FIELDS: [FieldSpec; 5] = generic!(epochs: 10, batch: 256, lr: 0.01, wd: 5e-4);
-const NGP_GENERIC: [FieldSpec; 5] = generic!(epochs: 10, batch: 256, lr: 0.01, wd: 0.0);
-const NGP_FIELDS: [FieldSpec; 6] = [
-    NGP_GENERIC[0],
-    NGP_GENERIC[1],
-    NGP_GENERIC[2],
-    NGP_GENERIC[3],
-    NGP_GENERIC[4],
-    searched(
-        "alpha",
-        FRACTION,
-        Default::Float(0.95),
-        Space::Uniform(0.0, 1.0),
-        "weight of the retain loss; 1 − alpha weighs the negated forget loss",
-    ),
-];
+pub(super) const COUNT: Ty = Ty::Int { min: 1 };
+pub(super) const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
+pub(super) const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
 
 /// Every operation munl knows.
 pub(crate) static ALL: &[OpSpec] = &[
@@ -225,6 +210,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "mnist",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.1307, 0.3081)",
         positional: &["dir"],
         fields: &[field("dir", Ty::Str, Default::Str("mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
@@ -233,6 +219,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "fashion_mnist",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "Fashion-MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.2860, 0.3530)",
         positional: &["dir"],
         fields: &[field("dir", Ty::Str, Default::Str("fashion-mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
@@ -241,6 +228,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "synthetic",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
         positional: &[],
         fields: &[
@@ -255,6 +243,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cifar10",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "CIFAR-10 from the official python-pickle batches or the binary version (60 000 images, 10 classes, torchvision's order); normalised with (0.4914, 0.4822, 0.4465) / (0.2023, 0.1994, 0.2010); pad-4 crop + flip",
         positional: &["dir"],
         fields: &[field("dir", Ty::Str, Default::Str("cifar10"), "folder under the data root ($MUNL_DATA, else data/)")],
@@ -263,6 +252,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cifar100",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "CIFAR-100 (fine labels, 100 classes) from the official python-pickle or binary files; normalised with (0.5071, 0.4865, 0.4409) / (0.2673, 0.2564, 0.2762); pad-4 crop + flip",
         positional: &["dir"],
         fields: &[field("dir", Ty::Str, Default::Str("cifar100"), "folder under the data root ($MUNL_DATA, else data/)")],
@@ -271,6 +261,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "utkface",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "UTKFace aligned & cropped faces, label = 5 age bins (20-year steps); 200 → 224 bilinear, ImageNet normalisation, no augmentation; the 80/20 split of the reference over file names sorted first (deviation: the reference uses directory-listing order)",
         positional: &["dir"],
         fields: &[field("dir", Ty::Str, Default::Str("UTKFace"), "folder of `AGE_GENDER_RACE_DATE.jpg.chip.jpg` files under the data root")],
@@ -279,6 +270,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "image_folder",
         category: Category::Source,
         version: 1,
+        quirks: &[],
         doc: "any `train/<class>/*.{png,jpg}` + `test/<class>/*` tree, from a folder or a .tar.gz; classes in sorted order; `like` picks the normalisation and augmentation of a benchmark dataset",
         positional: &["path"],
         fields: &[
@@ -292,6 +284,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "random",
         category: Category::Split,
         version: 1,
+        quirks: &[],
         doc: "the reference split (datasets.md §3): val = ceil(val·n) of the official train part, then forget = ceil(forget·rest), each by a fresh legacy MT19937 permutation",
         positional: &[],
         fields: &[
@@ -304,6 +297,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "lira",
         category: Category::Split,
         version: 1,
+        quirks: &[],
         doc: "the U-LiRA shadow split (datasets.md §4): NumPy default_rng (PCG64) permutations of the official train part; shadow `shadow` (0..63) keeps half the pool, forget draw `draw` (0..9) forgets 10 % of it; test = the shadow's held-out half",
         positional: &[],
         fields: &[
@@ -319,6 +313,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cnn",
         category: Category::Arch,
         version: 1,
+        quirks: &[],
         doc: "a small LeNet-style CNN (two conv–BN–ReLU–pool stages, two linear layers) for CPU runs",
         positional: &[],
         fields: &[field("width", COUNT, Default::Int(32), "channels of the first conv layer (the second has twice as many)")],
@@ -327,6 +322,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "resnet18",
         category: Category::Arch,
         version: 1,
+        quirks: &[],
         doc: "torchvision's ResNet-18 with the ImageNet stem, used even at 32×32 (models.md §1); torchvision 0.17 initialisation",
         positional: &[],
         fields: &[],
@@ -335,6 +331,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "vit11m",
         category: Category::Arch,
         version: 1,
+        quirks: &[],
         doc: "TinyViT-11M as the reference builds it (models.md §2): embed dims 64/128/256/448, depths 2/2/6/2, windows 7/14/7 with unmasked zero padding, drop path 0.1, eval-mode cached attention bias",
         positional: &[],
         fields: &[field("img_size", Ty::Int { min: 32 }, Default::Int(32), "input image side: 32 for MNIST/CIFAR, 224 for UTKFace")],
@@ -344,6 +341,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "sgd",
         category: Category::Optim,
         version: 1,
+        quirks: &[],
         doc: "PyTorch SGD: momentum without dampening, L2 weight decay added to the gradient",
         positional: &[],
         fields: &[
@@ -356,6 +354,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "adam",
         category: Category::Optim,
         version: 1,
+        quirks: &[],
         doc: "Adam (β = 0.9, 0.999; ε = 1e-8) with L2 weight decay added to the gradient",
         positional: &[],
         fields: &[
@@ -367,6 +366,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cosine",
         category: Category::Sched,
         version: 1,
+        quirks: &[],
         doc: "cosine annealing over the run's epochs, stepped after each epoch",
         positional: &[],
         fields: &[field("eta_min", RATE, Default::Float(0.0), "final learning rate")],
@@ -375,6 +375,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "constant",
         category: Category::Sched,
         version: 1,
+        quirks: &[],
         doc: "a constant learning rate",
         positional: &[],
         fields: &[],
@@ -384,6 +385,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "train",
         category: Category::Train,
         version: 1,
+        quirks: &[],
         doc: "supervised training from the model's seeded initialisation (unlearners.md §2): CE, one optimiser step per batch, one schedule step per epoch, data order seeded with 123",
         positional: &[],
         fields: &[
@@ -396,36 +398,33 @@ pub(crate) static ALL: &[OpSpec] = &[
             field("augment", Ty::Word(&["reference", "none"]), Default::Word("reference"), "the dataset's reference augmentation, or none"),
         ],
     },
-    // ---- unlearning methods
-    OpSpec {
-        name: "finetune",
-        category: Category::Method,
-        version: 1,
-        doc: "FT (unlearners.md §3.1): fine-tune on the retain set with CE, SGD and cosine(T = epochs), train mode, plain images",
-        positional: &[],
-        fields: &FT_FIELDS,
-    },
-    OpSpec {
-        name: "gradient_ascent",
-        category: Category::Method,
-        version: 1,
-        doc: "GA (unlearners.md §3.2): minimise −CE on the forget set, SGD without schedule, train mode, plain images",
-        positional: &[],
-        fields: &GA_FIELDS,
-    },
-    OpSpec {
-        name: "neggrad_plus",
-        category: Category::Method,
-        version: 1,
-        doc: "NG+ (unlearners.md §3.4): per retain batch, alpha·CE(retain) − (1 − alpha)·CE(next forget batch, cycling); SGD without schedule; the model stays in eval mode for the whole run (reference quirk: BN statistics frozen)",
-        positional: &[],
-        fields: &NGP_FIELDS,
-    },
+    // ---- unlearning methods (unlearners.md §3 and §5)
+    methods::FINETUNE,
+    methods::GRADIENT_ASCENT,
+    methods::SUCCESSIVE_RANDOM_LABELS,
+    methods::NEGGRAD_PLUS,
+    methods::BAD_TEACHER,
+    methods::SALUN,
+    methods::SCRUB,
+    methods::FISHER,
+    methods::INFLUENCE,
+    methods::CF_K,
+    methods::EU_K,
+    methods::FCS,
+    methods::MSG,
+    methods::CFW,
+    methods::PRMQ,
+    methods::CT,
+    methods::KDE,
+    methods::RNI,
+    methods::NEGATIVE_GRADIENT,
+    methods::SCRUB_V1,
     // ---- metrics
     OpSpec {
         name: "accuracy",
         category: Category::Metric,
         version: 1,
+        quirks: &[],
         doc: "retain, forget, validation and test accuracy (evaluation.md §1)",
         positional: &[],
         fields: &[],
@@ -434,6 +433,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "mia",
         category: Category::Metric,
         version: 1,
+        quirks: &[],
         doc: "loss-based membership inference, forget vs validation and forget vs test (evaluation.md §3): logistic regression on per-sample CE, 10 stratified splits; 0.5 = indistinguishable",
         positional: &[],
         fields: &[],
@@ -442,6 +442,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "indiscernibility",
         category: Category::Metric,
         version: 1,
+        quirks: &[],
         doc: "1 − |2·MIA − 1| of the test MIA (evaluation.md §4); 1 = the forget set looks unseen",
         positional: &[],
         fields: &[],
@@ -450,6 +451,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "rte",
         category: Category::Metric,
         version: 1,
+        quirks: &[],
         doc: "run-time efficiency T_reference / T_method, per seed against the evaluation's reference model (evaluation.md §4)",
         positional: &[],
         fields: &[],
@@ -475,7 +477,9 @@ mod tests {
                     (Ty::Int { .. }, Some(Value::Int(_))) => true,
                     (Ty::Float { .. }, Some(Value::Float(_))) => true,
                     (Ty::Str | Ty::Word(_), Some(Value::Str(_))) => true,
+                    (Ty::Bool, Some(Value::Bool(_))) => true,
                     (Ty::IntList, Some(Value::List(_))) => true,
+                    (Ty::Floats, Some(Value::Float(_) | Value::List(_))) => true,
                     (Ty::Call(c), Some(Value::Call(call))) => find(c, &call.op).is_some(),
                     _ => false,
                 };

@@ -5,6 +5,7 @@
 
 mod catalogue;
 mod downloads;
+mod methods;
 mod value;
 
 pub(crate) use catalogue::{find, in_category, Category, Default, OpSpec, Ty, ALL};
