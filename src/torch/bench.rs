@@ -14,7 +14,7 @@ use crate::stats::mt19937::Mt19937;
 /// Warm-up steps before timing (cuDNN autotuning, allocator growth).
 const WARMUP: usize = 3;
 
-/// Times `steps` training steps of `arch` (`cnn` or `resnet18`, 10 classes) at batch `batch` on
+/// Times `steps` training steps of `arch` (`cnn`, `resnet18` or `vit11m`, 10 classes) at batch `batch` on
 /// 3×32×32 images on `device`; returns a human-readable line with ms/step and images/s.
 pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> Result<String, NodeFailure> {
     let dev = device::parse(device)?;

@@ -30,6 +30,18 @@ pub(crate) struct Adam {
     moments: Option<(Tensor, Tensor)>,
 }
 
+/// Element-wise modifiers of one update, each a flat tensor over the model's parameters.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Masks<'a> {
+    /// Multiplies the gradient before weight decay and momentum act (SalUn's saliency mask,
+    /// MSG's gradient multiplier).
+    pub(crate) grad: Option<&'a Tensor>,
+    /// 1 for trainable entries, 0 for frozen ones, which PyTorch leaves alone entirely (no
+    /// weight decay, no momentum): exact as long as an entry stays frozen for the optimiser's
+    /// lifetime, as in every method here.
+    pub(crate) active: Option<&'a Tensor>,
+}
+
 /// An optimiser of the catalogue (`sgd` or `adam`).
 pub(crate) enum Optimizer {
     Sgd(Sgd),
@@ -49,6 +61,11 @@ impl Optimizer {
     /// SGD.
     pub(crate) fn sgd(lr: f64, momentum: f64, weight_decay: f64) -> Optimizer {
         Optimizer::Sgd(Sgd { lr, momentum, weight_decay, buffer: None })
+    }
+
+    /// Adam with L2 weight decay (β = 0.9, 0.999; ε = 1e-8).
+    pub(crate) fn adam(lr: f64, weight_decay: f64) -> Optimizer {
+        Optimizer::Adam(Adam { lr, weight_decay, step: 0, moments: None })
     }
 
     /// The optimiser a catalogue call describes (`sgd(lr, momentum, weight_decay)` or
@@ -91,17 +108,29 @@ impl Optimizer {
     /// `params` (same order). A parameter without a gradient counts as a zero gradient: every
     /// method here uses all parameters, so PyTorch's skipping of `None` gradients never applies.
     pub(crate) fn step(&mut self, flat: &Tensor, params: &[Tensor], grads: &[Tensor]) {
+        self.step_masked(flat, params, grads, Masks::default());
+    }
+
+    /// `step` with element-wise masks.
+    pub(crate) fn step_masked(&mut self, flat: &Tensor, params: &[Tensor], grads: &[Tensor], masks: Masks<'_>) {
         let _guard = tch::no_grad_guard();
         let pieces: Vec<Tensor> = params
             .iter()
             .zip(grads)
             .map(|(p, g)| if g.defined() { g.view(-1) } else { p.zeros_like().view(-1) })
             .collect();
-        let grad = Tensor::cat(&pieces, 0);
+        let mut grad = Tensor::cat(&pieces, 0);
+        if let Some(m) = masks.grad {
+            grad *= m;
+        }
+        let active = |d: Tensor| match masks.active {
+            Some(a) => d * a,
+            None => d,
+        };
         let mut flat = flat.shallow_clone();
         match self {
             Optimizer::Sgd(o) => {
-                let d = if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad };
+                let d = active(if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad });
                 let d = if o.momentum == 0.0 {
                     d
                 } else if let Some(b) = &mut o.buffer {
@@ -118,7 +147,7 @@ impl Optimizer {
                 let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
                 let c1 = 1.0 - b1.powi(o.step);
                 let c2 = (1.0 - b2.powi(o.step)).sqrt();
-                let d = if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad };
+                let d = active(if o.weight_decay != 0.0 { grad + &flat * o.weight_decay } else { grad });
                 let (m, v) = o.moments.get_or_insert_with(|| (d.zeros_like(), d.zeros_like()));
                 let _ = m.g_mul_scalar_(b1).g_add_(&(&d * (1.0 - b1)));
                 let _ = v.g_mul_scalar_(b2).g_add_(&(&d * &d * (1.0 - b2)));

@@ -31,14 +31,6 @@ pub(crate) fn count(node: &Node, name: &str, default: i64) -> Result<i64, NodeFa
     }
 }
 
-/// A float parameter of a node.
-pub(crate) fn float(node: &Node, name: &str, default: f64) -> Result<f64, NodeFailure> {
-    match node.param(name) {
-        None => Ok(default),
-        Some(v) => v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}"))),
-    }
-}
-
 /// Backpropagates `loss` into the model's parameters and applies one optimiser update.
 pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
     let grads = Tensor::run_backward(&[loss], model.params(), false, false);

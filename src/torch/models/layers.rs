@@ -16,7 +16,7 @@ const BN_EPS: f64 = 1e-5;
 const BN_MOMENTUM: f64 = 0.1;
 
 /// Whether a state-dict entry is a BatchNorm buffer rather than a trainable tensor.
-fn is_buffer(name: &str) -> bool {
+pub(crate) fn is_buffer(name: &str) -> bool {
     ["running_mean", "running_var", "num_batches_tracked"].iter().any(|b| name.ends_with(b))
 }
 
@@ -35,6 +35,7 @@ pub(crate) struct Weights {
     pending: HashMap<String, Tensor>,
     named: StateDict,
     params: Vec<Tensor>,
+    param_names: Vec<String>,
 }
 
 impl Weights {
@@ -46,6 +47,7 @@ impl Weights {
         let flat = Tensor::zeros([total], (Kind::Float, device));
         let mut pending = HashMap::new();
         let mut params = Vec::new();
+        let mut param_names = Vec::new();
         let mut offset = 0;
         tch::no_grad(|| {
             for (name, t) in tensors {
@@ -58,11 +60,12 @@ impl Weights {
                 view.copy_(&t);
                 let view = view.set_requires_grad(true);
                 params.push(view.shallow_clone());
+                param_names.push(name.clone());
                 pending.insert(name, view);
                 offset += n;
             }
         });
-        Weights { device, flat, pending, named: Vec::new(), params }
+        Weights { device, flat, pending, named: Vec::new(), params, param_names }
     }
 
     /// The shape of a tensor not yet taken.
@@ -116,7 +119,7 @@ impl Weights {
                 "the weights have a tensor `{extra}` that the architecture does not use"
             )));
         }
-        Ok(Built { named: self.named, params: self.params, flat: self.flat })
+        Ok(Built { named: self.named, params: self.params, param_names: self.param_names, flat: self.flat })
     }
 }
 
@@ -124,6 +127,8 @@ impl Weights {
 pub(crate) struct Built {
     pub(crate) named: StateDict,
     pub(crate) params: Vec<Tensor>,
+    /// The names of `params`, same order.
+    pub(crate) param_names: Vec<String>,
     pub(crate) flat: Tensor,
 }
 

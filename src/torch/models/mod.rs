@@ -34,6 +34,8 @@ pub(crate) struct Model {
     net: Net,
     named: StateDict,
     params: Vec<Tensor>,
+    /// The names of `params`, same order.
+    param_names: Vec<String>,
     flat: Tensor,
     /// Train-mode forward passes since loading, added to every `num_batches_tracked` on save.
     train_batches: Cell<i64>,
@@ -55,7 +57,14 @@ impl Model {
             return Err(NodeFailure::new("the weights are neither a `resnet18`, a `vit11m` nor a `cnn`"));
         };
         let built = w.finish()?;
-        Ok(Model { net, named: built.named, params: built.params, flat: built.flat, train_batches: Cell::new(0) })
+        Ok(Model {
+            net,
+            named: built.named,
+            params: built.params,
+            param_names: built.param_names,
+            flat: built.flat,
+            train_batches: Cell::new(0),
+        })
     }
 
     /// Logits for a normalised `[B, 3, H, W]` batch; `train` selects BatchNorm's mode (and, for
@@ -74,6 +83,75 @@ impl Model {
     /// The trainable tensors, in the order of the flat buffer.
     pub(crate) fn params(&self) -> &[Tensor] {
         &self.params
+    }
+
+    /// The PyTorch names of `params()`, same order.
+    pub(crate) fn param_names(&self) -> &[String] {
+        &self.param_names
+    }
+
+    /// The trainable parameters' names in state-dict (module declaration) order, as PyTorch's
+    /// `named_parameters()` lists them.
+    pub(crate) fn names_in_model_order(&self) -> Vec<&str> {
+        self.named.iter().map(|(n, _)| n.as_str()).filter(|n| !layers::is_buffer(n)).collect()
+    }
+
+    /// The parameter called `name`.
+    pub(crate) fn param(&self, name: &str) -> Option<&Tensor> {
+        self.param_names.iter().position(|n| n == name).map(|i| &self.params[i])
+    }
+
+    /// A flat tensor over all parameters (same layout as `flat()`) whose piece for each
+    /// parameter is `piece(name, param)` (of the parameter's shape or broadcastable to it).
+    pub(crate) fn flat_map(&self, mut piece: impl FnMut(&str, &Tensor) -> Tensor) -> Tensor {
+        let parts: Vec<Tensor> = self
+            .param_names
+            .iter()
+            .zip(&self.params)
+            .map(|(n, p)| piece(n, p).expand(p.size().as_slice(), false).reshape([-1]))
+            .collect();
+        Tensor::cat(&parts, 0).to_kind(tch::Kind::Float)
+    }
+
+    /// A 0/1 flat mask that selects the parameters for which `keep(name)` holds.
+    pub(crate) fn flat_select(&self, keep: impl Fn(&str) -> bool) -> Tensor {
+        let dev = self.flat.device();
+        self.flat_map(|n, _| Tensor::from(if keep(n) { 1f32 } else { 0f32 }).to_device(dev))
+    }
+
+    /// A tensor of the state dict (parameter or buffer) by name.
+    pub(crate) fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.named.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    /// Overwrites every parameter and buffer with `other`'s (same architecture and shapes).
+    pub(crate) fn copy_from(&self, other: &Model) {
+        tch::no_grad(|| {
+            for ((_, mine), (_, theirs)) in self.named.iter().zip(&other.named) {
+                let mut mine = mine.shallow_clone();
+                mine.copy_(theirs);
+            }
+        });
+        self.train_batches.set(other.train_batches.get());
+    }
+
+    /// An independent copy on the same device.
+    pub(crate) fn duplicate(&self) -> Result<Model, NodeFailure> {
+        let model = Model::from_state_dict(
+            self.named.iter().map(|(n, t)| (n.clone(), t.detach().copy())).collect(),
+            self.flat.device(),
+        )?;
+        model.train_batches.set(self.train_batches.get());
+        Ok(model)
+    }
+
+    /// Which architecture this is: `resnet18`, `vit11m` or `cnn`.
+    pub(crate) fn arch(&self) -> &'static str {
+        match self.net {
+            Net::Cnn(_) => "cnn",
+            Net::ResNet18(_) => "resnet18",
+            Net::TinyVit(_) => "vit11m",
+        }
     }
 
     /// All trainable scalars as one buffer; the parameters are views of it.
