@@ -81,7 +81,9 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
         }
         (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
         (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
-        (Ty::Floats, ExprKind::Int(_) | ExprKind::Float(_)) => value(field, Ty::Float { min: 0.0, max: f64::INFINITY }, expr, errors),
+        (Ty::Floats, ExprKind::Int(_) | ExprKind::Float(_)) => {
+            value(field, Ty::Float { min: 0.0, max: f64::INFINITY }, expr, errors)
+        }
         (Ty::Floats, ExprKind::List(items)) if !items.is_empty() => {
             let mut out = Vec::new();
             for item in items {

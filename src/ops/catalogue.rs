@@ -195,7 +195,13 @@ pub(super) const fn field(name: &'static str, ty: Ty, default: Default, doc: &'s
     FieldSpec { name, ty, default, space: None, doc }
 }
 
-pub(super) const fn searched(name: &'static str, ty: Ty, default: Default, space: Space, doc: &'static str) -> FieldSpec {
+pub(super) const fn searched(
+    name: &'static str,
+    ty: Ty,
+    default: Default,
+    space: Space,
+    doc: &'static str,
+) -> FieldSpec {
     FieldSpec { name, ty, default, space: Some(space), doc }
 }
 

@@ -22,8 +22,12 @@ impl Download {
     }
 }
 
-const IDX_FILES: &[&str] =
-    &["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+const IDX_FILES: &[&str] = &[
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+];
 
 const TORONTO: &[&str] = &["https://www.cs.toronto.edu/~kriz/"];
 

@@ -181,7 +181,13 @@ pub(super) const INFLUENCE: OpSpec = method(
 const CF_K_FIELDS: [FieldSpec; 8] = [
     epochs(10),
     batch(256),
-    searched("num_blocks", COUNT, Default::Int(1), Space::IntUniform(1, 10), "last blocks trained (ResNet-18 has 4, TinyViT 3)"),
+    searched(
+        "num_blocks",
+        COUNT,
+        Default::Int(1),
+        Space::IntUniform(1, 10),
+        "last blocks trained (ResNet-18 has 4, TinyViT 3)",
+    ),
     rate("lr", 0.01, "SGD learning rate (momentum 0, weight decay 0)"),
     unit("decay_rate", 0.1, "lr factor at 50, 80 and 90 % of the epochs (`sgda_decay_rate`)"),
     rate("l2", 0.1, "weight λ of (λ/2)·‖θ − θ_start‖² (`sgda_weight_decay`)"),
