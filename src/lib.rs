@@ -15,6 +15,7 @@ mod lower;
 mod ops;
 mod plan;
 mod report;
+mod search;
 mod source;
 mod span;
 mod stats;

@@ -1,0 +1,153 @@
+//! Hyper-parameter samplers of the reference benchmark (evaluation.md §5), reproducing Optuna's
+//! `RandomSampler` and `NSGAIIISampler` (3.6.x – 4.4.x, and the 4.5 – 5.0 parent-order variant)
+//! draw for draw, as `spec/search.md` describes them. Pure and deterministic: no torch, no I/O.
+//!
+//! Checked against `spec/vectors/search.json` (tests in `vectors.rs`): every parameter value of
+//! every trial bit for bit, plus states, generations, value origins and the elite of every
+//! generation, for seed 0 under 3.6.1 (202 trials, incl. pruned and all-∞ ones) and 5.0.0, and
+//! the first 56 trials of seeds 1 and 2.
+//!
+//! Files: `space` (distributions, transform §3.1), `random` (prior draw §3.2), `nsga3`
+//! (defaults, generations, child generation §4.1–4.5), `elite` (survival §4.6), `dominance`
+//! (§1, §4.6.1), `linalg` (rank test and solve of §4.6.3), `replay` (the trial-by-trial replay
+//! §4.7 and the concurrency rule).
+//!
+//! The sampler is a **function** of (kind, seed, space, outcomes of the earlier trials):
+//! [`propose`] replays the whole study from freshly seeded streams and returns the next trial,
+//! so a resumed, re-run or concurrently run search proposes exactly the trials of one
+//! uninterrupted sequential run. (Optuna's own resume re-seeds the streams mid-study, search.md
+//! §1 "Resuming" — deliberately **not** reproduced.)
+//!
+//! Every trial suggests every parameter of the [`Space`], in its suggest order; that order
+//! fixes the prior draws (§3.2). Seeds are NumPy `RandomState` seeds: 0 ..= 2³² − 1 are used as
+//! they are; NumPy rejects larger ones, which are folded here to `lo ^ hi` of their two
+//! 32-bit halves (an arbitrary but fixed choice, outside anything Optuna can do).
+//!
+//! Concurrency: [`ready`] says how many further trials are already determined while others are
+//! still running, and [`propose_next`] proposes one of them:
+//! * `random`: every trial (draws never depend on outcomes);
+//! * `nsga3`: generation 0 is drawn from the prior, and every trial of generation g ≥ 1 depends
+//!   only on generations < g, so the trials still missing from the open generation can run
+//!   together — `50 − (COMPLETE + running)` of them. A pruned or failed trial leaves its place
+//!   open, to be proposed once it has finished.
+//!
+//! TPE (§5) is not implemented: search.md gives its model but not the draw-level procedure
+//! (kernel sampling, truncated-normal inversion) needed for a replayable port, and the
+//! reference uses it only for its unused single-objective study.
+
+mod dominance;
+mod elite;
+mod linalg;
+mod nsga3;
+mod random;
+mod replay;
+mod space;
+#[cfg(test)]
+mod vectors;
+
+use std::collections::BTreeMap;
+
+pub(crate) use replay::replay;
+pub(crate) use space::{Dist, Param, Space};
+
+/// Which sampler runs the study.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SamplerKind {
+    /// Optuna's `RandomSampler(seed)` (search.md §6).
+    Random,
+    /// Optuna's `NSGAIIISampler(seed=seed)` with default arguments, 3.6.x – 4.4.x (§4):
+    /// population 50, crossover 0.9, swapping 0.5, mutation 1/#params, Das–Dennis H = 3.
+    Nsga3,
+    /// The same sampler as Optuna 4.5 – 5.0 runs it (§7): a stored parent population comes
+    /// back in trial-number order to every trial but the one that selected it, and the next
+    /// elite selection sees it in that order too. Proposes the same trials as
+    /// [`SamplerKind::Nsga3`] through the first trial of generation 1.
+    Nsga3Optuna5,
+}
+
+/// How a finished trial ended (search.md §1 "Final states").
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Outcome {
+    /// Objective values, all minimised; `+∞` allowed (a failed evaluation). A vector with NaN,
+    /// an empty one, or one whose length differs from the first COMPLETE trial's counts as
+    /// [`Outcome::Failed`], as Optuna records those trials FAIL.
+    Complete(Vec<f64>),
+    /// Pruned: consumed its draws, never part of a population.
+    Pruned,
+    /// Failed: treated like a pruned trial.
+    // The engine fails the whole search on a failed trial, as the reference aborts; the
+    // sampler still knows how Optuna treats one.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Failed,
+}
+
+/// Where a proposed value came from (the `src` letters of the replay vectors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A single-valued distribution (`S`): no randomness.
+    Single,
+    /// Drawn from the prior stream R_rand (`R`): generation 0, mutated parameters, `random`.
+    Prior,
+    /// Taken from the NSGA-III child (`C`): crossover or copy, not mutated.
+    Child,
+}
+
+/// The parameters of one trial.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Proposal {
+    /// Trial number (0-based, counting every trial whatever its state).
+    pub(crate) number: usize,
+    /// Name → value; ints and categorical choices as their numeric value.
+    pub(crate) values: BTreeMap<String, f64>,
+    /// The same values in the space's suggest order.
+    pub(crate) ordered: Vec<f64>,
+    /// Per parameter, in suggest order.
+    pub(crate) origins: Vec<Origin>,
+    /// NSGA-III generation (§4.3); `None` for `random` and for a space without any
+    /// non-single-valued parameter.
+    pub(crate) generation: Option<u32>,
+}
+
+/// How many more trials can be proposed before a running one finishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Capacity {
+    /// Every further trial is determined (`random`, or nothing to search).
+    Unlimited,
+    /// This many further trials are determined (0: wait for a running one).
+    Trials(usize),
+}
+
+/// Trial `history.len()` of a sequential study whose earlier trials ended as `history`.
+pub(crate) fn propose(kind: SamplerKind, seed: u64, space: &Space, history: &[Outcome]) -> Proposal {
+    let mut replay = replay(kind, seed, space, history);
+    // `replay` proposes trials 0..=history.len(): never empty.
+    replay.proposals.pop().unwrap_or_else(|| Proposal {
+        number: history.len(),
+        values: BTreeMap::new(),
+        ordered: Vec::new(),
+        origins: Vec::new(),
+        generation: None,
+    })
+}
+
+/// How many trials after `trials` are determined now; `None` entries are still running.
+pub(crate) fn ready(kind: SamplerKind, space: &Space, trials: &[Option<Outcome>]) -> Capacity {
+    replay::capacity(kind, space, trials)
+}
+
+/// Trial `trials.len()` while some earlier trials (`None`) may still run, or `None` if it
+/// depends on their outcomes. When proposed, it is the trial a sequential run proposes.
+pub(crate) fn propose_next(
+    kind: SamplerKind,
+    seed: u64,
+    space: &Space,
+    trials: &[Option<Outcome>],
+) -> Option<Proposal> {
+    if ready(kind, space, trials) == Capacity::Trials(0) {
+        return None;
+    }
+    // Determined means: the running trials sit in the open generation, which they cannot
+    // fill, so any outcome gives this proposal; replay them as pruned.
+    let history: Vec<Outcome> = trials.iter().map(|o| o.clone().unwrap_or(Outcome::Pruned)).collect();
+    Some(propose(kind, seed, space, &history))
+}
