@@ -112,7 +112,13 @@ fn graph_is_dot() {
 /// printed, and a second run does nothing.
 #[test]
 fn run_end_to_end_then_nothing() {
-    let dir = lab(&[("toy.munl", TOY)]);
+    // The toy experiment with every metric and every report format.
+    let toy = TOY
+        .replace("rte]", "rte, retention, sape]")
+        .replace("  csv      = \"results/bench.csv\"\n", "  csv = \"results/bench.csv\"\n  json = \"results/bench.json\"\n  latex = \"results/bench.tex\"\n  plot = \"results/bench.svg\"\n");
+    let toy = toy + "\nreport pics {\n  evaluate = bench\n  plot = \"results/bench.png\"\n}\n";
+    assert!(toy.contains("retention") && toy.contains("latex"), "{toy}");
+    let dir = lab(&[("toy.munl", toy.as_str())]);
     let out = munl(dir.path(), &["run", "toy.munl", "--device", "cpu", "--jobs", "2"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -121,8 +127,18 @@ fn run_end_to_end_then_nothing() {
     let md = std::fs::read_to_string(dir.path().join("results/bench.md")).expect("markdown report written");
     assert!(md.contains("### per seed"));
     let csv = std::fs::read_to_string(dir.path().join("results/bench.csv")).expect("csv report written");
-    assert!(csv.starts_with("model,seed,retain_acc"));
-    assert!(csv.contains("\nft,mean,"));
+    assert!(csv.starts_with("dataset,model,method,seed,metric,value\n"), "{csv}");
+    assert!(csv.contains("\ntoy,cnn,ft,1,retdev,"), "{csv}");
+    assert!(md.contains("### ranking") && md.contains("RetDev"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/bench.json")).unwrap()).unwrap();
+    assert_eq!(json["ranking"].as_array().map(Vec::len), Some(3), "original, ft, ga: {json}");
+    let tex = std::fs::read_to_string(dir.path().join("results/bench.tex")).unwrap();
+    assert!(tex.contains("\\begin{tabular}") && tex.contains("\\bottomrule"), "{tex}");
+    let svg = std::fs::read_to_string(dir.path().join("results/bench.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<circle"), "{svg}");
+    let png = std::fs::read(dir.path().join("results/bench.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "{} bytes", png.len());
 
     // Nothing to compute: the torch worker is never started (a missing one does not matter).
     let again =
@@ -168,4 +184,30 @@ fn a_missing_worker_fails_the_nodes_with_help() {
         munl_with(dir.path(), &["run", "toy.munl", "--device", "cpu"], &[("MUNL_WORKER", "/nonexistent/munl-torch")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot start the torch worker"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_search_runs_its_trials_in_the_worker_and_the_best_values_win() {
+    // Two searched fields, 3 trials on one seed with the real torch worker; the final run
+    // takes the best trial's values.
+    let toy = TOY.replace(
+        "unlearn ft = finetune(original) { epochs = 1; lr = 0.01 }",
+        "unlearn ft = finetune(original) {\n  epochs = 1\n  lr = log_uniform(0.001, 0.1)\n  batch = choice([16, 32])\n  tune = search(trials: 3, seeds: [0], sampler: random)\n}",
+    );
+    assert!(toy.contains("tune"), "{toy}");
+    let dir = lab(&[("toy.munl", toy.as_str())]);
+    let out = munl(dir.path(), &["run", "toy.munl", "ft", "--device", "cpu"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let show = munl(dir.path(), &["show", "toy.munl", "search ft [seed=0]", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let search = &v["stored"]["search.json"];
+    let trials = search["trials"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(trials.len(), 3);
+    for t in trials {
+        let lr = t["values"]["lr"].as_f64().unwrap();
+        assert!((0.001..0.1).contains(&lr), "{t}");
+        assert!([16, 32].contains(&t["values"]["batch"].as_i64().unwrap()), "{t}");
+        assert_eq!(t["objectives"].as_array().unwrap().len(), 4, "{t}");
+    }
+    assert!(search["best"].as_u64().is_some(), "{search}");
 }

@@ -249,3 +249,68 @@ fn the_report_is_written_with_every_model_and_seed() {
     assert_eq!(statuses[plan.reports[0].0].kind, StatusKind::Cached);
     assert!(report.env["out.markdown"].ends_with("results/bench.md"));
 }
+
+/// A tuned method: `lr` searched with the random sampler on two seeds.
+fn search_file(trials: usize, seeds: &str) -> String {
+    format!(
+        "seeds = 0..1\n\
+         dataset d {{ source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }}\n\
+         model m = cnn()\n\
+         train original {{ model = m; data = d.train; epochs = 1 }}\n\
+         train retrained = original {{ data = d.retain }}\n\
+         unlearn ft = finetune(original) {{\n  lr = log_uniform(0.001, 0.1)\n  tune = search(trials: {trials}, seeds: {seeds}, sampler: random)\n}}\n\
+         evaluate e {{ models = [original, ft]; reference = retrained; metrics = [accuracy] }}\n"
+    )
+}
+
+fn trials(calls: &[String]) -> Vec<String> {
+    calls.iter().filter(|c| c.starts_with("trial ")).cloned().collect()
+}
+
+#[test]
+fn raising_trials_runs_only_the_new_ones() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    let (_, first) = lab.run(&search_file(3, "[0, 1]"), &fake);
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    assert_eq!(trials(&fake.take()).len(), 6, "3 trials on each of 2 seeds");
+    lab.run(&search_file(5, "[0, 1]"), &fake);
+    assert_eq!(
+        trials(&fake.take()),
+        [
+            "trial 3 of search ft [seed=0]",
+            "trial 3 of search ft [seed=1]",
+            "trial 4 of search ft [seed=0]",
+            "trial 4 of search ft [seed=1]"
+        ]
+    );
+    let (_, again) = lab.run(&search_file(5, "[0, 1]"), &fake);
+    assert!(fake.take().is_empty() && again.ran.is_empty(), "nothing left to do");
+}
+
+#[test]
+fn a_search_killed_at_a_trial_resumes_there() {
+    let lab = Lab::new();
+    let text = search_file(4, "[0]");
+    let killed = Fake { failing_labels: ["trial 2 of search ft [seed=0]".to_string()].into(), ..Fake::default() };
+    let (plan, summary) = lab.run(&text, &killed);
+    assert_eq!(labels(&plan, &summary.failed.iter().map(|(id, _)| *id).collect::<Vec<_>>()), ["search ft [seed=0]"]);
+    let before = trials(&killed.take());
+    let name = |n: usize| format!("trial {n} of search ft [seed=0]");
+    for n in 0..3 {
+        assert!(before.contains(&name(n)), "{before:?}");
+    }
+    // The same proposals come again: the finished trials are hits (a trial that ran beside the
+    // failing one finished and is kept), the failed one runs again, then the rest.
+    let fake = Fake::default();
+    let (_, resumed) = lab.run(&text, &fake);
+    assert!(resumed.failed.is_empty(), "{:?}", resumed.failed);
+    let after = trials(&fake.take());
+    assert!(after.contains(&name(2)), "{after:?}");
+    for t in &after {
+        assert!(*t == name(2) || !before.contains(t), "{t} ran twice");
+    }
+    for n in 0..4 {
+        assert!(before.contains(&name(n)) || after.contains(&name(n)), "trial {n} never ran");
+    }
+}

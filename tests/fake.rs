@@ -11,6 +11,8 @@ pub struct Fake {
     pub calls: Mutex<Vec<String>>,
     /// Ops that fail.
     pub failing: HashSet<String>,
+    /// Labels that fail (e.g. one trial of a search, as if the run was killed there).
+    pub failing_labels: HashSet<String>,
 }
 
 impl Fake {
@@ -36,7 +38,7 @@ fn unit(job: &Job<'_>, salt: u8) -> f64 {
 impl Backend for Fake {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         self.calls.lock().unwrap().push(job.node.label.clone());
-        if self.failing.contains(&job.node.op) {
+        if self.failing.contains(&job.node.op) || self.failing_labels.contains(&job.node.label) {
             return Err(NodeFailure::new("loss became NaN at epoch 1, batch 1"));
         }
         let write = |name: &str, text: String| std::fs::write(job.out.join(name), text).unwrap();
@@ -57,6 +59,10 @@ impl Backend for Fake {
                     seconds: 1.0 + unit(job, 6),
                 };
                 write("metrics.json", serde_json::to_string(&m).unwrap());
+            }
+            NodeKind::Trial => {
+                let o: Vec<f64> = (0..4).map(|i| unit(job, i) / 3.0).collect();
+                write("trial.json", serde_json::json!({ "objectives": o, "note": null, "seconds": 1.0 }).to_string());
             }
             _ => write("artifact.txt", job.node.key.hex()),
         }

@@ -91,6 +91,16 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
         }
         keep
     };
+    // A search keeps its trials (they are not in any plan: their keys come from the sampler).
+    let mut keep = keep;
+    let trials: Vec<Key> = keep
+        .iter()
+        .filter_map(|k| cache.lookup(k))
+        .filter_map(|e| std::fs::read_to_string(e.dir.join("search.json")).ok())
+        .filter_map(|text| serde_json::from_str::<crate::exec::search::SearchResult>(&text).ok())
+        .flat_map(|r| r.trials.into_iter().filter_map(|t| t.key.as_deref().and_then(Key::from_hex)))
+        .collect();
+    keep.extend(trials);
     let report = match cache.gc(&keep, dry_run) {
         Ok(r) => r,
         Err(e) => return fail(e),

@@ -10,7 +10,7 @@ use super::load::load_with_cache;
 use super::{fail, EXIT_OK};
 
 /// Small JSON files a node may have stored, shown inline.
-const SHOWN: &[&str] = &["dataset.json", "run.json", "metrics.json"];
+const SHOWN: &[&str] = &["dataset.json", "run.json", "metrics.json", "search.json"];
 
 /// `munl show FILE NODE [--json]`
 pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) -> u8 {

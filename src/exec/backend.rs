@@ -19,7 +19,7 @@ use crate::digest::Key;
 use crate::plan::Node;
 
 /// One committed input of a job.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Input<'a> {
     pub role: &'a str,
     pub node: &'a Node,
@@ -108,4 +108,16 @@ pub struct Metrics {
     pub mia_test: f64,
     /// The measured model's `run.json` seconds (0 for an initialisation).
     pub seconds: f64,
+}
+
+/// `trial.json`: the outcome of one search trial (evaluation.md §5).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct TrialResult {
+    /// The four objectives of "objective10"; `None` stands for +∞ (JSON has no infinity): the
+    /// evaluation failed or the run diverged, which the reference scores +∞ (§5.4).
+    pub(crate) objectives: Vec<Option<f64>>,
+    /// Why the objectives are infinite, when they are.
+    pub(crate) note: Option<String>,
+    /// Wall time of the method itself.
+    pub(crate) seconds: f64,
 }

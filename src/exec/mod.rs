@@ -9,8 +9,10 @@ mod backend;
 mod error;
 mod fetch;
 mod schedule;
+pub(crate) mod search;
 mod worker;
 
+pub(crate) use backend::TrialResult;
 pub use backend::{Backend, DatasetInfo, Input, Job, Metrics, NodeFailure, RunInfo};
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};

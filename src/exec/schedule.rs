@@ -164,7 +164,7 @@ fn worker(
         };
         on_event(Event::Start(id));
         let t0 = Instant::now();
-        let result = run_node(plan, cache, backend, id, &inputs, on_event);
+        let result = run_node(plan, cache, backend, options.jobs.max(1), id, &inputs, on_event);
         let seconds = t0.elapsed().as_secs_f64();
         let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
         s.running -= 1;
@@ -227,6 +227,7 @@ fn run_node(
     plan: &Plan,
     cache: &Cache,
     backend: &dyn Backend,
+    jobs: usize,
     id: NodeId,
     dirs: &[PathBuf],
     on_event: &(dyn Fn(Event<'_>) + Sync),
@@ -245,6 +246,7 @@ fn run_node(
     let outcome = catch_unwind(AssertUnwindSafe(|| match node.kind {
         NodeKind::Evaluate => crate::report::evaluate(&job),
         NodeKind::Report => crate::report::render(&job),
+        NodeKind::Search => super::search::run(&job, cache, backend, jobs),
         NodeKind::Dataset => {
             if let Some(dir) = node.env.get("dir") {
                 fetch::ensure(&node.op, std::path::Path::new(dir))?;

@@ -133,10 +133,10 @@ pub(crate) enum LowerError {
         help: Option<String>,
     },
 
-    #[error("hyper-parameter search is not available yet")]
+    #[error("only an `unlearn` method's hyper-parameters can be searched")]
     #[diagnostic(
         code(munl::lower::search_unavailable),
-        help("give the field a fixed value; searched fields and `tune = search(…)` arrive with the search engine")
+        help("give the field a fixed value, or search it inside an `unlearn` block with `tune = search(…)`")
     )]
     SearchUnavailable {
         #[label("a searched field")]

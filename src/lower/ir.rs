@@ -66,8 +66,65 @@ pub(crate) struct Unlearn {
     pub(crate) method: String,
     /// Index into `Experiment::trains`: the model to unlearn from.
     pub(crate) from: usize,
-    /// Every method field, defaults filled in.
+    /// Every method field, defaults filled in (a searched field holds its default).
     pub(crate) params: BTreeMap<String, Value>,
+    /// `tune = search(…)`: the searched fields and how.
+    pub(crate) search: Option<Search>,
+}
+
+/// A hyper-parameter search of one `unlearn` declaration (evaluation.md §5).
+#[derive(Clone, Debug)]
+pub(crate) struct Search {
+    /// The `search(…)` call with every field resolved: trials, seeds, sampler, export.
+    pub(crate) call: Call,
+    /// Searched fields in the method's field order (the order the reference suggests them).
+    pub(crate) space: Vec<(String, Dist)>,
+    /// Index into `Experiment::trains`: the Retrain model the objectives compare with.
+    pub(crate) reference: usize,
+}
+
+/// A search distribution of one field.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Dist {
+    Uniform(f64, f64),
+    LogUniform(f64, f64),
+    IntUniform(i64, i64),
+    /// One of these numbers (e.g. batch sizes).
+    Choice(Vec<Value>),
+    /// A single value, used without randomness (the reference's pinned momentum 0.9).
+    Fixed(Value),
+}
+
+impl Dist {
+    /// As a value for node parameters, e.g. `log_uniform(field: "lr", low: 1e-5, high: 0.1)`.
+    pub(crate) fn to_value(&self, field: &str) -> Value {
+        let mut args = BTreeMap::from([("field".to_string(), Value::Str(field.to_string()))]);
+        let op = match self {
+            Dist::Uniform(a, b) | Dist::LogUniform(a, b) => {
+                args.insert("low".into(), Value::Float(*a));
+                args.insert("high".into(), Value::Float(*b));
+                if matches!(self, Dist::Uniform(..)) {
+                    "uniform"
+                } else {
+                    "log_uniform"
+                }
+            }
+            Dist::IntUniform(a, b) => {
+                args.insert("low".into(), Value::Int(*a));
+                args.insert("high".into(), Value::Int(*b));
+                "int_uniform"
+            }
+            Dist::Choice(items) => {
+                args.insert("choices".into(), Value::List(items.clone()));
+                "choice"
+            }
+            Dist::Fixed(v) => {
+                args.insert("value".into(), v.clone());
+                "fixed"
+            }
+        };
+        Value::Call(Call { op: op.into(), args })
+    }
 }
 
 /// A model an evaluation measures.

@@ -5,13 +5,14 @@
 
 mod error;
 mod ir;
+mod search;
 mod value;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path};
 
 pub(crate) use error::LowerError;
-pub(crate) use ir::{Dataset, Evaluate, Experiment, Model, ModelRef, Report, Train, Unlearn};
+pub(crate) use ir::{Dataset, Evaluate, Experiment, Model, ModelRef, Report, Search, Train, Unlearn};
 
 use crate::diag::did_you_mean;
 use crate::ops::{self, Category, Value};
@@ -21,7 +22,7 @@ use crate::syntax::ast::{Decl, DeclKind, Expr, ExprKind, Field, File, Item};
 /// Subsets every dataset exposes.
 pub(crate) const SUBSETS: &[&str] = &["train", "retain", "forget", "val", "test"];
 /// Report formats and their file kinds.
-pub(crate) const FORMATS: &[&str] = &["markdown", "csv", "json"];
+pub(crate) const FORMATS: &[&str] = &["markdown", "csv", "json", "latex", "plot"];
 
 /// Lowers a parsed file; `base_dir` is the folder of the `.munl` file.
 pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<LowerError>> {
@@ -61,7 +62,7 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         }
     }
     for d in &unlearns {
-        if let Some(x) = cx.unlearn(d, &trains) {
+        if let Some(x) = cx.unlearn(d, &trains, &exp.trains) {
             exp.unlearns.push(x);
         }
     }
@@ -497,7 +498,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn unlearn(&mut self, d: &'a Decl, trains: &[&Decl]) -> Option<Unlearn> {
+    fn unlearn(&mut self, d: &'a Decl, trains: &[&Decl], lowered: &[Train]) -> Option<Unlearn> {
         let (head, fields) = self.effective(d)?;
         let Some(Expr { kind: ExprKind::Call { callee, args }, span }) = head else {
             self.errors.push(LowerError::MissingField {
@@ -526,18 +527,108 @@ impl<'a> Cx<'a> {
                 None
             }
         };
-        let block: Vec<crate::syntax::ast::Arg> = fields
-            .iter()
-            .map(|f| crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span })
-            .collect();
-        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors)?;
+        // `tune = search(…)` and distributions are taken apart from the fixed fields.
+        let mut tune = None;
+        let mut written = vec![];
+        let mut block: Vec<crate::syntax::ast::Arg> = vec![];
+        let before = self.errors.len();
+        for f in &fields {
+            if f.name.name == "tune" {
+                tune = Some(f);
+                continue;
+            }
+            if value::is_distribution(&f.value) {
+                match spec.field(&f.name.name).filter(|fs| search::searchable(fs)) {
+                    Some(fs) => {
+                        if let Some(dist) = search::written(fs, &f.value, &mut self.errors) {
+                            written.push((f.name.name.clone(), dist));
+                        }
+                    }
+                    None => self.errors.push(LowerError::WrongType {
+                        field: f.name.name.clone(),
+                        expected: format!("a field of `{}` that takes a number", spec.name),
+                        span: f.value.span,
+                        found: "a searched value".into(),
+                        help: None,
+                    }),
+                }
+                continue;
+            }
+            block.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
+        }
+        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors);
+        let search = match tune {
+            None if !written.is_empty() => {
+                self.errors.push(LowerError::MissingField {
+                    field: "tune".into(),
+                    context: format!("unlearn `{}`", d.name.name),
+                    span: d.name.span,
+                    help: Some("searched fields need `tune = search(trials: 100, seeds: [0, 1, 2])`".into()),
+                });
+                None
+            }
+            None => None,
+            Some(t) => {
+                let call = value::value("tune", ops::Ty::Call(Category::Search), &t.value, &mut self.errors)
+                    .and_then(|v| v.as_call().cloned());
+                let from = from.and_then(|i| lowered.get(i));
+                match (call, from) {
+                    (Some(call), Some(original)) => {
+                        let e_max =
+                            search::epoch_cap(original.params.get("epochs").and_then(Value::as_i64).unwrap_or(50));
+                        // The method's field order is the order the reference suggests them in.
+                        let mut space: Vec<(String, ir::Dist)> = if written.is_empty() {
+                            let fixed: Vec<&str> =
+                                block.iter().filter_map(|a| a.name.as_ref()).map(|n| n.name.as_str()).collect();
+                            search::reference_space(spec, &fixed, e_max)
+                        } else {
+                            written
+                        };
+                        space.sort_by_key(|(n, _)| spec.fields.iter().position(|f| f.name == n));
+                        let reference = self.retrain_of(original, lowered, t.value.span);
+                        reference.map(|reference| ir::Search { call, space, reference })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if self.errors.len() > before {
+            return None;
+        }
         Some(Unlearn {
             name: d.name.name.clone(),
             span: d.name.span,
             method: spec.name.into(),
             from: from?,
-            params: params.args,
+            params: params?.args,
+            search,
         })
+    }
+
+    /// The Retrain model a search compares with: the one `train` declaration on the same model
+    /// and dataset as `original` that trains on the retain set.
+    fn retrain_of(&mut self, original: &Train, lowered: &[Train], span: Span) -> Option<usize> {
+        let found: Vec<usize> = (0..lowered.len())
+            .filter(|&i| {
+                let t = &lowered[i];
+                t.model == original.model && t.dataset == original.dataset && t.subset == "retain"
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                self.errors.push(LowerError::MissingField {
+                    field: "a Retrain model".into(),
+                    context: format!("the search of a method on `{}`", original.name),
+                    span,
+                    help: Some(format!(
+                        "the search scores trials against the Retrain model: declare exactly one `train` on the same model with `data = <dataset>.retain` ({} found)",
+                        found.len()
+                    )),
+                });
+                None
+            }
+        }
     }
 
     fn evaluate(&mut self, d: &'a Decl, trains: &[&Decl], unlearns: &[&Decl]) -> Option<Evaluate> {
@@ -618,6 +709,16 @@ impl<'a> Cx<'a> {
                 help: Some("rte compares run times with a reference model: add `reference = retrained`".into()),
             });
         }
+        if let Some(m) = metrics.iter().find(|m| *m == "retention" || *m == "sape") {
+            if reference.is_none() && self.errors.len() == before {
+                self.errors.push(LowerError::MissingField {
+                    field: "reference".into(),
+                    context: format!("evaluate `{}` with metric `{m}`", d.name.name),
+                    span: metrics_span,
+                    help: Some(format!("{m} compares accuracies with a reference model: add `reference = retrained`")),
+                });
+            }
+        }
         (self.errors.len() == before).then(|| Evaluate {
             name: d.name.name.clone(),
             span: d.name.span,
@@ -638,8 +739,12 @@ impl<'a> Cx<'a> {
                 evaluate = self.decl_ref(&f.value, &[DeclKind::Evaluate], "`evaluate` declaration", evaluates);
             } else if FORMATS.contains(&name) {
                 if let Some(Value::Str(path)) = value::value(name, ops::Ty::Str, &f.value, &mut self.errors) {
+                    let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
                     if let Some(reason) = bad_report_path(&path) {
                         self.errors.push(LowerError::BadPath { path, reason: reason.into(), span: f.value.span });
+                    } else if name == "plot" && !matches!(plot_ext.as_deref(), Some("svg" | "png")) {
+                        let reason = "must end in `.svg` or `.png` (the plot's format)".into();
+                        self.errors.push(LowerError::BadPath { path, reason, span: f.value.span });
                     } else {
                         outputs.push((name.to_string(), path));
                     }

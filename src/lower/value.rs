@@ -8,8 +8,8 @@ use crate::syntax::ast::{Arg, Expr, ExprKind};
 
 use super::LowerError;
 
-/// Names that introduce a searched field; rejected until the search engine exists.
-const DISTRIBUTIONS: &[&str] = &["uniform", "log_uniform", "int_uniform", "choice", "search"];
+/// Names that introduce a searched field (allowed in `unlearn` blocks with `tune`).
+const DISTRIBUTIONS: &[&str] = &["uniform", "log_uniform", "int_uniform", "choice"];
 
 /// What an expression looks like, for "found …" labels.
 pub(super) fn describe(expr: &Expr) -> String {

@@ -21,6 +21,8 @@ pub(crate) enum Category {
     /// `unlearn u = method(original)`
     Method,
     Metric,
+    /// `tune = search(…)` in an `unlearn` block.
+    Search,
 }
 
 impl Category {
@@ -40,6 +42,7 @@ impl Category {
             Category::Train => "a training recipe",
             Category::Method => "an unlearning method",
             Category::Metric => "a metric",
+            Category::Search => "a hyper-parameter search",
         }
     }
 }
@@ -461,6 +464,49 @@ pub(crate) static ALL: &[OpSpec] = &[
         doc: "run-time efficiency T_reference / T_method, per seed against the evaluation's reference model (evaluation.md §4)",
         positional: &[],
         fields: &[],
+    },
+    OpSpec {
+        name: "retention",
+        category: Category::Metric,
+        version: 1,
+        quirks: &[],
+        doc: "accuracy retention RR, FR, TR (retain, forget, test accuracy ÷ the reference's) and RetDev = |RR − 1| + |FR − 1| + |TR − 1| (evaluation.md §4), both as mean of per-seed ratios (same seed) and as ratio of means; ranks the methods by RetDev",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "sape",
+        category: Category::Metric,
+        version: 1,
+        quirks: &[],
+        doc: "symmetric absolute percentage error 100·|b − a| / (|a| + |b|) of each accuracy against the reference's of the same seed (evaluation.md §4)",
+        positional: &[],
+        fields: &[],
+    },
+    // ---- hyper-parameter search (evaluation.md §5, search.md)
+    OpSpec {
+        name: "search",
+        category: Category::Search,
+        version: 1,
+        quirks: &[],
+        doc: "search the method's hyper-parameters: `trials` completed trials per seed in `seeds`, each scored by the reference's four objectives against the Retrain model of its seed; the best trial overall (smallest Euclidean norm) sets every seed's final run",
+        positional: &[],
+        fields: &[
+            field("trials", COUNT, Default::Int(100), "completed trials per searched seed"),
+            field("seeds", Ty::IntList, Default::IntList(&[0, 1, 2]), "model seeds searched (the reference: 0, 1, 2)"),
+            field(
+                "sampler",
+                Ty::Word(&["nsga3", "nsga3_optuna5", "random"]),
+                Default::Word("nsga3"),
+                "the sampler, seeded by the model seed: Optuna's NSGA-III as in 3.6–4.4, as in 4.5–5.0, or its random sampler",
+            ),
+            field(
+                "export",
+                Ty::Word(&["reference", "searched"]),
+                Default::Word("reference"),
+                "`reference` applies the reference's export rules to the best trial (int casts, SCRUB's epochs dropped); `searched` uses its values as they are",
+            ),
+        ],
     },
 ];
 

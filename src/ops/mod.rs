@@ -8,6 +8,6 @@ mod downloads;
 mod methods;
 mod value;
 
-pub(crate) use catalogue::{find, in_category, Category, Default, OpSpec, Ty, ALL};
+pub(crate) use catalogue::{find, in_category, Category, Default, FieldSpec, OpSpec, Space, Ty, ALL};
 pub(crate) use downloads::{download, Download};
 pub use value::{Call, Value};

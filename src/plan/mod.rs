@@ -15,17 +15,18 @@ use std::path::Path;
 
 pub use explain::{explain, Status, StatusKind};
 pub(crate) use graph::{ancestors, to_dot};
+pub(crate) use key::{describe, key_of};
 pub use node::{Node, NodeId, NodeKind};
 
 use crate::digest::Key;
-use crate::lower::{Experiment, ModelRef};
+use crate::lower::{Experiment, ModelRef, Search, Unlearn};
 use crate::ops::{self, Category, Value};
 use crate::span::Span;
 
 /// Version of the engine-computed ops (`measure`, `evaluate`, `report`).
 const MEASURE_VERSION: u32 = 1;
-const EVALUATE_VERSION: u32 = 1;
-const REPORT_VERSION: u32 = 1;
+const EVALUATE_VERSION: u32 = 2;
+const REPORT_VERSION: u32 = 2;
 
 /// The planned DAG. Invariant: every node's inputs have smaller ids (ids are a topological order).
 #[derive(Debug)]
@@ -135,45 +136,8 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
     }
 
     let mut trains: Vec<Vec<NodeId>> = vec![];
-    for t in &exp.trains {
-        let (d, s) = data[t.dataset];
-        let ds = &exp.datasets[t.dataset];
-        let model = &exp.models[t.model];
-        let mut ids = vec![];
-        for &seed in &exp.seeds {
-            let mut init_params = model.arch.args.clone();
-            init_params.insert("classes".into(), Value::Int(ds.classes));
-            let init = b.add(Spec {
-                kind: NodeKind::Init,
-                op: &model.arch.op,
-                version: op_version(Category::Arch, &model.arch.op),
-                params: init_params,
-                inputs: vec![],
-                seed: Some(seed),
-                env: BTreeMap::new(),
-                label: format!("init {} ({} classes) [seed={seed}]", model.name, ds.classes),
-                decl: &model.name,
-                span: model.span,
-            });
-            let inits = b.plan.decls.entry(model.name.clone()).or_default();
-            if !inits.contains(&init) {
-                inits.push(init);
-            }
-            let mut params = t.params.clone();
-            params.insert("subset".into(), Value::Str(t.subset.clone()));
-            ids.push(b.add(Spec {
-                kind: NodeKind::Train,
-                op: "train",
-                version: op_version(Category::Train, "train"),
-                params,
-                inputs: vec![("init".into(), init), ("data".into(), d), ("split".into(), s)],
-                seed: Some(seed),
-                env: BTreeMap::new(),
-                label: format!("train {} [seed={seed}]", t.name),
-                decl: &t.name,
-                span: t.span,
-            }));
-        }
+    for (i, t) in exp.trains.iter().enumerate() {
+        let ids: Vec<NodeId> = exp.seeds.iter().map(|&seed| train_at(&mut b, exp, &data, i, seed)).collect();
         b.plan.decls.insert(t.name.clone(), ids.clone());
         trains.push(ids);
     }
@@ -181,17 +145,26 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
     let mut unlearns: Vec<Vec<NodeId>> = vec![];
     for u in &exp.unlearns {
         let (d, s) = data[exp.trains[u.from].dataset];
+        let searches = u.search.as_ref().map(|search| search_nodes(&mut b, exp, &data, u, search)).unwrap_or_default();
         let ids: Vec<NodeId> = exp
             .seeds
             .iter()
             .enumerate()
             .map(|(i, &seed)| {
+                let mut inputs = vec![("original".into(), trains[u.from][i]), ("data".into(), d), ("split".into(), s)];
+                let mut params = u.params.clone();
+                if let Some(search) = &u.search {
+                    // The best trial's values replace the searched fields at run time; the
+                    // searches' keys stand for them here.
+                    inputs.extend(searches.iter().enumerate().map(|(k, id)| (format!("search/{k}"), *id)));
+                    params.insert("export".into(), search.call.args["export"].clone());
+                }
                 b.add(Spec {
                     kind: NodeKind::Unlearn,
                     op: &u.method,
                     version: op_version(Category::Method, &u.method),
-                    params: u.params.clone(),
-                    inputs: vec![("original".into(), trains[u.from][i]), ("data".into(), d), ("split".into(), s)],
+                    params,
+                    inputs,
                     seed: Some(seed),
                     env: BTreeMap::new(),
                     label: format!("unlearn {} [seed={seed}]", u.name),
@@ -275,6 +248,14 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
         // renaming a declaration re-renders the report and re-runs nothing else).
         params.insert("rows".into(), Value::List(rows.iter().map(|m| Value::Str(exp.model_name(*m).into())).collect()));
         params.insert("title".into(), Value::Str(e.name.clone()));
+        // Dataset (declaration name) and architecture (op name) of each row, for the long CSV.
+        let train_of = |m: ModelRef| match m {
+            ModelRef::Train(i) => i,
+            ModelRef::Unlearn(i) => exp.unlearns[i].from,
+        };
+        let names = |f: &dyn Fn(ModelRef) -> String| Value::List(rows.iter().map(|m| Value::Str(f(*m))).collect());
+        params.insert("datasets".into(), names(&|m| exp.datasets[dataset_of(m)].name.clone()));
+        params.insert("archs".into(), names(&|m| exp.models[exp.trains[train_of(m)].model].arch.op.clone()));
         params.insert("formats".into(), Value::List(r.outputs.iter().map(|(f, _)| Value::Str(f.clone())).collect()));
         let env = r
             .outputs
@@ -300,6 +281,101 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
         b.plan.reports.push(id);
     }
     b.plan
+}
+
+/// The `train` node of `exp.trains[t]` at `seed`, with its seeded initialisation.
+fn train_at(b: &mut Builder, exp: &Experiment, data: &[(NodeId, NodeId)], t: usize, seed: u64) -> NodeId {
+    let t = &exp.trains[t];
+    let (d, s) = data[t.dataset];
+    let ds = &exp.datasets[t.dataset];
+    let model = &exp.models[t.model];
+    let mut init_params = model.arch.args.clone();
+    init_params.insert("classes".into(), Value::Int(ds.classes));
+    let init = b.add(Spec {
+        kind: NodeKind::Init,
+        op: &model.arch.op,
+        version: op_version(Category::Arch, &model.arch.op),
+        params: init_params,
+        inputs: vec![],
+        seed: Some(seed),
+        env: BTreeMap::new(),
+        label: format!("init {} ({} classes) [seed={seed}]", model.name, ds.classes),
+        decl: &model.name,
+        span: model.span,
+    });
+    let inits = b.plan.decls.entry(model.name.clone()).or_default();
+    if !inits.contains(&init) {
+        inits.push(init);
+    }
+    let mut params = t.params.clone();
+    params.insert("subset".into(), Value::Str(t.subset.clone()));
+    b.add(Spec {
+        kind: NodeKind::Train,
+        op: "train",
+        version: op_version(Category::Train, "train"),
+        params,
+        inputs: vec![("init".into(), init), ("data".into(), d), ("split".into(), s)],
+        seed: Some(seed),
+        env: BTreeMap::new(),
+        label: format!("train {} [seed={seed}]", t.name),
+        decl: &t.name,
+        span: t.span,
+    })
+}
+
+/// One `search` node per searched seed of a tuned `unlearn`: the method's fixed values, the
+/// searched space, the sampler settings, and the Original and Retrain models of that seed.
+fn search_nodes(
+    b: &mut Builder,
+    exp: &Experiment,
+    data: &[(NodeId, NodeId)],
+    u: &Unlearn,
+    search: &Search,
+) -> Vec<NodeId> {
+    let (d, s) = data[exp.trains[u.from].dataset];
+    let seeds: Vec<u64> = match search.call.args.get("seeds") {
+        Some(Value::List(items)) => items.iter().filter_map(Value::as_i64).map(|s| s as u64).collect(),
+        _ => vec![0, 1, 2],
+    };
+    let ds = &exp.datasets[exp.trains[u.from].dataset];
+    seeds
+        .into_iter()
+        .map(|seed| {
+            let original = train_at(b, exp, data, u.from, seed);
+            let reference = train_at(b, exp, data, search.reference, seed);
+            let mut params: BTreeMap<String, Value> = u
+                .params
+                .iter()
+                .filter(|(k, _)| !search.space.iter().any(|(n, _)| n == *k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            params.insert("space".into(), Value::List(search.space.iter().map(|(n, d)| d.to_value(n)).collect()));
+            for key in ["trials", "sampler"] {
+                params.insert(key.into(), search.call.args[key].clone());
+            }
+            // unlearners.md §1: UTKFace trials with a batch size above 128 are pruned.
+            if ds.source.op == "utkface" {
+                params.insert("prune_batch_above".into(), Value::Int(128));
+            }
+            b.add(Spec {
+                kind: NodeKind::Search,
+                op: &u.method,
+                version: op_version(Category::Method, &u.method),
+                params,
+                inputs: vec![
+                    ("original".into(), original),
+                    ("reference".into(), reference),
+                    ("data".into(), d),
+                    ("split".into(), s),
+                ],
+                seed: Some(seed),
+                env: BTreeMap::new(),
+                label: format!("search {} [seed={seed}]", u.name),
+                decl: &u.name,
+                span: u.span,
+            })
+        })
+        .collect()
 }
 
 fn op_version(category: Category, name: &str) -> u32 {

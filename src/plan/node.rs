@@ -22,6 +22,13 @@ pub enum NodeKind {
     Unlearn,
     /// Accuracies and MIA of one model, `metrics.json`.
     Measure,
+    /// A hyper-parameter search of one method on one seed: its trials and their objectives,
+    /// `search.json`. Each trial is a cache entry of its own (kind `trial`), keyed by its
+    /// sampled values; only the search node is in the plan.
+    Search,
+    /// One trial of a search: the method with sampled values, scored against Retrain,
+    /// `trial.json` (no weights are kept).
+    Trial,
     /// One `evaluate` declaration's table over models and seeds, `table.json`.
     Evaluate,
     /// One `report` declaration's rendered files.
@@ -37,6 +44,8 @@ impl NodeKind {
             NodeKind::Train => "train",
             NodeKind::Unlearn => "unlearn",
             NodeKind::Measure => "measure",
+            NodeKind::Search => "search",
+            NodeKind::Trial => "trial",
             NodeKind::Evaluate => "evaluate",
             NodeKind::Report => "report",
         }

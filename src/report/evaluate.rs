@@ -1,11 +1,13 @@
-//! The `evaluate` node: collect `metrics.json` of every (model, seed), derive indiscernibility
-//! and RTE per seed, aggregate over seeds.
+//! The `evaluate` node: collect `metrics.json` of every (model, seed), derive indiscernibility,
+//! RTE, retention (RR, FR, TR, RetDev) and SAPE per seed against the reference's same seed,
+//! aggregate over seeds, add the ratio-of-means retention and the ranking.
 
 use std::collections::BTreeMap;
 
 use crate::exec::{Job, Metrics, NodeFailure};
 use crate::ops::Value;
 
+use super::derived::{indiscernibility, rank, ratio_of_means, retdev, retention, sape};
 use super::table::{Aggregate, Row, SeedRow, Table, COLUMNS};
 
 /// Computes `table.json` from the measure inputs (roles `ROW/SEED`).
@@ -20,8 +22,6 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     let rows = node.param("rows").and_then(Value::as_i64).unwrap_or(0) as usize;
     let shown = node.param("shown").and_then(Value::as_i64).unwrap_or(rows as i64) as usize;
     let reference = node.param("reference").and_then(Value::as_i64).map(|r| r as usize);
-    let columns: Vec<String> =
-        COLUMNS.iter().filter(|(_, m, _)| metrics.iter().any(|x| x == m)).map(|(c, _, _)| c.to_string()).collect();
 
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
@@ -34,36 +34,76 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     for row in 0..rows {
         measured.push(seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
     }
-
-    let mut table = Table { columns: columns.clone(), shown, reference, rows: vec![] };
-    for per_seed in &measured {
-        let mut seed_rows = vec![];
-        for (i, m) in per_seed.iter().enumerate() {
-            let reference_seconds = reference.map(|r| measured[r][i].seconds);
-            let all = values(m, reference_seconds);
-            let values = columns.iter().map(|c| (c.clone(), all.get(c.as_str()).copied().flatten())).collect();
-            seed_rows.push(SeedRow { seed: seeds[i], values });
-        }
-        let summary = columns
-            .iter()
-            .map(|c| {
-                let xs: Vec<f64> = seed_rows.iter().filter_map(|r| r.values[c]).collect();
-                (c.clone(), Aggregate::from(crate::stats::summary::summarize(&xs)))
-            })
-            .collect();
-        table.rows.push(Row { seeds: seed_rows, summary });
-    }
+    let table = tabulate(&metrics, &seeds, shown, reference, &measured);
     let path = job.out.join("table.json");
     let text = serde_json::to_string_pretty(&table).map_err(|e| e.to_string())?;
     std::fs::write(&path, text).map_err(|e| NodeFailure::new(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Every column's value for one measurement; derived metrics per evaluation.md §4.
-fn values(m: &Metrics, reference_seconds: Option<f64>) -> BTreeMap<&'static str, Option<f64>> {
-    let rte = match reference_seconds {
-        Some(r) if m.seconds > 0.0 => Some(r / m.seconds),
+/// The table of `measured[row][seed index]`: the requested metrics' columns per seed, their
+/// aggregates, the ratio-of-means retention and the ranking (with `retention` and a reference).
+pub(crate) fn tabulate(
+    metrics: &[String],
+    seeds: &[u64],
+    shown: usize,
+    reference: Option<usize>,
+    measured: &[Vec<Metrics>],
+) -> Table {
+    let columns: Vec<String> =
+        COLUMNS.iter().filter(|(_, m, _)| metrics.iter().any(|x| x == m)).map(|(c, _, _)| c.to_string()).collect();
+    let mut table = Table { columns: columns.clone(), shown, reference, rows: vec![], ranking: vec![] };
+    // Every value is computed; the hidden ones only serve the ratio of means and the ranking.
+    let mut hidden: Vec<BTreeMap<String, Aggregate>> = vec![];
+    for per_seed in measured {
+        let mut seed_rows = vec![];
+        let mut all_rows = vec![];
+        for (i, m) in per_seed.iter().enumerate() {
+            let all = values(m, reference.map(|r| &measured[r][i]));
+            let values = columns.iter().map(|c| (c.clone(), all.get(c.as_str()).copied().flatten())).collect();
+            seed_rows.push(SeedRow { seed: seeds[i], values });
+            all_rows.push(all);
+        }
+        let aggregate = |c: &str| {
+            let xs: Vec<f64> = all_rows.iter().filter_map(|r| r.get(c).copied().flatten()).collect();
+            Aggregate::from(crate::stats::summary::summarize(&xs))
+        };
+        let summary = columns.iter().map(|c| (c.clone(), aggregate(c))).collect();
+        hidden.push(COLUMNS.iter().map(|(c, _, _)| (c.to_string(), aggregate(c))).collect());
+        table.rows.push(Row { seeds: seed_rows, summary, ratio_of_means: BTreeMap::new() });
+    }
+    let retention_wanted = metrics.iter().any(|m| m == "retention");
+    if let (true, Some(r)) = (retention_wanted, reference) {
+        let full = |i: usize| Row { seeds: vec![], summary: hidden[i].clone(), ratio_of_means: BTreeMap::new() };
+        let reference_row = full(r);
+        let romeans: Vec<_> = (0..table.rows.len()).map(|i| ratio_of_means(&full(i), &reference_row)).collect();
+        for (row, rom) in table.rows.iter_mut().zip(romeans) {
+            row.ratio_of_means = rom.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        }
+        // Rank on the full aggregates (Indisc breaks ties even when it is not a shown column).
+        let ranking_view = Table {
+            columns: vec![],
+            shown,
+            reference,
+            rows: (0..table.rows.len())
+                .map(|i| Row { ratio_of_means: table.rows[i].ratio_of_means.clone(), ..full(i) })
+                .collect(),
+            ranking: vec![],
+        };
+        table.ranking = rank(&ranking_view);
+    }
+    table
+}
+
+/// Every column's value for one measurement, against the reference's measurement of the same
+/// seed where there is one; derived metrics per evaluation.md §4.
+fn values(m: &Metrics, reference: Option<&Metrics>) -> BTreeMap<&'static str, Option<f64>> {
+    let rte = match reference {
+        Some(r) if m.seconds > 0.0 => Some(r.seconds / m.seconds),
         _ => None,
     };
+    let ratio = |f: fn(&Metrics) -> f64| reference.and_then(|r| retention(f(m), f(r)));
+    let error = |f: fn(&Metrics) -> f64| reference.and_then(|r| sape(f(r), f(m)));
+    let (rr, fr, tr) = (ratio(|x| x.retain_acc), ratio(|x| x.forget_acc), ratio(|x| x.test_acc));
     BTreeMap::from([
         ("retain_acc", Some(m.retain_acc)),
         ("forget_acc", Some(m.forget_acc)),
@@ -72,8 +112,16 @@ fn values(m: &Metrics, reference_seconds: Option<f64>) -> BTreeMap<&'static str,
         ("mia_val", Some(m.mia_val)),
         ("mia_test", Some(m.mia_test)),
         // [AMBIGUOUS] in the spec: the paper's Indisc is read from the *test* MIA.
-        ("indiscernibility", Some(1.0 - (2.0 * m.mia_test - 1.0).abs())),
+        ("indiscernibility", indiscernibility(m.mia_test)),
         ("seconds", Some(m.seconds)),
         ("rte", rte),
+        ("rr", rr),
+        ("fr", fr),
+        ("tr", tr),
+        ("retdev", retdev(rr, fr, tr)),
+        ("sape_retain", error(|x| x.retain_acc)),
+        ("sape_forget", error(|x| x.forget_acc)),
+        ("sape_val", error(|x| x.val_acc)),
+        ("sape_test", error(|x| x.test_acc)),
     ])
 }

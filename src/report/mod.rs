@@ -3,9 +3,15 @@
 //!
 //! Both are computed by the engine itself, without a backend: they read JSON, write files.
 
+mod derived;
 mod evaluate;
+mod latex;
+mod plot;
 mod render;
 mod table;
 
 pub(crate) use evaluate::evaluate;
 pub(crate) use render::{materialise, render, summary_markdown};
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::stats::summary::Summary;
 
@@ -17,6 +17,14 @@ pub(crate) const COLUMNS: &[(&str, &str, &str)] = &[
     ("indiscernibility", "indiscernibility", "indisc."),
     ("seconds", "rte", "time (s)"),
     ("rte", "rte", "RTE"),
+    ("rr", "retention", "RR"),
+    ("fr", "retention", "FR"),
+    ("tr", "retention", "TR"),
+    ("retdev", "retention", "RetDev"),
+    ("sape_retain", "sape", "SAPE RA"),
+    ("sape_forget", "sape", "SAPE FA"),
+    ("sape_val", "sape", "SAPE VA"),
+    ("sape_test", "sape", "SAPE TA"),
 ];
 
 /// One evaluation's numbers. Rows are the evaluated models in declaration order (the reference
@@ -28,13 +36,22 @@ pub(crate) struct Table {
     pub(crate) shown: usize,
     pub(crate) reference: Option<usize>,
     pub(crate) rows: Vec<Row>,
+    /// Shown rows other than the reference, best first (with `retention` and a reference only).
+    #[serde(default)]
+    pub(crate) ranking: Vec<Ranked>,
 }
 
 /// One model: a value per seed and column, and the aggregate over seeds.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub(crate) struct Row {
     pub(crate) seeds: Vec<SeedRow>,
+    /// Mean over the seeds of each column, i.e. for `rr`, `fr`, `tr`, `retdev` the *mean of the
+    /// per-seed ratios* (each seed paired with the reference's same seed).
     pub(crate) summary: BTreeMap<String, Aggregate>,
+    /// `rr`, `fr`, `tr`, `retdev` as *ratio of means*: mean accuracy over the seeds divided by the
+    /// reference's mean accuracy (the third-party reproduction's reading, evaluation.md §6).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) ratio_of_means: BTreeMap<String, Option<f64>>,
 }
 
 /// One model seed's values; `None` where a value is undefined (e.g. RTE of a zero-time model).
@@ -44,12 +61,16 @@ pub(crate) struct SeedRow {
     pub(crate) values: BTreeMap<String, Option<f64>>,
 }
 
-/// Mean, sample standard deviation and 95% CI half-width (Student t) over the seeds.
+/// Mean, sample standard deviation and 95% CI half-width (Student t) over the seeds. NaN (no
+/// defined value) is written as JSON `null` and read back as NaN.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub(crate) struct Aggregate {
     pub(crate) n: usize,
+    #[serde(deserialize_with = "nan_if_null")]
     pub(crate) mean: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub(crate) std: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub(crate) ci95: f64,
 }
 
@@ -57,4 +78,31 @@ impl From<Summary> for Aggregate {
     fn from(s: Summary) -> Aggregate {
         Aggregate { n: s.n, mean: s.mean, std: s.std, ci95: s.ci95 }
     }
+}
+
+impl Aggregate {
+    /// The mean, `None` when undefined.
+    pub(crate) fn value(&self) -> Option<f64> {
+        Some(self.mean).filter(|m| m.is_finite())
+    }
+}
+
+fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// A method's place in the ranking (evaluation.md §6): by RetDev as ratio of means, ascending;
+/// equal RetDev broken by the mean Indisc, descending; undefined values last.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Ranked {
+    /// Index into `Table::rows`.
+    pub(crate) row: usize,
+    /// 1-based position.
+    pub(crate) rank: usize,
+    /// RetDev, ratio of means (the ranking key).
+    pub(crate) retdev: Option<f64>,
+    /// Mean Indisc over the seeds (the tie-breaker).
+    pub(crate) indisc: Option<f64>,
+    /// Rows whose 95 % CI of the per-seed RetDev overlaps this row's: statistically tied.
+    pub(crate) tied_with: Vec<usize>,
 }

@@ -140,6 +140,12 @@ pub(crate) fn summarize(values: &[f64]) -> Summary {
     Summary { n, mean, std, ci95 }
 }
 
+/// Whether two intervals given as (centre, half-width) overlap, touching included:
+/// |c₁ − c₂| ≤ h₁ + h₂. False when anything is NaN (an undefined interval overlaps nothing).
+pub(crate) fn intervals_overlap(a: (f64, f64), b: (f64, f64)) -> bool {
+    (a.0 - b.0).abs() <= a.1 + b.1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +205,16 @@ mod tests {
         let constant = summarize(&[0.7; 5]);
         assert_eq!((constant.std, constant.ci95), (0.0, 0.0));
         assert!(summarize(&[1.0, f64::NAN]).mean.is_nan());
+    }
+
+    #[test]
+    fn overlapping_intervals() {
+        assert!(intervals_overlap((1.0, 0.5), (1.8, 0.3)));
+        assert!(intervals_overlap((1.0, 0.5), (2.0, 0.5)), "touching counts");
+        assert!(!intervals_overlap((1.0, 0.1), (2.0, 0.5)));
+        assert!(intervals_overlap((1.0, 0.0), (1.0, 0.0)));
+        assert!(!intervals_overlap((1.0, f64::NAN), (1.0, 0.5)));
+        assert!(!intervals_overlap((f64::NAN, 0.1), (1.0, 0.5)));
     }
 
     #[test]

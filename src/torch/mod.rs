@@ -106,7 +106,13 @@ impl TorchBackend {
                 let model = models::load(&dir.join("model.safetensors"), self.device)?;
                 metrics::measure::measure(&model, &res, &split, dir, job.out)
             }
-            NodeKind::Evaluate | NodeKind::Report => Err(NodeFailure::new(format!(
+            NodeKind::Trial => {
+                let split = split::load(Self::input_dir(job, "split")?)?;
+                let res = self.dataset(job)?;
+                let (original, reference) = (Self::input_dir(job, "original")?, Self::input_dir(job, "reference")?);
+                methods::trial(job, &res, &split, original, reference)
+            }
+            NodeKind::Evaluate | NodeKind::Report | NodeKind::Search => Err(NodeFailure::new(format!(
                 "`{}` nodes are computed by the engine, not by a backend",
                 node.kind.as_str()
             ))),

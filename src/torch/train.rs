@@ -37,6 +37,15 @@ pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
     opt.step(model.flat(), model.params(), &grads);
 }
 
+/// How the failure of a diverged run begins (see `diverged`).
+const DIVERGED: &str = "loss became";
+
+/// Did this failure come from a non-finite loss? A search scores such a trial +∞ instead of
+/// failing, as the reference does (its runs go on with NaN and its evaluation then fails).
+pub(crate) fn diverged(failure: &NodeFailure) -> bool {
+    failure.message.starts_with(DIVERGED)
+}
+
 /// The losses of one epoch's batches, kept on the device until the epoch ends.
 #[derive(Default)]
 pub(crate) struct EpochLosses {
@@ -61,7 +70,7 @@ impl EpochLosses {
         let values = Vec::<f64>::try_from(&host)?;
         if let Some(b) = values.iter().position(|v| !v.is_finite()) {
             let what = if values[b].is_nan() { "NaN" } else { "infinite" };
-            return Err(NodeFailure::new(format!("loss became {what} at epoch {}, batch {}", epoch + 1, b + 1))
+            return Err(NodeFailure::new(format!("{DIVERGED} {what} at epoch {}, batch {}", epoch + 1, b + 1))
                 .with_help("the run diverged: lower the learning rate (`lr`) or check the input model"));
         }
         let total: i64 = self.sizes.iter().sum();

@@ -31,6 +31,9 @@ mod select;
 mod successive_random_labels;
 #[cfg(test)]
 mod tests;
+mod trial;
+
+pub(crate) use trial::trial;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -262,8 +265,15 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     let Some(run) = method(&node.op) else {
         return Err(NodeFailure::new(format!("the torch backend has no method `{}`", node.op)));
     };
+    // A tuned method takes the best trial's values of its searches (unlearners.md §4).
+    let searches: Vec<&Path> = job.inputs.iter().filter(|i| i.role.starts_with("search/")).map(|i| i.dir).collect();
+    let mut params = node.params.clone();
+    if !searches.is_empty() {
+        let export = node.param("export").and_then(Value::as_str).unwrap_or("reference");
+        params.extend(crate::exec::search::best_values(&node.op, export, &searches)?);
+    }
     let model = models::load(&original_dir.join("model.safetensors"), res.device)?;
-    let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
+    let mut ctx = Ctx::new(&node.op, &params, model, res, split, job.progress);
     let start = Instant::now();
     run(&mut ctx)?;
     device::synchronize(res.device);

@@ -14,13 +14,18 @@ use crate::torch::data::store;
 use crate::torch::models::Model;
 
 /// Accuracy of a set and, if asked for, its per-sample losses (on the host, as f64).
-struct SetResult {
-    accuracy: f64,
-    losses: Vec<f64>,
+pub(super) struct SetResult {
+    pub(super) accuracy: f64,
+    pub(super) losses: Vec<f64>,
 }
 
 /// Evaluates `model` on a set in no-grad batches; one host read at the end.
-fn evaluate(model: &Model, res: &Resident, indices: &[i64], keep_losses: bool) -> Result<SetResult, NodeFailure> {
+pub(super) fn evaluate(
+    model: &Model,
+    res: &Resident,
+    indices: &[i64],
+    keep_losses: bool,
+) -> Result<SetResult, NodeFailure> {
     if indices.is_empty() {
         return Ok(SetResult { accuracy: 0.0, losses: Vec::new() });
     }

@@ -4,6 +4,7 @@
 mod accuracy;
 pub(crate) mod losses;
 pub(crate) mod measure;
+pub(crate) mod objectives;
 
 /// Evaluation batch size: large, since nothing is kept for backpropagation.
 pub(crate) const EVAL_BATCH: i64 = 1024;

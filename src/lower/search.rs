@@ -1,0 +1,144 @@
+//! Searched fields of an `unlearn` block: distributions written in the file, or the method's
+//! reference search space (unlearners.md §1, §3) when `tune = search(…)` names none.
+
+#[cfg(test)]
+use crate::ops;
+use crate::ops::{Default, FieldSpec, OpSpec, Space, Ty, Value};
+use crate::syntax::ast::{Expr, ExprKind};
+
+use super::ir::Dist;
+use super::value::describe;
+use super::LowerError;
+
+/// The epoch cap of searched epoch-like fields: ⌈0.2 × the original's training epochs⌉
+/// (unlearners.md §1: 37 for 182 epochs, 10 for 50).
+pub(super) fn epoch_cap(original_epochs: i64) -> i64 {
+    ((original_epochs as f64) * 0.2).ceil().max(1.0) as i64
+}
+
+/// A field's reference distribution, with the epoch cap resolved.
+pub(super) fn reference(space: Space, ty: Ty, e_max: i64) -> Dist {
+    match space {
+        Space::LogUniform(a, b) => Dist::LogUniform(a, b),
+        Space::Uniform(a, b) => Dist::Uniform(a, b),
+        Space::Epochs => Dist::IntUniform(1, e_max),
+        Space::EpochsFloat => Dist::Uniform(1.0, e_max as f64),
+        Space::IntUniform(a, b) => Dist::IntUniform(a, b),
+        Space::Choice(c) => Dist::Choice(c.iter().map(|v| Value::Int(*v)).collect()),
+        Space::Fixed(v) => Dist::Fixed(match ty {
+            Ty::Int { .. } => Value::Int(v as i64),
+            _ => Value::Float(v),
+        }),
+    }
+}
+
+/// The method's reference space minus the fields the file fixes.
+pub(super) fn reference_space(op: &OpSpec, fixed: &[&str], e_max: i64) -> Vec<(String, Dist)> {
+    op.fields
+        .iter()
+        .filter(|f| !fixed.contains(&f.name))
+        .filter_map(|f| Some((f.name.to_string(), reference(f.space?, f.ty, e_max))))
+        .collect()
+}
+
+fn number(e: &Expr) -> Option<f64> {
+    match e.kind {
+        ExprKind::Int(i) => Some(i as f64),
+        ExprKind::Float(f) => Some(f),
+        _ => None,
+    }
+}
+
+/// A distribution written for `field`: `uniform(a, b)`, `log_uniform(a, b)` (a > 0),
+/// `int_uniform(a, b)` (integer fields), `choice([…])`, each within the field's type.
+pub(super) fn written(field: &FieldSpec, expr: &Expr, errors: &mut Vec<LowerError>) -> Option<Dist> {
+    let ExprKind::Call { callee, args } = &expr.kind else { return None };
+    let wrong = |errors: &mut Vec<LowerError>, expected: &str| {
+        errors.push(LowerError::WrongType {
+            field: field.name.to_string(),
+            expected: expected.into(),
+            span: expr.span,
+            found: describe(expr),
+            help: Some(format!("`{}` is {}", field.name, field.ty.describe())),
+        });
+        None
+    };
+    let values: Vec<&Expr> = args.iter().map(|a| &a.value).collect();
+    let pair = || match values.as_slice() {
+        [a, b] => Some((number(a)?, number(b)?)),
+        _ => None,
+    };
+    let in_type = |x: f64| match field.ty {
+        Ty::Int { min } => x.fract() == 0.0 && x >= min as f64,
+        Ty::Float { min, max } => x >= min && x <= max,
+        _ => false,
+    };
+    let dist = match (callee.name.as_str(), field.ty) {
+        ("uniform", Ty::Float { .. }) => match pair() {
+            Some((a, b)) if a < b && in_type(a) && in_type(b) => Dist::Uniform(a, b),
+            _ => return wrong(errors, "`uniform(low, high)` with low < high inside the field's range"),
+        },
+        ("log_uniform", Ty::Float { .. }) => match pair() {
+            Some((a, b)) if 0.0 < a && a < b && in_type(b) => Dist::LogUniform(a, b),
+            _ => return wrong(errors, "`log_uniform(low, high)` with 0 < low < high"),
+        },
+        ("int_uniform", Ty::Int { .. }) => match pair() {
+            Some((a, b)) if a < b && in_type(a) && in_type(b) => Dist::IntUniform(a as i64, b as i64),
+            _ => return wrong(errors, "`int_uniform(low, high)` of integers with low < high"),
+        },
+        ("choice", Ty::Int { .. } | Ty::Float { .. }) => {
+            let items = match values.as_slice() {
+                [Expr { kind: ExprKind::List(items), .. }] if !items.is_empty() => items,
+                _ => return wrong(errors, "`choice([a, b, …])`"),
+            };
+            let mut out = vec![];
+            for item in items {
+                match (number(item), field.ty) {
+                    (Some(x), Ty::Int { .. }) if in_type(x) => out.push(Value::Int(x as i64)),
+                    (Some(x), Ty::Float { .. }) if in_type(x) => out.push(Value::Float(x)),
+                    _ => return wrong(errors, "`choice([…])` of values the field accepts"),
+                }
+            }
+            Dist::Choice(out)
+        }
+        _ => {
+            let expected = match field.ty {
+                Ty::Int { .. } => "`int_uniform(a, b)` or `choice([…])`",
+                _ => "`uniform(a, b)`, `log_uniform(a, b)` or `choice([…])`",
+            };
+            return wrong(errors, expected);
+        }
+    };
+    Some(dist)
+}
+
+/// Is the default of this field a number (only numeric fields can be searched)?
+pub(super) fn searchable(field: &FieldSpec) -> bool {
+    matches!(field.default, Default::Int(_) | Default::Float(_))
+        && matches!(field.ty, Ty::Int { .. } | Ty::Float { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_caps_match_the_reference() {
+        assert_eq!(epoch_cap(182), 37);
+        assert_eq!(epoch_cap(50), 10);
+        assert_eq!(epoch_cap(91), 19);
+    }
+
+    #[test]
+    fn the_reference_space_of_salun_pins_momentum_and_drops_fixed_fields() {
+        let op = ops::find(ops::Category::Method, "salun").unwrap();
+        let space = reference_space(op, &["threshold"], 10);
+        let names: Vec<&str> = space.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["epochs", "batch", "lr", "momentum", "weight_decay", "mask_lr", "mask_momentum", "mask_weight_decay"]
+        );
+        assert_eq!(space[0].1, Dist::IntUniform(1, 10));
+        assert_eq!(space[3].1, Dist::Fixed(Value::Float(0.9)));
+    }
+}
