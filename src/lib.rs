@@ -25,7 +25,9 @@ mod torch;
 pub use cache::{Cache, CacheError};
 pub use cli::main;
 pub use digest::Key;
-pub use exec::{execute, Backend, DatasetInfo, Event, Input, Job, Metrics, NodeFailure, RunInfo, RunOptions, Summary};
+pub use exec::{
+    execute, Backend, DatasetInfo, Distances, Event, Input, Job, Metrics, NodeFailure, RunInfo, RunOptions, Summary,
+};
 pub use ops::{Call, Value};
 pub use plan::{explain, Node, NodeId, NodeKind, Plan, Status, StatusKind};
 pub use source::Source;

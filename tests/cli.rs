@@ -114,7 +114,7 @@ fn graph_is_dot() {
 fn run_end_to_end_then_nothing() {
     // The toy experiment with every metric and every report format.
     let toy = TOY
-        .replace("rte]", "rte, retention, sape]")
+        .replace("rte]", "rte, retention, sape, distance]")
         .replace("  csv      = \"results/bench.csv\"\n", "  csv = \"results/bench.csv\"\n  json = \"results/bench.json\"\n  latex = \"results/bench.tex\"\n  plot = \"results/bench.svg\"\n");
     let toy = toy + "\nreport pics {\n  evaluate = bench\n  plot = \"results/bench.png\"\n}\n";
     assert!(toy.contains("retention") && toy.contains("latex"), "{toy}");
@@ -129,6 +129,8 @@ fn run_end_to_end_then_nothing() {
     let csv = std::fs::read_to_string(dir.path().join("results/bench.csv")).expect("csv report written");
     assert!(csv.starts_with("dataset,model,method,seed,metric,value\n"), "{csv}");
     assert!(csv.contains("\ntoy,cnn,ft,1,retdev,"), "{csv}");
+    assert!(csv.contains("\ntoy,cnn,ft,1,l2_normalised,"), "weight distances to the reference: {csv}");
+    assert!(csv.contains("\ntoy,cnn,retrained,0,l2,0\n"), "the reference is at distance 0 from itself: {csv}");
     assert!(md.contains("### ranking") && md.contains("RetDev"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/bench.json")).unwrap()).unwrap();

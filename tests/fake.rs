@@ -48,6 +48,10 @@ impl Backend for Fake {
                 write("run.json", serde_json::to_string(&run).unwrap());
                 write("model.safetensors", job.node.key.hex());
             }
+            NodeKind::Measure if job.node.op == "distance" => {
+                let d = serde_json::json!({ "l2": unit(job, 0), "l2_normalised": unit(job, 1), "l2_norm": 1.0, "normalised_distance": unit(job, 2) });
+                write("distance.json", d.to_string());
+            }
             NodeKind::Measure => {
                 let m = Metrics {
                     retain_acc: unit(job, 0),
@@ -57,6 +61,7 @@ impl Backend for Fake {
                     mia_val: unit(job, 4),
                     mia_test: unit(job, 5),
                     seconds: 1.0 + unit(job, 6),
+                    distances: None,
                 };
                 write("metrics.json", serde_json::to_string(&m).unwrap());
             }

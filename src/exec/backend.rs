@@ -108,6 +108,24 @@ pub struct Metrics {
     pub mia_test: f64,
     /// The measured model's `run.json` seconds (0 for an initialisation).
     pub seconds: f64,
+    /// Distances to the reference model, when the `distance` metric asked for them (read from
+    /// the separate `distance.json` of the same model and seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distances: Option<Distances>,
+}
+
+/// `distance.json`: weight-space distances of a model θ to the reference θ_ref of the same seed,
+/// over the trainable parameters (buffers excluded), evaluation.md §4.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Distances {
+    /// ‖θ − θ_ref‖.
+    pub l2: f64,
+    /// ‖θ − θ_ref‖ / ‖θ‖ (Golatkar-style; [AMBIGUOUS] which model normalises: the measured one).
+    pub l2_normalised: f64,
+    /// ‖θ‖.
+    pub l2_norm: f64,
+    /// ‖θ/‖θ‖ − θ_ref/‖θ_ref‖‖.
+    pub normalised_distance: f64,
 }
 
 /// `trial.json`: the outcome of one search trial (evaluation.md §5).

@@ -13,7 +13,7 @@ pub(crate) mod search;
 mod worker;
 
 pub(crate) use backend::TrialResult;
-pub use backend::{Backend, DatasetInfo, Input, Job, Metrics, NodeFailure, RunInfo};
+pub use backend::{Backend, DatasetInfo, Distances, Input, Job, Metrics, NodeFailure, RunInfo};
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
 pub(crate) use worker::{serve, worker_exe, WorkerBackend};

@@ -709,13 +709,13 @@ impl<'a> Cx<'a> {
                 help: Some("rte compares run times with a reference model: add `reference = retrained`".into()),
             });
         }
-        if let Some(m) = metrics.iter().find(|m| *m == "retention" || *m == "sape") {
+        if let Some(m) = metrics.iter().find(|m| matches!(m.as_str(), "retention" | "sape" | "distance")) {
             if reference.is_none() && self.errors.len() == before {
                 self.errors.push(LowerError::MissingField {
                     field: "reference".into(),
                     context: format!("evaluate `{}` with metric `{m}`", d.name.name),
                     span: metrics_span,
-                    help: Some(format!("{m} compares accuracies with a reference model: add `reference = retrained`")),
+                    help: Some(format!("{m} compares with a reference model: add `reference = retrained`")),
                 });
             }
         }

@@ -483,6 +483,15 @@ pub(crate) static ALL: &[OpSpec] = &[
         positional: &[],
         fields: &[],
     },
+    OpSpec {
+        name: "distance",
+        category: Category::Metric,
+        version: 1,
+        quirks: &[],
+        doc: "weight-space distances to the reference model of the same seed over the trainable parameters (evaluation.md §4): L2 ‖θ − θ_ref‖, normalised L2 ‖θ − θ_ref‖ / ‖θ‖, the norm ‖θ‖, and the distance of the normalised models ‖θ/‖θ‖ − θ_ref/‖θ_ref‖‖",
+        positional: &[],
+        fields: &[],
+    },
     // ---- hyper-parameter search (evaluation.md §5, search.md)
     OpSpec {
         name: "search",

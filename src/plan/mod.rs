@@ -24,7 +24,8 @@ use crate::ops::{self, Category, Value};
 use crate::span::Span;
 
 /// Version of the engine-computed ops (`measure`, `evaluate`, `report`).
-const MEASURE_VERSION: u32 = 1;
+/// 2: measurements also store the per-sample losses.
+const MEASURE_VERSION: u32 = 2;
 const EVALUATE_VERSION: u32 = 2;
 const REPORT_VERSION: u32 = 2;
 
@@ -213,6 +214,21 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
                     span: e.span,
                 });
                 inputs.push((format!("{row}/{seed}"), measure));
+                if let (true, Some(r)) = (e.metrics.iter().any(|m| m == "distance"), e.reference) {
+                    let distance = b.add(Spec {
+                        kind: NodeKind::Measure,
+                        op: "distance",
+                        version: op_version(Category::Metric, "distance"),
+                        params: BTreeMap::new(),
+                        inputs: vec![("model".into(), ids[i]), ("reference".into(), trains[r][i])],
+                        seed: Some(seed),
+                        env: BTreeMap::new(),
+                        label: format!("distance {name} [seed={seed}]"),
+                        decl: &e.name,
+                        span: e.span,
+                    });
+                    inputs.push((format!("{row}/{seed}/distance"), distance));
+                }
             }
         }
         let mut params = BTreeMap::new();

@@ -26,9 +26,16 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
         let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing measurement `{role}`")))?;
-        let path = input.dir.join("metrics.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("{}: {e}", path.display())))
+        let json = |path: std::path::PathBuf| -> Result<serde_json::Value, NodeFailure> {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("{}: {e}", path.display())))
+        };
+        let mut m: Metrics =
+            serde_json::from_value(json(input.dir.join("metrics.json"))?).map_err(|e| e.to_string())?;
+        if let Some(d) = job.input(&format!("{role}/distance")) {
+            m.distances = Some(serde_json::from_value(json(d.dir.join("distance.json"))?).map_err(|e| e.to_string())?);
+        }
+        Ok(m)
     };
     let mut measured: Vec<Vec<Metrics>> = vec![];
     for row in 0..rows {
@@ -123,5 +130,9 @@ fn values(m: &Metrics, reference: Option<&Metrics>) -> BTreeMap<&'static str, Op
         ("sape_forget", error(|x| x.forget_acc)),
         ("sape_val", error(|x| x.val_acc)),
         ("sape_test", error(|x| x.test_acc)),
+        ("l2", m.distances.map(|d| d.l2)),
+        ("l2_normalised", m.distances.map(|d| d.l2_normalised)),
+        ("l2_norm", m.distances.map(|d| d.l2_norm)),
+        ("normalised_distance", m.distances.map(|d| d.normalised_distance)),
     ])
 }

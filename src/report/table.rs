@@ -25,6 +25,10 @@ pub(crate) const COLUMNS: &[(&str, &str, &str)] = &[
     ("sape_forget", "sape", "SAPE FA"),
     ("sape_val", "sape", "SAPE VA"),
     ("sape_test", "sape", "SAPE TA"),
+    ("l2", "distance", "L2 to ref."),
+    ("l2_normalised", "distance", "norm. L2"),
+    ("l2_norm", "distance", "‖θ‖"),
+    ("normalised_distance", "distance", "L2 of unit θ"),
 ];
 
 /// One evaluation's numbers. Rows are the evaluated models in declaration order (the reference

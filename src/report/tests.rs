@@ -8,7 +8,16 @@ use super::render::{csv, json, markdown, Labels};
 use super::table::Table;
 
 fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
-    Metrics { retain_acc: ra, forget_acc: fa, val_acc: ta, test_acc: ta, mia_val: mia_test, mia_test, seconds }
+    Metrics {
+        retain_acc: ra,
+        forget_acc: fa,
+        val_acc: ta,
+        test_acc: ta,
+        mia_val: mia_test,
+        mia_test,
+        seconds,
+        distances: None,
+    }
 }
 
 const ALL: &[&str] = &["accuracy", "mia", "indiscernibility", "rte", "retention", "sape"];

@@ -99,6 +99,12 @@ impl TorchBackend {
                 let res = self.dataset(job)?;
                 methods::unlearn(job, &res, &split, Self::input_dir(job, "original")?)
             }
+            NodeKind::Measure if node.op == "distance" => {
+                let load =
+                    |role: &str| models::load(&Self::input_dir(job, role)?.join("model.safetensors"), self.device);
+                let d = metrics::distance::distances(&load("model")?, &load("reference")?)?;
+                data::store::write_json(&job.out.join("distance.json"), &d)
+            }
             NodeKind::Measure => {
                 let split = split::load(Self::input_dir(job, "split")?)?;
                 let res = self.dataset(job)?;

@@ -52,8 +52,9 @@ pub(super) fn evaluate(
     })
 }
 
-/// Measures a model and writes `metrics.json`; `model_dir` may hold a `run.json` whose seconds
-/// are carried over (0 for an initialisation).
+/// Measures a model and writes `metrics.json`, and the per-sample CE losses of the forget,
+/// validation and test sets (evaluation.md §2, in split order) to `losses.safetensors`;
+/// `model_dir` may hold a `run.json` whose seconds are carried over (0 for an initialisation).
 pub(crate) fn measure(
     model: &Model,
     res: &Resident,
@@ -61,12 +62,28 @@ pub(crate) fn measure(
     model_dir: &Path,
     out: &Path,
 ) -> Result<(), NodeFailure> {
-    let metrics = compute(model, res, split, model_dir)?;
+    let (metrics, losses) = compute_with_losses(model, res, split, model_dir)?;
+    let tensors: Vec<(String, Tensor)> =
+        losses.into_iter().map(|(name, l)| (name.to_string(), Tensor::from_slice(&l).to_kind(Kind::Float))).collect();
+    store::write_tensors(&out.join("losses.safetensors"), &tensors)?;
     store::write_json(&out.join("metrics.json"), &metrics)
 }
 
 /// The metrics of a model (see `measure`).
+#[cfg(test)]
 pub(crate) fn compute(model: &Model, res: &Resident, split: &Split, model_dir: &Path) -> Result<Metrics, NodeFailure> {
+    compute_with_losses(model, res, split, model_dir).map(|(m, _)| m)
+}
+
+/// The metrics and the per-sample losses of the forget, validation and test sets.
+type Losses = [(&'static str, Vec<f64>); 3];
+
+fn compute_with_losses(
+    model: &Model,
+    res: &Resident,
+    split: &Split,
+    model_dir: &Path,
+) -> Result<(Metrics, Losses), NodeFailure> {
     let retain = evaluate(model, res, &split.retain, false)?;
     let forget = evaluate(model, res, &split.forget, true)?;
     let val = evaluate(model, res, &split.val, true)?;
@@ -80,7 +97,7 @@ pub(crate) fn compute(model: &Model, res: &Resident, split: &Split, model_dir: &
         rng.mia(&test.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
     let run = model_dir.join("run.json");
     let seconds = if run.is_file() { store::read_json::<RunInfo>(&run)?.seconds } else { 0.0 };
-    Ok(Metrics {
+    let metrics = Metrics {
         retain_acc: retain.accuracy,
         forget_acc: forget.accuracy,
         val_acc: val.accuracy,
@@ -88,5 +105,7 @@ pub(crate) fn compute(model: &Model, res: &Resident, split: &Split, model_dir: &
         mia_val,
         mia_test,
         seconds,
-    })
+        distances: None,
+    };
+    Ok((metrics, [("forget", forget.losses), ("val", val.losses), ("test", test.losses)]))
 }

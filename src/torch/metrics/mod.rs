@@ -2,6 +2,7 @@
 //! losses and the membership-inference attacks built on them.
 
 mod accuracy;
+pub(crate) mod distance;
 pub(crate) mod losses;
 pub(crate) mod measure;
 pub(crate) mod objectives;
