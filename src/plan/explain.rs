@@ -62,16 +62,18 @@ fn diff(old: &J, new: &J, plan: &Plan, reasons: &mut Vec<String>) {
     }
     diff_fields("", &old["params"], &new["params"], reasons);
     let (old_in, new_in) = (inputs(&old["inputs"]), inputs(&new["inputs"]));
-    for (role, key) in &new_in {
-        match old_in.iter().find(|(r, _)| r == role) {
-            Some((_, old_key)) if old_key == key => {}
-            _ => {
-                let label = crate::digest::Key::from_hex(key)
-                    .and_then(|k| plan.by_key(&k))
-                    .map_or(role.clone(), |id| plan.node(id).label.clone());
-                reasons.push(format!("input `{label}` changed"));
-            }
-        }
+    let changed: Vec<&(String, String)> =
+        new_in.iter().filter(|(role, key)| !old_in.iter().any(|(r, k)| r == role && k == key)).collect();
+    // An evaluation over many models and seeds can have hundreds: name a few, count the rest.
+    const NAMED: usize = 3;
+    for (role, key) in changed.iter().take(NAMED) {
+        let label = crate::digest::Key::from_hex(key)
+            .and_then(|k| plan.by_key(&k))
+            .map_or(role.clone(), |id| plan.node(id).label.clone());
+        reasons.push(format!("input `{label}` changed"));
+    }
+    if changed.len() > NAMED {
+        reasons.push(format!("{} more inputs changed", changed.len() - NAMED));
     }
     for (role, _) in &old_in {
         if !new_in.iter().any(|(r, _)| r == role) {
