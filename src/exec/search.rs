@@ -90,6 +90,7 @@ fn sampler_of(node: &Node) -> Result<SamplerKind, NodeFailure> {
         "nsga3" => Ok(SamplerKind::Nsga3),
         "nsga3_optuna5" => Ok(SamplerKind::Nsga3Optuna5),
         "random" => Ok(SamplerKind::Random),
+        "tpe" => Ok(SamplerKind::Tpe),
         other => Err(NodeFailure::new(format!("unknown sampler `{other}`"))),
     }
 }

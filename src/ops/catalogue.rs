@@ -505,9 +505,9 @@ pub(crate) static ALL: &[OpSpec] = &[
             field("seeds", Ty::IntList, Default::IntList(&[0, 1, 2]), "model seeds searched (the reference: 0, 1, 2)"),
             field(
                 "sampler",
-                Ty::Word(&["nsga3", "nsga3_optuna5", "random"]),
+                Ty::Word(&["nsga3", "nsga3_optuna5", "random", "tpe"]),
                 Default::Word("nsga3"),
-                "the sampler, seeded by the model seed: Optuna's NSGA-III as in 3.6–4.4, as in 4.5–5.0, or its random sampler",
+                "the sampler, seeded by the model seed: Optuna's NSGA-III as in 3.6–4.4 or as in 4.5–5.0, its TPE (not verified draw for draw), or its random sampler",
             ),
             field(
                 "export",

@@ -21,7 +21,7 @@ use crate::stats::mt19937::Mt19937;
 
 /// The `RandomState` seed: the seed itself below 2³², else the xor of its halves (NumPy
 /// rejects such seeds; see the module documentation of `search`).
-fn numpy_seed(seed: u64) -> u32 {
+pub(super) fn numpy_seed(seed: u64) -> u32 {
     // Truncation intended: for seeds below 2³² the high half is zero.
     (seed ^ (seed >> 32)) as u32
 }
@@ -30,7 +30,7 @@ fn numpy_seed(seed: u64) -> u32 {
 ///
 /// As in Optuna (§1 "Final states"), a `Complete` outcome whose vector is empty, contains NaN
 /// or differs in length from the first acceptable one counts as FAIL. ±∞ are accepted.
-fn accepted<'a>(outcomes: impl Iterator<Item = Option<&'a Outcome>>) -> Vec<Option<&'a [f64]>> {
+pub(super) fn accepted<'a>(outcomes: impl Iterator<Item = Option<&'a Outcome>>) -> Vec<Option<&'a [f64]>> {
     let mut width = None;
     outcomes
         .map(|o| match o {
@@ -55,6 +55,9 @@ pub(crate) struct Replay {
 /// Replays a sequential study over `history` (outcomes of trials `0..history.len()`, in trial
 /// order) and proposes trial `history.len()` as well.
 pub(crate) fn replay<'a>(kind: SamplerKind, seed: u64, space: &Space, history: &'a [Outcome]) -> Replay {
+    if kind == SamplerKind::Tpe {
+        return Replay { proposals: super::tpe::replay(seed, space, history), elites: Vec::new() };
+    }
     let objectives = accepted(history.iter().map(Some));
     let width = objectives.iter().flatten().map(|v| v.len()).next().unwrap_or(0);
     let refs = reference_points(width, DIVIDING_PARAMETER);
@@ -144,6 +147,9 @@ pub(crate) fn replay<'a>(kind: SamplerKind, seed: u64, space: &Space, history: &
 pub(crate) fn capacity(kind: SamplerKind, space: &Space, trials: &[Option<Outcome>]) -> Capacity {
     if kind == SamplerKind::Random || space.relative().is_empty() {
         return Capacity::Unlimited;
+    }
+    if kind == SamplerKind::Tpe {
+        return super::tpe::capacity(trials);
     }
     let objectives = accepted(trials.iter().map(Option::as_ref));
     let mut generations = Generations::default();

@@ -106,6 +106,7 @@ fn letters(origins: &[Origin]) -> String {
             Origin::Single => 'S',
             Origin::Prior => 'R',
             Origin::Child => 'C',
+            Origin::Model => 'T',
         })
         .collect()
 }
