@@ -205,3 +205,37 @@ fn bad_teacher_moves_forget_outputs_towards_the_incompetent_teacher() {
     let (m, _) = run(&f, "bad_teacher", &[("epochs", Value::Int(3)), ("batch", Value::Int(16))]);
     assert!(gap(&m) < gap(&f.model), "{} vs {}", gap(&m), gap(&f.model));
 }
+
+/// Every method for one epoch on ResNet-18 and TinyViT-11M at 32×32 (slow on a CPU: run with
+/// `cargo test --lib every_method_runs_on_the_benchmark_models -- --ignored`).
+#[test]
+#[ignore = "minutes on a CPU"]
+fn every_method_runs_on_the_benchmark_models() {
+    for arch in ["resnet18", "vit11m"] {
+        let f = fixture_with(arch);
+        for op in ops::in_category(Category::Method) {
+            let mut p = vec![("batch", Value::Int(32))];
+            for name in ["epochs", "retain_epochs", "fine_epochs"] {
+                if op.field(name).is_some() {
+                    p.push((name, if op.name == "prmq" { Value::Float(1.0) } else { Value::Int(1) }));
+                }
+            }
+            let params = params(&p);
+            let mut c = ctx(&f, op.name, &params);
+            let t0 = std::time::Instant::now();
+            let result = method(op.name).expect("registered")(&mut c);
+            match result {
+                Ok(()) => {
+                    let finite = c.model.flat().isfinite().all().int64_value(&[]) == 1;
+                    assert!(finite, "{arch} {}: non-finite parameters", op.name);
+                    eprintln!("{arch} {}: ok in {:.1} s", op.name, t0.elapsed().as_secs_f64());
+                }
+                Err(e) if arch == "vit11m" && matches!(op.name, "fisher" | "influence") => {
+                    assert!(e.message.contains("vit11m"), "{e:?}");
+                    eprintln!("{arch} {}: refused as the reference fails: {}", op.name, e.message);
+                }
+                Err(e) => panic!("{arch} {}: {e:?}", op.name),
+            }
+        }
+    }
+}
