@@ -196,6 +196,11 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
     if let Some(f) = failure {
         return Err(f);
     }
+    if completed < wanted {
+        // Unreachable by the samplers' contract (with nothing running, the next trial is
+        // always determined), but never write a search short of its trials.
+        return Err(NodeFailure::new(format!("the sampler stopped after {completed} of {wanted} trials")));
+    }
     let records: Vec<TrialRecord> = records.into_iter().flatten().collect();
     let best = best_of(&records);
     let result = SearchResult { trials: records, best };
