@@ -96,8 +96,9 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
     let trials: Vec<Key> = keep
         .iter()
         .filter_map(|k| cache.lookup(k))
-        .filter_map(|e| std::fs::read_to_string(e.dir.join("search.json")).ok())
-        .filter_map(|text| serde_json::from_str::<crate::exec::search::SearchResult>(&text).ok())
+        .filter_map(|e| {
+            crate::exec::json::read_json::<crate::exec::search::SearchResult>(&e.dir.join("search.json")).ok()
+        })
         .flat_map(|r| r.trials.into_iter().filter_map(|t| t.key.as_deref().and_then(Key::from_hex)))
         .collect();
     keep.extend(trials);

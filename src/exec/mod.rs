@@ -8,6 +8,7 @@
 mod backend;
 mod error;
 mod fetch;
+pub(crate) mod json;
 mod schedule;
 pub(crate) mod search;
 mod worker;

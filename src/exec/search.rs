@@ -15,6 +15,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Job, NodeFailure, TrialResult};
+use super::json::{read_json, write_json};
 use crate::cache::{Cache, ManifestInfo};
 use crate::ops::Value;
 use crate::plan::{Node, NodeKind};
@@ -204,9 +205,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
     let records: Vec<TrialRecord> = records.into_iter().flatten().collect();
     let best = best_of(&records);
     let result = SearchResult { trials: records, best };
-    let text = serde_json::to_string_pretty(&result).map_err(|e| NodeFailure::new(e.to_string()))?;
-    let path = job.out.join("search.json");
-    std::fs::write(&path, text).map_err(|e| NodeFailure::new(format!("cannot write {}: {e}", path.display())))
+    write_json(&job.out.join("search.json"), &result)
 }
 
 /// Sampled numbers as field values: integers for integer fields.
@@ -257,11 +256,7 @@ fn trial(
         decl: search.decl.clone(),
         span: search.span,
     };
-    let read = |dir: &Path| -> Result<TrialResult, NodeFailure> {
-        let path = dir.join("trial.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("{}: {e}", path.display())))
-    };
+    let read = |dir: &Path| read_json::<TrialResult>(&dir.join("trial.json"));
     if let Some(entry) = cache.lookup(&key) {
         return Ok((key.hex(), read(&entry.dir)?));
     }
@@ -292,10 +287,7 @@ fn trial(
 pub(crate) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<BTreeMap<String, Value>, NodeFailure> {
     let mut best: Option<(f64, BTreeMap<String, Value>)> = None;
     for dir in dirs {
-        let path = dir.join("search.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let result: SearchResult =
-            serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("{}: {e}", path.display())))?;
+        let result: SearchResult = read_json(&dir.join("search.json"))?;
         if let Some(i) = result.best {
             let record = &result.trials[i];
             let s = record.score.unwrap_or(f64::INFINITY);

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::exec::json::{read_json, write_json};
 use crate::exec::{Job, Metrics, NodeFailure};
 use crate::ops::Value;
 
@@ -26,14 +27,9 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
         let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing measurement `{role}`")))?;
-        let json = |path: std::path::PathBuf| -> Result<serde_json::Value, NodeFailure> {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("{}: {e}", path.display())))
-        };
-        let mut m: Metrics =
-            serde_json::from_value(json(input.dir.join("metrics.json"))?).map_err(|e| e.to_string())?;
+        let mut m: Metrics = read_json(&input.dir.join("metrics.json"))?;
         if let Some(d) = job.input(&format!("{role}/distance")) {
-            m.distances = Some(serde_json::from_value(json(d.dir.join("distance.json"))?).map_err(|e| e.to_string())?);
+            m.distances = Some(read_json(&d.dir.join("distance.json"))?);
         }
         Ok(m)
     };
@@ -42,9 +38,7 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
         measured.push(seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
     }
     let table = tabulate(&metrics, &seeds, shown, reference, &measured);
-    let path = job.out.join("table.json");
-    let text = serde_json::to_string_pretty(&table).map_err(|e| e.to_string())?;
-    std::fs::write(&path, text).map_err(|e| NodeFailure::new(format!("cannot write {}: {e}", path.display())))
+    write_json(&job.out.join("table.json"), &table)
 }
 
 /// The table of `measured[row][seed index]`: the requested metrics' columns per seed, their

@@ -50,9 +50,7 @@ impl Labels {
 /// Renders every format into the node's folder (Markdown always: the CLI prints it).
 pub(crate) fn render(job: &Job<'_>) -> Result<(), NodeFailure> {
     let input = job.input("table").ok_or_else(|| NodeFailure::new("missing table"))?;
-    let path = input.dir.join("table.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let table: Table = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table: Table = crate::exec::json::read_json(&input.dir.join("table.json"))?;
     let strings = |name: &str| -> Vec<String> {
         match job.node.param(name) {
             Some(Value::List(v)) => v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),

@@ -1,12 +1,12 @@
 //! Artifact files in and out: safetensors for tensors, JSON for facts (the contract in
-//! `exec::backend`). Every error names the file, because a user can only act on a path.
+//! `exec::backend`; the JSON helpers live in `exec::json`). Every error names the file,
+//! because a user can only act on a path.
 
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use tch::{Kind, Tensor};
 
+pub(crate) use crate::exec::json::{read_json, write_json};
 use crate::exec::NodeFailure;
 
 /// Reads every tensor of a safetensors file, on the CPU.
@@ -49,17 +49,4 @@ pub(crate) fn take_1d(
 pub(crate) fn to_i64_vec(t: &Tensor) -> Result<Vec<i64>, NodeFailure> {
     let t = t.to_device(tch::Device::Cpu).to_kind(Kind::Int64).contiguous();
     Ok(Vec::<i64>::try_from(&t)?)
-}
-
-/// Reads and parses a JSON file.
-pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, NodeFailure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| NodeFailure::new(format!("cannot read `{}`: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| NodeFailure::new(format!("`{}` is not valid: {e}", path.display())))
-}
-
-/// Writes a value as pretty JSON.
-pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), NodeFailure> {
-    let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n").map_err(|e| NodeFailure::new(format!("cannot write `{}`: {e}", path.display())))
 }
