@@ -1,12 +1,12 @@
 //! The scheduler: find what must run, then run ready nodes on `jobs` worker threads.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use crate::cache::{Cache, ManifestInfo};
-use crate::plan::{NodeId, NodeKind, Plan};
+use crate::plan::{Node, NodeId, NodeKind, Plan};
 
 use super::backend::{Backend, Input, Job, NodeFailure};
 use super::fetch;
@@ -233,32 +233,47 @@ fn run_node(
     on_event: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<PathBuf, NodeFailure> {
     let node = plan.node(id);
-    let pending = cache.begin(&node.key).map_err(|e| NodeFailure::new(e.to_string()))?;
-    let inputs = node
+    let inputs: Vec<Input<'_>> = node
         .inputs
         .iter()
         .zip(dirs)
         .map(|((role, input), dir)| Input { role, node: plan.node(*input), key: plan.node(*input).key, dir })
         .collect();
     let progress = |done: u64, total: u64, message: &str| on_event(Event::Progress { id, done, total, message });
-    let job = Job { node, inputs, out: pending.dir(), progress: &progress };
-    let t0 = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| match node.kind {
-        NodeKind::Evaluate => crate::report::evaluate(&job),
-        NodeKind::Report => crate::report::render(&job),
-        NodeKind::Search => super::search::run(&job, cache, backend, jobs),
-        NodeKind::Dataset => {
-            if let Some(dir) = node.env.get("dir") {
-                fetch::ensure(&node.op, std::path::Path::new(dir))?;
+    let (dir, ()) = compute_and_commit(cache, node, &plan.descriptions[id.0], |out| {
+        let job = Job { node, inputs, out, progress: &progress };
+        match node.kind {
+            NodeKind::Evaluate => crate::report::evaluate(&job),
+            NodeKind::Report => crate::report::render(&job),
+            NodeKind::Search => super::search::run(&job, cache, backend, jobs),
+            NodeKind::Dataset => {
+                if let Some(dir) = node.env.get("dir") {
+                    fetch::ensure(&node.op, std::path::Path::new(dir))?;
+                }
+                backend.run(&job)
             }
-            backend.run(&job)
+            _ => backend.run(&job),
         }
-        _ => backend.run(&job),
-    }));
+    })?;
+    remember(cache, plan, id);
+    Ok(dir)
+}
+
+/// Computes `node` into a fresh cache folder with `compute` (given the folder to fill) and
+/// commits it under the node's key: on failure or panic nothing is committed. Plan nodes and
+/// a search's trials both go through here.
+pub(super) fn compute_and_commit<T>(
+    cache: &Cache,
+    node: &Node,
+    description: &serde_json::Value,
+    compute: impl FnOnce(&Path) -> Result<T, NodeFailure>,
+) -> Result<(PathBuf, T), NodeFailure> {
+    let pending = cache.begin(&node.key).map_err(|e| NodeFailure::new(e.to_string()))?;
+    let t0 = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| compute(pending.dir())));
     let wall_time_s = t0.elapsed().as_secs_f64();
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(failure)) => return Err(failure),
+    let value = match outcome {
+        Ok(result) => result?,
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
@@ -267,18 +282,17 @@ fn run_node(
                 .unwrap_or("unknown panic");
             return Err(NodeFailure::new(format!("internal error: {message}")));
         }
-    }
+    };
     let entry = pending
         .commit(ManifestInfo {
             kind: node.kind.as_str().into(),
             op: node.op.clone(),
             label: node.label.clone(),
-            description: plan.descriptions[id.0].clone(),
+            description: description.clone(),
             wall_time_s,
         })
         .map_err(|e| NodeFailure::new(e.to_string()))?;
-    remember(cache, plan, id);
-    Ok(entry.dir)
+    Ok((entry.dir, value))
 }
 
 /// Records the node's current key under its label, for the next plan's explanations.

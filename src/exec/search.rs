@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::{Backend, Job, NodeFailure, TrialResult};
 use super::json::{read_json, write_json};
-use crate::cache::{Cache, ManifestInfo};
+use super::schedule::compute_and_commit;
+use crate::cache::Cache;
 use crate::ops::Value;
 use crate::plan::{Node, NodeKind};
 use crate::search::{self, Dist, Outcome, Param, SamplerKind, Space};
@@ -260,23 +261,15 @@ fn trial(
     if let Some(entry) = cache.lookup(&key) {
         return Ok((key.hex(), read(&entry.dir)?));
     }
-    let pending = cache.begin(&key).map_err(|e| NodeFailure::new(e.to_string()))?;
     let quiet = |_: u64, _: u64, _: &str| {};
-    let sub = Job { node: &node, inputs: job.inputs.clone(), out: pending.dir(), progress: &quiet };
-    let t0 = std::time::Instant::now();
-    backend
-        .run(&sub)
-        .map_err(|f| NodeFailure { message: format!("trial {number} failed: {}", f.message), help: f.help })?;
-    let result = read(pending.dir())?;
-    pending
-        .commit(ManifestInfo {
-            kind: "trial".into(),
-            op: node.op.clone(),
-            label: node.label.clone(),
-            description,
-            wall_time_s: t0.elapsed().as_secs_f64(),
-        })
-        .map_err(|e| NodeFailure::new(e.to_string()))?;
+    let (_, result) = compute_and_commit(cache, &node, &description, |out| {
+        let sub = Job { node: &node, inputs: job.inputs.clone(), out, progress: &quiet };
+        backend
+            .run(&sub)
+            .map_err(|f| NodeFailure { message: format!("trial {number} failed: {}", f.message), help: f.help })?;
+        // Read before the commit: a malformed result is never cached.
+        read(out)
+    })?;
     Ok((key.hex(), result))
 }
 
