@@ -281,6 +281,27 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     train::write_run(job.out, &ctx.model, seconds, ctx.losses, res.device)
 }
 
+/// `epochs` epochs of CE steps in train mode, the way FT, CT, MSG, SRL and SalUn train: each
+/// epoch sets the learning rate `lr(e)`, draws its data with `pass`, and takes one step per batch
+/// of `batch` through `opt` with `masks`.
+pub(crate) fn ce_epochs<'a>(
+    ctx: &mut Ctx<'a>,
+    opt: &mut Optimizer,
+    masks: Masks<'_>,
+    lr: impl Fn(usize) -> f64,
+    pass: impl Fn(&mut Ctx<'a>) -> Pass,
+) -> Result<(), NodeFailure> {
+    let (epochs, batch) = (ctx.epochs()?, ctx.batch()?);
+    for e in 0..epochs {
+        opt.set_lr(lr(e));
+        let data = pass(ctx);
+        let m = &ctx.model;
+        let losses = steps(m, opt, masks, ctx.res, &data, batch, |x, y| m.forward(x, true).cross_entropy_for_logits(y));
+        ctx.epoch_done(e, epochs, losses)?;
+    }
+    Ok(())
+}
+
 /// One pass of optimiser steps over `pass` in batches of `batch`: per batch, `loss(x, y)` (the
 /// caller picks the model's mode inside), one update of `ctx.model` through `opt` with
 /// `masks`. Returns the batch losses for `Ctx::epoch_done`.

@@ -22,10 +22,9 @@ use tch::{Kind, Tensor};
 
 use super::reinit::kaiming_normal_fan_out;
 use super::select::is_conv_weight;
-use super::{steps, Ctx};
+use super::{ce_epochs, Ctx};
 use crate::exec::NodeFailure;
 use crate::torch::optim::Masks;
-use crate::torch::train::EpochLosses;
 
 /// The batch size of the retain-subset gradient pass (fixed in the reference).
 const SUBSET_BATCH: i64 = 64;
@@ -106,15 +105,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
     let mut opt = ctx.sgd("")?;
     let lr0 = opt.lr();
     let masks = Masks { grad: Some(&multiplier), active: None };
-    for e in 0..epochs {
-        opt.set_lr(lr0 * triangular(e, epochs));
-        let pass = ctx.retain();
-        let m = &ctx.model;
-        let losses: EpochLosses =
-            steps(m, &mut opt, masks, ctx.res, &pass, batch, |x, y| m.forward(x, true).cross_entropy_for_logits(y));
-        ctx.epoch_done(e, epochs, losses)?;
-    }
-    Ok(())
+    ce_epochs(ctx, &mut opt, masks, |e| lr0 * triangular(e, epochs), Ctx::retain)
 }
 
 #[cfg(test)]

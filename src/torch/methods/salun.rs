@@ -20,7 +20,7 @@
 use tch::{Kind, Tensor};
 
 use super::successive_random_labels::relabelled_pass;
-use super::{steps, Ctx};
+use super::{ce_epochs, Ctx};
 use crate::exec::NodeFailure;
 use crate::torch::data::resident::Pass;
 use crate::torch::models::Model;
@@ -64,7 +64,7 @@ pub(crate) fn top_mask(saliency: &Tensor, threshold: f64) -> Tensor {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
-    let (epochs, batch, threshold) = (ctx.epochs()?, ctx.batch()?, ctx.float("threshold")?);
+    let (batch, threshold) = (ctx.batch()?, ctx.float("threshold")?);
     let faithful = ctx.flag("faithful")?;
     let mut opt = ctx.sgd("")?;
     let mask = {
@@ -72,15 +72,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
         let pass = ctx.forget();
         top_mask(&saliency(&copy, ctx, &pass, batch, faithful), threshold)
     };
-    for e in 0..epochs {
-        let pass = relabelled_pass(ctx);
-        let m = &ctx.model;
-        let masks = Masks { grad: Some(&mask), active: None };
-        let losses =
-            steps(m, &mut opt, masks, ctx.res, &pass, batch, |x, y| m.forward(x, true).cross_entropy_for_logits(y));
-        ctx.epoch_done(e, epochs, losses)?;
-    }
-    Ok(())
+    let lr = opt.lr();
+    ce_epochs(ctx, &mut opt, Masks { grad: Some(&mask), active: None }, |_| lr, relabelled_pass)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! SGD is created once; the reference's cosine scheduler is never stepped [QUIRK], so the
 //! learning rate stays constant.
 
-use super::{steps, Ctx};
+use super::{ce_epochs, Ctx};
 use crate::exec::NodeFailure;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::shuffle::Shuffle;
@@ -30,15 +30,7 @@ pub(crate) fn relabelled_pass(ctx: &mut Ctx<'_>) -> Pass {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
-    let (epochs, batch) = (ctx.epochs()?, ctx.batch()?);
     let mut opt = ctx.sgd("")?;
-    for e in 0..epochs {
-        let pass = relabelled_pass(ctx);
-        let m = &ctx.model;
-        let losses = steps(m, &mut opt, Masks::default(), ctx.res, &pass, batch, |x, y| {
-            m.forward(x, true).cross_entropy_for_logits(y)
-        });
-        ctx.epoch_done(e, epochs, losses)?;
-    }
-    Ok(())
+    let lr = opt.lr();
+    ce_epochs(ctx, &mut opt, Masks::default(), |_| lr, relabelled_pass)
 }
