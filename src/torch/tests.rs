@@ -441,15 +441,7 @@ fn crop_and_flip_are_built_on_the_device_per_image() {
 
 #[test]
 fn real_mnist_loads_with_verified_checksums() {
-    let Some(root) = std::env::var_os("MUNL_DATA") else {
-        eprintln!("skipped: MUNL_DATA is not set");
-        return;
-    };
-    let dir = Path::new(&root).join("mnist");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} does not exist", dir.display());
-        return;
-    }
+    let Some(dir) = data::testing::shared_data("mnist") else { return };
     let raw = data::read_official("mnist", &dir).expect("official MNIST");
     assert_eq!((raw.n_train, raw.n_test), (60_000, 10_000));
     assert_eq!(raw.labels.len(), 70_000);

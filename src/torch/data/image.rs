@@ -367,7 +367,6 @@ pub(crate) fn decode_all(images: &[Encoded<'_>], size: Option<usize>) -> Result<
 #[cfg(test)]
 mod tests {
     use std::io::Read;
-    use std::path::Path;
 
     use sha2::{Digest, Sha256};
 
@@ -404,15 +403,9 @@ mod tests {
     /// ```
     #[test]
     fn jpeg_pixels_equal_pillows_on_cifar10() {
-        let Some(root) = std::env::var_os("MUNL_DATA") else {
-            println!("skipped: MUNL_DATA is not set (run under scripts/with-torch)");
+        let Some(path) = crate::torch::data::testing::shared_data("cifar10-jpeg/cifar10-jpeg.tar.gz") else {
             return;
         };
-        let path = Path::new(&root).join("cifar10-jpeg/cifar10-jpeg.tar.gz");
-        if !path.is_file() {
-            println!("skipped: {} does not exist", path.display());
-            return;
-        }
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()));
         let mut files = vec![];
         for entry in archive.entries().unwrap() {

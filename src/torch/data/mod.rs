@@ -11,6 +11,8 @@ mod resize;
 pub(crate) mod store;
 mod synthetic;
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;
 mod utkface;
 

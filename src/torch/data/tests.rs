@@ -346,15 +346,7 @@ fn image_folder_errors_name_the_problem() {
 /// The shared CIFAR-10 JPEG archive (data/README.md), when `MUNL_DATA` points at the data.
 #[test]
 fn cifar10_jpeg_archive_loads() {
-    let Some(root) = std::env::var_os("MUNL_DATA") else {
-        println!("skipped: MUNL_DATA is not set (run under scripts/with-torch)");
-        return;
-    };
-    let path = Path::new(&root).join("cifar10-jpeg/cifar10-jpeg.tar.gz");
-    if !path.is_file() {
-        println!("skipped: {} does not exist", path.display());
-        return;
-    }
+    let Some(path) = super::testing::shared_data("cifar10-jpeg/cifar10-jpeg.tar.gz") else { return };
     let t0 = std::time::Instant::now();
     let raw = folder::read(&path, 10, 32, None).unwrap();
     let decode = t0.elapsed();
