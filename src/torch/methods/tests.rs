@@ -103,6 +103,18 @@ fn every_method_runs_on_the_tiny_cnn_with_few_epochs() {
 }
 
 #[test]
+fn fisher_and_influence_refuse_tinyvit_with_the_reason() {
+    // One TinyViT fixture for both: building it is the slow part.
+    let f = fixture_with("vit11m");
+    for op in ["fisher", "influence"] {
+        let p = params(&[]);
+        let mut c = ctx(&f, op, &p);
+        let err = method(op).unwrap()(&mut c).expect_err("vit11m is refused");
+        assert!(err.message.contains("vit11m") && err.message.contains("attention biases"), "{op}: {}", err.message);
+    }
+}
+
+#[test]
 fn finetune_lowers_the_retain_loss() {
     let f = fixture();
     let (m, _) =
