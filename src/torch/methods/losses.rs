@@ -3,6 +3,7 @@
 use tch::{Kind, Tensor};
 
 use crate::torch::data::resident::Resident;
+use crate::torch::metrics::measure::evaluate_in;
 use crate::torch::models::Model;
 
 /// `KL(softmax_T(target) ‖ softmax_T(student))` with reduction `batchmean`:
@@ -45,22 +46,11 @@ pub(crate) fn entropy(z: &Tensor) -> Tensor {
     -(log_p.exp() * log_p).sum_dim_intlist(-1, false, Kind::Float)
 }
 
-/// Eval-mode accuracy (in %) of `model` on `indices`, in their order, batches of `batch`; one
-/// host read.
+/// Eval-mode accuracy (in %) of `model` on `indices`, in their order, batches of `batch`: the
+/// measurement's own evaluation.
 pub(crate) fn accuracy(model: &Model, res: &Resident, indices: &[i64], batch: i64) -> f64 {
-    if indices.is_empty() {
-        return 0.0;
-    }
-    let pass = res.ordered(indices);
-    let correct = tch::no_grad(|| {
-        let mut correct = Tensor::zeros([], (Kind::Int64, res.device));
-        for b in 0..pass.batches(batch) {
-            let (x, y) = res.batch(&pass, b, batch);
-            correct += model.forward(&x, false).argmax(-1, false).eq_tensor(&y).sum(Kind::Int64);
-        }
-        correct
-    });
-    100.0 * correct.int64_value(&[]) as f64 / indices.len() as f64
+    // Without losses nothing can fail: the one host read is of an integer count.
+    evaluate_in(model, res, indices, false, batch).map_or(f64::NAN, |r| 100.0 * r.accuracy)
 }
 
 /// Scikit-learn-style class weights from label counts over `indices`: `weight(count)` per

@@ -14,8 +14,8 @@ use crate::torch::data::store;
 use crate::torch::models::Model;
 
 /// Accuracy of a set and, if asked for, its per-sample losses (on the host, as f64).
-pub(super) struct SetResult {
-    pub(super) accuracy: f64,
+pub(crate) struct SetResult {
+    pub(crate) accuracy: f64,
     pub(super) losses: Vec<f64>,
 }
 
@@ -26,6 +26,18 @@ pub(super) fn evaluate(
     indices: &[i64],
     keep_losses: bool,
 ) -> Result<SetResult, NodeFailure> {
+    evaluate_in(model, res, indices, keep_losses, EVAL_BATCH)
+}
+
+/// `evaluate` in batches of `batch`: the numbers do not depend on it in eval mode, the time
+/// does, which a method that evaluates inside its timed run reproduces with its own batches.
+pub(crate) fn evaluate_in(
+    model: &Model,
+    res: &Resident,
+    indices: &[i64],
+    keep_losses: bool,
+    batch: i64,
+) -> Result<SetResult, NodeFailure> {
     if indices.is_empty() {
         return Ok(SetResult { accuracy: 0.0, losses: Vec::new() });
     }
@@ -33,8 +45,8 @@ pub(super) fn evaluate(
         let pass = res.ordered(indices);
         let mut correct = Tensor::zeros([], (Kind::Int64, res.device));
         let mut all = Vec::new();
-        for b in 0..pass.batches(EVAL_BATCH) {
-            let (x, y) = res.batch(&pass, b, EVAL_BATCH);
+        for b in 0..pass.batches(batch) {
+            let (x, y) = res.batch(&pass, b, batch);
             let logits = model.forward(&x, false);
             correct += accuracy::correct(&logits, &y);
             if keep_losses {
