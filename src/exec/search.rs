@@ -118,9 +118,9 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
-    // Trial outcomes by number (`None` while running) and their records.
+    // Trial outcomes by number (`None` while running) and their records (state `running` until done).
     let mut outcomes: Vec<Option<Outcome>> = vec![];
-    let mut records: Vec<Option<TrialRecord>> = vec![];
+    let mut records: Vec<TrialRecord> = vec![];
     let mut completed = 0;
     let mut running = 0;
     let mut failure = None;
@@ -137,7 +137,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                     prune_above.filter(|max| values.get("batch").and_then(Value::as_i64).is_some_and(|b| b > *max));
                 if let Some(max) = over {
                     outcomes.push(Some(Outcome::Pruned));
-                    records.push(Some(TrialRecord {
+                    records.push(TrialRecord {
                         number,
                         values,
                         state: "pruned".into(),
@@ -145,11 +145,11 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                         score: None,
                         note: Some(format!("batch above {max} (the reference's UTKFace rule)")),
                         key: None,
-                    }));
+                    });
                     continue;
                 }
                 outcomes.push(None);
-                records.push(Some(TrialRecord {
+                records.push(TrialRecord {
                     number,
                     values: values.clone(),
                     state: "running".into(),
@@ -157,7 +157,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                     score: None,
                     note: None,
                     key: None,
-                }));
+                });
                 let mut params = fixed.clone();
                 params.extend(values);
                 let tx = done_tx.clone();
@@ -180,7 +180,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                     let objectives = result.objectives.clone();
                     outcomes[number] =
                         Some(Outcome::Complete(objectives.iter().map(|o| o.unwrap_or(f64::INFINITY)).collect()));
-                    if let Some(Some(r)) = records.get_mut(number) {
+                    if let Some(r) = records.get_mut(number) {
                         r.state = "complete".into();
                         r.score = score(&objectives);
                         r.objectives = objectives;
@@ -188,8 +188,8 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                         r.key = Some(key);
                     }
                     completed += 1;
-                    let done: Vec<TrialRecord> = records.iter().flatten().cloned().collect();
-                    let best = best_of(&done).and_then(|i| done[i].score).map_or("∞".into(), |s| format!("{s:.4}"));
+                    let best =
+                        best_of(&records).and_then(|i| records[i].score).map_or("∞".into(), |s| format!("{s:.4}"));
                     (job.progress)(completed as u64, wanted as u64, &format!("best score {best}"));
                 }
             }
@@ -203,7 +203,6 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
         // always determined), but never write a search short of its trials.
         return Err(NodeFailure::new(format!("the sampler stopped after {completed} of {wanted} trials")));
     }
-    let records: Vec<TrialRecord> = records.into_iter().flatten().collect();
     let best = best_of(&records);
     let result = SearchResult { trials: records, best };
     write_json(&job.out.join("search.json"), &result)
