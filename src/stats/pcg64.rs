@@ -182,23 +182,16 @@ impl Shuffle for Pcg64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
+    use crate::stats::split::testing::{ints, sha256_i64_le};
 
     fn lira_vectors() -> serde_json::Value {
         let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/lira_splits.json"));
         serde_json::from_str(text).expect("lira_splits.json parses")
     }
 
-    fn sha256_i64_le(v: &[usize]) -> String {
-        let mut h = Sha256::new();
-        for &x in v {
-            h.update((x as i64).to_le_bytes());
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn ints(v: &serde_json::Value) -> Vec<usize> {
-        v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
+    /// A permutation as the int64 indices the vector files hold.
+    fn permutation(seed: u64, n: usize) -> Vec<i64> {
+        Pcg64::from_seed(seed).permutation(n).into_iter().map(|x| x as i64).collect()
     }
 
     #[test]
@@ -244,15 +237,15 @@ mod tests {
     #[test]
     fn small_permutations_from_lira_vectors() {
         let v = lira_vectors();
-        assert_eq!(Pcg64::from_seed(0).permutation(20), ints(&v["default_rng(0).permutation(20)"]));
-        assert_eq!(Pcg64::from_seed(7).permutation(5), ints(&v["default_rng(7).permutation(5)"]));
-        let p = Pcg64::from_seed(123).permutation(50_000);
+        assert_eq!(permutation(0, 20), ints(&v["default_rng(0).permutation(20)"]));
+        assert_eq!(permutation(7, 5), ints(&v["default_rng(7).permutation(5)"]));
+        let p = permutation(123, 50_000);
         assert_eq!(p[..12].to_vec(), ints(&v["default_rng(123).permutation(50000)[:12]"]));
     }
 
     /// `(seed, n, first 8 entries, SHA-256 of the int64 little-endian array)` computed with
     /// NumPy 2.4.6 `np.random.default_rng(seed).permutation(n)`.
-    const NUMPY_PERMUTATIONS: &[(u64, usize, &[usize], &str)] = &[
+    const NUMPY_PERMUTATIONS: &[(u64, usize, &[i64], &str)] = &[
         (0, 0, &[], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         (0, 1, &[0], "af5570f5a1810b7af78caf4bc70a660f0df51e42baf91d4de5b2328de0e83dfc"),
         (3, 2, &[1, 0], "4cbbd8ca5215b8d161aec181a74b694f4e24b001d5b081dc0030ed797a8973e0"),
@@ -316,7 +309,7 @@ mod tests {
     #[test]
     fn permutations_match_numpy() {
         for &(seed, n, first, sha) in NUMPY_PERMUTATIONS {
-            let p = Pcg64::from_seed(seed).permutation(n);
+            let p = permutation(seed, n);
             assert_eq!(p.len(), n);
             assert_eq!(&p[..first.len()], first, "seed {seed}, n {n}: first entries");
             assert_eq!(sha256_i64_le(&p), sha, "seed {seed}, n {n}: sha256");
