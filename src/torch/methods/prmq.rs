@@ -19,7 +19,7 @@
 use tch::{Kind, Reduction, Tensor};
 
 use super::losses::{class_weights, entropy};
-use super::reinit::{fans, uniform};
+use super::reinit::{assign, fans, uniform};
 use super::select::{is_conv_weight, is_linear_weight, module_of};
 use super::Ctx;
 use crate::exec::NodeFailure;
@@ -69,13 +69,11 @@ pub(crate) fn prune(model: &Model, amount: f64) -> i64 {
 /// Gives every zero entry of the Conv2d and Linear weights a U(±1/√fan_in) value.
 fn reinit_zeros(ctx: &mut Ctx<'_>) {
     for name in prunable(&ctx.model).into_iter().filter(|n| n.ends_with(".weight")) {
-        let w = ctx.model.param(&name).expect("listed parameter").shallow_clone();
+        // Detached: shares the parameter's storage, so the values are written in place.
+        let w = ctx.model.param(&name).expect("listed parameter").detach();
         let (fan_in, _) = fans(&w.size());
         let fresh = ctx.seeded(|| uniform(&w, 1.0 / fan_in.sqrt()));
-        tch::no_grad(|| {
-            let value = fresh.where_self(&w.eq(0.0), &w);
-            w.shallow_clone().copy_(&value);
-        });
+        assign(&w, &fresh.where_self(&w.eq(0.0), &w));
     }
 }
 
@@ -85,7 +83,7 @@ pub(crate) fn half_round_trip(model: &Model) {
         for (name, _) in model.state_dict() {
             let t = model.tensor(&name).expect("state-dict tensor");
             if t.is_floating_point() {
-                t.shallow_clone().copy_(&t.to_kind(Kind::Half).to_kind(t.kind()));
+                assign(t, &t.to_kind(Kind::Half).to_kind(t.kind()));
             }
         }
     });

@@ -28,7 +28,8 @@ pub(crate) fn kaiming_normal_fan_out(weight: &Tensor) -> Tensor {
     normal(weight, (2.0 / fan_out).sqrt())
 }
 
-fn set(param: &Tensor, value: &Tensor) {
+/// Overwrites a parameter (or buffer) in place with `value`, outside autograd.
+pub(crate) fn assign(param: &Tensor, value: &Tensor) {
     tch::no_grad(|| {
         let mut p = param.shallow_clone();
         p.copy_(value);
@@ -45,16 +46,16 @@ pub(crate) fn eu_k(model: &Model, prefixes: &[&str]) {
         let p = model.param(name).expect("listed parameter");
         if is_conv_weight(name, p) {
             let (_, fan_out) = fans(&p.size());
-            set(p, &uniform(p, (6.0 / fan_out).sqrt()));
+            assign(p, &uniform(p, (6.0 / fan_out).sqrt()));
         } else if is_batchnorm(model, name) {
-            set(p, &if name.ends_with(".weight") { p.ones_like() } else { p.zeros_like() });
+            assign(p, &if name.ends_with(".weight") { p.ones_like() } else { p.zeros_like() });
         } else if is_linear_weight(name, p) {
             let (fan_in, fan_out) = fans(&p.size());
-            set(p, &uniform(p, (6.0 / (fan_in + fan_out)).sqrt()));
+            assign(p, &uniform(p, (6.0 / (fan_in + fan_out)).sqrt()));
         } else if name.ends_with(".bias") {
             let weight = model.param(&format!("{}weight", module_of(name)));
             if weight.is_some_and(|w| w.dim() >= 2) {
-                set(p, &p.zeros_like());
+                assign(p, &p.zeros_like());
             }
         }
     }
@@ -66,9 +67,9 @@ pub(crate) fn reset_parameters(model: &Model, module: &str) {
     let Some(w) = model.param(&format!("{module}weight")) else { return };
     let (fan_in, _) = fans(&w.size());
     let bound = 1.0 / fan_in.sqrt();
-    set(w, &uniform(w, bound));
+    assign(w, &uniform(w, bound));
     if let Some(b) = model.param(&format!("{module}bias")) {
-        set(b, &uniform(b, bound));
+        assign(b, &uniform(b, bound));
     }
 }
 
