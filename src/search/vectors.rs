@@ -10,7 +10,7 @@ use super::{propose, propose_next, ready, replay, Capacity, Dist, Origin, Outcom
 /// (correctly rounded): serde_json's default float parser can be one ulp off on 17-digit
 /// literals, which a bit-exact comparison would report as a mismatch.
 fn vectors() -> Value {
-    let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/search.json"));
+    let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/search.json"));
     let mut quoted = String::with_capacity(text.len() * 2);
     let (mut in_string, mut escaped, mut in_number) = (false, false, false);
     for ch in text.chars() {

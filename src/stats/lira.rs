@@ -76,7 +76,7 @@ mod tests {
     use crate::stats::split::testing::{ints, sha256_i64_le};
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/lira_splits.json"));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/lira_splits.json"));
         serde_json::from_str(text).expect("lira_splits.json parses")
     }
 

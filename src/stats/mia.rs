@@ -178,7 +178,7 @@ mod tests {
     use super::*;
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/attack.json"));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/attack.json"));
         serde_json::from_str(text).expect("attack.json parses")
     }
 

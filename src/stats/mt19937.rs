@@ -124,7 +124,7 @@ mod tests {
     use super::*;
 
     fn mt_check() -> serde_json::Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/splits.json"));
         let v: serde_json::Value = serde_json::from_str(text).expect("splits.json parses");
         v["_mt19937_check"].clone()
     }

@@ -86,7 +86,7 @@ mod tests {
     use super::*;
 
     fn vectors() -> serde_json::Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/splits.json"));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/splits.json"));
         serde_json::from_str(text).expect("splits.json parses")
     }
 

@@ -458,11 +458,11 @@ fn real_mnist_loads_with_verified_checksums() {
 fn cpu_timings() {
     eprintln!("{}", super::bench("cpu", "cnn", 256, 5).expect("bench cnn"));
     eprintln!("{}", super::bench("cpu", "resnet18", 256, 3).expect("bench resnet18"));
-    let Some(root) = std::env::var_os("MUNL_DATA") else { return };
+    let Some(dir) = data::testing::shared_data("mnist") else { return };
     let tmp = tempfile::tempdir().expect("temp dir");
     let b = cpu();
     let mut ds = node(NodeKind::Dataset, "mnist", &[("limit", int(6000))], None);
-    ds.env.insert("dir".into(), Path::new(&root).join("mnist").to_string_lossy().into_owned());
+    ds.env.insert("dir".into(), dir.to_string_lossy().into_owned());
     let start = std::time::Instant::now();
     let data = run(&b, tmp.path(), &ds, &[]).expect("mnist");
     eprintln!("mnist limit 6000 decoded in {:.2} s", start.elapsed().as_secs_f64());

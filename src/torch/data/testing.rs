@@ -1,18 +1,22 @@
-//! Test access to the shared data folder (`$MUNL_DATA`, set by `scripts/with-torch`).
+//! Test access to the real datasets (`$MUNL_DATA`, set by `scripts/with-torch` where a data
+//! folder is known).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// `$MUNL_DATA/<relative>` if it exists; otherwise `None`, after saying why the calling test is
-/// skipped (tests on the shared real datasets run wherever that folder is present).
+/// `$MUNL_DATA/<relative>` if it exists. Otherwise the calling test is skipped: it returns
+/// `None` after one line on stderr naming the missing file (written past the test harness's
+/// capture, so a skip is always visible) — unless `MUNL_REQUIRE_DATA` is set, as CI sets it,
+/// where a missing dataset fails the test instead of silently testing less.
 pub(crate) fn shared_data(relative: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("MUNL_DATA") else {
-        println!("skipped: MUNL_DATA is not set (run under scripts/with-torch)");
-        return None;
+    let path = std::env::var_os("MUNL_DATA").map(|root| Path::new(&root).join(relative));
+    let missing = match &path {
+        Some(p) if p.exists() => return path,
+        Some(p) => format!("{} does not exist", p.display()),
+        None => format!("MUNL_DATA is not set (it should hold {relative})"),
     };
-    let path = Path::new(&root).join(relative);
-    if !path.exists() {
-        println!("skipped: {} does not exist", path.display());
-        return None;
-    }
-    Some(path)
+    assert!(std::env::var_os("MUNL_REQUIRE_DATA").is_none(), "MUNL_REQUIRE_DATA is set but {missing}");
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {missing}");
+    None
 }

@@ -13,7 +13,7 @@ use super::{Model, StateDict};
 use crate::torch::data::store;
 
 /// Golden forward passes of the reference implementation (vectors/README.md).
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/vectors/models.json");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/models.json");
 
 /// Agreement asked of every golden logit (vectors/README.md: "to about 1e-4").
 const TOL: f64 = 1e-4;
