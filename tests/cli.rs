@@ -110,7 +110,9 @@ fn graph_is_dot() {
 
 /// A real run through the torch backend on CPU: everything computes, the report is written and
 /// printed, and a second run does nothing.
+/// Needs the torch worker, built only with the `torch` feature.
 #[test]
+#[cfg(feature = "torch")]
 fn run_end_to_end_then_nothing() {
     // The toy experiment with every metric and every report format.
     let toy = TOY
@@ -164,7 +166,9 @@ fn run_end_to_end_then_nothing() {
 }
 
 /// A NaN loss fails its node with exit code 2 and an error pointing at the declaration.
+/// Needs the torch worker, built only with the `torch` feature.
 #[test]
+#[cfg(feature = "torch")]
 fn a_nan_loss_names_the_declaration_and_exits_2() {
     let bad =
         TOY.replace("unlearn ga = gradient_ascent(original)", "unlearn ga = gradient_ascent(original) { lr = 1e30 }");
@@ -188,7 +192,9 @@ fn a_missing_worker_fails_the_nodes_with_help() {
     assert!(text(&out.stderr).contains("cannot start the torch worker"), "{}", text(&out.stderr));
 }
 
+/// Needs the torch worker, built only with the `torch` feature.
 #[test]
+#[cfg(feature = "torch")]
 fn a_search_runs_its_trials_in_the_worker_and_the_best_values_win() {
     // Two searched fields, 3 trials on one seed with the real torch worker; the final run
     // takes the best trial's values.

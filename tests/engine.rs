@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use munl::{compile, execute, explain, Cache, Plan, RunOptions, Source, StatusKind, Summary};
+use munl::{compile, execute, explain, Cache, Plan, Routed, RunOptions, Source, StatusKind, Summary, Tables};
 
 use crate::fake::Fake;
 
@@ -36,7 +36,8 @@ impl Lab {
             targets.iter().flat_map(|t| plan.target(t).unwrap()).collect()
         };
         let options = RunOptions { jobs: 2, keep_going };
-        let summary = execute(&plan, &ids, &self.cache(), fake, &options, &|_| {});
+        let backend = Routed { tables: &Tables, compute: fake };
+        let summary = execute(&plan, &ids, &self.cache(), &backend, &options, &|_| {});
         (plan, summary)
     }
 
@@ -233,7 +234,8 @@ fn without_keep_going_a_failure_stops_new_work() {
     let failing = Fake::failing("train");
     let options = RunOptions { jobs: 1, keep_going: false };
     let plan = lab.plan(TOY);
-    let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &failing, &options, &|_| {});
+    let backend = Routed { tables: &Tables, compute: &failing };
+    let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &backend, &options, &|_| {});
     assert_eq!(summary.failed.len(), 1, "the first failure stops the run");
     assert!(failing.take().iter().all(|l| !l.starts_with("unlearn")), "nothing downstream started");
 }

@@ -1,4 +1,4 @@
-//! munl's compute worker: the only executable that loads libtorch (see `exec::worker`).
+//! munl's compute worker: the only executable that loads libtorch (see `backend::protocol`).
 
 fn main() -> std::process::ExitCode {
     munl::worker_main()

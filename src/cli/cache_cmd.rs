@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::artifact::file;
 use crate::digest::Key;
 
 use super::load::{cache, load};
@@ -96,9 +97,7 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
     let trials: Vec<Key> = keep
         .iter()
         .filter_map(|k| cache.lookup(k))
-        .filter_map(|e| {
-            crate::exec::json::read_json::<crate::exec::search::SearchResult>(&e.dir.join("search.json")).ok()
-        })
+        .filter_map(|e| crate::artifact::read_json::<crate::artifact::SearchResult>(&e.dir.join(file::SEARCH)).ok())
         .flat_map(|r| r.trials.into_iter().filter_map(|t| t.key.as_deref().and_then(Key::from_hex)))
         .collect();
     keep.extend(trials);

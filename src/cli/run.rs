@@ -1,7 +1,9 @@
 //! `munl run` and `munl bench`.
 
+use crate::backend::Routed;
 use crate::exec::{execute, worker_exe, ExecError, RunOptions, WorkerBackend};
 use crate::plan::NodeKind;
+use crate::report::Tables;
 use std::path::Path;
 
 use super::load::{load_with_cache, report, targets};
@@ -27,7 +29,8 @@ pub(crate) fn run(
         Err(code) => return code,
     };
     // Started on first use: a run with nothing to compute never loads libtorch.
-    let backend = WorkerBackend::new(device.unwrap_or(&loaded.experiment.device));
+    let worker = WorkerBackend::new(device.unwrap_or(&loaded.experiment.device));
+    let backend = Routed { tables: &Tables, compute: &worker };
     let progress = Progress::new(plan);
     let options = RunOptions { jobs, keep_going };
     let summary = execute(plan, &targets, &cache, &backend, &options, &|e| progress.event(e));

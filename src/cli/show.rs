@@ -4,13 +4,11 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::artifact::file;
 use crate::plan::{explain, NodeId, StatusKind};
 
 use super::load::load_with_cache;
 use super::{fail, EXIT_OK};
-
-/// Small JSON files a node may have stored, shown inline.
-const SHOWN: &[&str] = &["dataset.json", "run.json", "metrics.json", "search.json"];
 
 /// `munl show FILE NODE [--json]`
 pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) -> u8 {
@@ -33,7 +31,7 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         let entry = cache.lookup(&node.key);
         let stored: serde_json::Map<String, serde_json::Value> = entry
             .iter()
-            .flat_map(|e| SHOWN.iter().map(move |f| (f, e.dir.join(f))))
+            .flat_map(|e| file::SHOWN.iter().map(move |f| (f, e.dir.join(f))))
             .filter_map(|(f, p)| {
                 let text = std::fs::read_to_string(p).ok()?;
                 Some((f.to_string(), serde_json::from_str(&text).ok()?))
@@ -56,7 +54,7 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 "stored": stored,
                 "parameters": entry
                     .as_ref()
-                    .and_then(|e| super::weights::shapes(&e.dir.join("model.safetensors")).ok())
+                    .and_then(|e| super::weights::shapes(&e.dir.join(file::MODEL)).ok())
                     .map(|s| super::weights::parameter_count(&s)),
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -81,7 +79,7 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 for (f, v) in &stored {
                     println!("  {f}: {}", serde_json::to_string(v).unwrap_or_default());
                 }
-                if let Ok(shapes) = super::weights::shapes(&e.dir.join("model.safetensors")) {
+                if let Ok(shapes) = super::weights::shapes(&e.dir.join(file::MODEL)) {
                     println!("  model    {} parameters", super::weights::parameter_count(&shapes));
                     print!("{}", super::weights::summary(&shapes));
                 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::ops::{download, Download};
 
 /// Makes sure `dir` holds the source's files, downloading missing ones.

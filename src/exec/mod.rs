@@ -5,16 +5,12 @@
 //! atomically when it succeeds; a failed node commits nothing, its dependants are skipped, and
 //! every other node's result is kept.
 
-mod backend;
 mod error;
 mod fetch;
-pub(crate) mod json;
 mod schedule;
 pub(crate) mod search;
 mod worker;
 
-pub(crate) use backend::TrialResult;
-pub use backend::{Backend, DatasetInfo, Distances, Input, Job, Metrics, NodeFailure, RunInfo};
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
-pub(crate) use worker::{serve, worker_exe, WorkerBackend};
+pub(crate) use worker::{worker_exe, WorkerBackend};

@@ -8,8 +8,9 @@ use std::time::Instant;
 use crate::cache::{Cache, ManifestInfo};
 use crate::plan::{Node, NodeId, NodeKind, Plan};
 
-use super::backend::{Backend, Input, Job, NodeFailure};
 use super::fetch;
+use crate::artifact::NodeFailure;
+use crate::backend::{Backend, Input, Job};
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -241,10 +242,10 @@ fn run_node(
         .collect();
     let progress = |done: u64, total: u64, message: &str| on_event(Event::Progress { id, done, total, message });
     let (dir, ()) = compute_and_commit(cache, node, &plan.descriptions[id.0], |out| {
-        let job = Job { node, inputs, out, progress: &progress };
+        // A tuned method reaches its backend with its searches' best values filled in.
+        let resolved = super::search::resolve(node, &inputs)?;
+        let job = Job { node: resolved.as_ref().unwrap_or(node), inputs, out, progress: &progress };
         match node.kind {
-            NodeKind::Evaluate => crate::report::evaluate(&job),
-            NodeKind::Report => crate::report::render(&job),
             NodeKind::Search => super::search::run(&job, cache, backend, jobs),
             NodeKind::Dataset => {
                 if let Some(dir) = node.env.get("dir") {

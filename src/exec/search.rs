@@ -12,41 +12,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use super::backend::{Backend, Job, NodeFailure, TrialResult};
-use super::json::{read_json, write_json};
 use super::schedule::compute_and_commit;
+use crate::artifact::{file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult};
+use crate::backend::{Backend, Input, Job};
 use crate::cache::Cache;
-use crate::ops::Value;
+use crate::ops::{self, Category, Export, Value};
 use crate::plan::{Node, NodeKind};
 use crate::search::{self, Dist, Outcome, Param, SamplerKind, Space};
-
-/// `search.json`: every trial of one search, in trial-number order, and the best one.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(crate) struct SearchResult {
-    pub(crate) trials: Vec<TrialRecord>,
-    /// Index into `trials` of the completed trial with the smallest Euclidean norm of its
-    /// objectives (the first on ties); `None` when no trial completed.
-    pub(crate) best: Option<usize>,
-}
-
-/// One trial of a search.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub(crate) struct TrialRecord {
-    pub(crate) number: usize,
-    /// The sampled values (the searched fields only).
-    pub(crate) values: BTreeMap<String, Value>,
-    /// `complete` or `pruned`.
-    pub(crate) state: String,
-    /// `None` entries stand for +∞.
-    pub(crate) objectives: Vec<Option<f64>>,
-    /// Euclidean norm of the objectives (+∞ as `None`).
-    pub(crate) score: Option<f64>,
-    pub(crate) note: Option<String>,
-    /// The trial's cache key (hex), which `munl cache gc` keeps while the search is reachable.
-    pub(crate) key: Option<String>,
-}
 
 /// The searched space of a search node's `space` parameter, in suggest order.
 fn space_of(node: &Node) -> Result<(Space, Vec<bool>), NodeFailure> {
@@ -205,7 +177,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
     }
     let best = best_of(&records);
     let result = SearchResult { trials: records, best };
-    write_json(&job.out.join("search.json"), &result)
+    write_json(&job.out.join(file::SEARCH), &result)
 }
 
 /// Sampled numbers as field values: integers for integer fields.
@@ -256,16 +228,14 @@ fn trial(
         decl: search.decl.clone(),
         span: search.span,
     };
-    let read = |dir: &Path| read_json::<TrialResult>(&dir.join("trial.json"));
+    let read = |dir: &Path| read_json::<TrialResult>(&dir.join(file::TRIAL));
     if let Some(entry) = cache.lookup(&key) {
         return Ok((key.hex(), read(&entry.dir)?));
     }
     let quiet = |_: u64, _: u64, _: &str| {};
     let (_, result) = compute_and_commit(cache, &node, &description, |out| {
         let sub = Job { node: &node, inputs: job.inputs.clone(), out, progress: &quiet };
-        backend
-            .run(&sub)
-            .map_err(|f| NodeFailure { message: format!("trial {number} failed: {}", f.message), help: f.help })?;
+        backend.run(&sub).map_err(|f| NodeFailure { message: format!("trial {number} failed: {}", f.message), ..f })?;
         // Read before the commit: a malformed result is never cached.
         read(out)
     })?;
@@ -273,13 +243,12 @@ fn trial(
 }
 
 /// The values of the best trial over the searches in `dirs` (the smallest score, the first
-/// search on ties), with the reference's export rules when `export` is `reference`
-/// (unlearners.md §4): SCRUB's searched epochs are dropped (its final runs use the default),
-/// SCRUB v1's `kd_t` too, and PRMQ's fractional epochs are truncated.
-pub(crate) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<BTreeMap<String, Value>, NodeFailure> {
+/// search on ties), with the method's export rule (unlearners.md §4) unless `export` is
+/// `searched`.
+pub(super) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<BTreeMap<String, Value>, NodeFailure> {
     let mut best: Option<(f64, BTreeMap<String, Value>)> = None;
     for dir in dirs {
-        let result: SearchResult = read_json(&dir.join("search.json"))?;
+        let result: SearchResult = read_json(&dir.join(file::SEARCH))?;
         if let Some(i) = result.best {
             let record = &result.trials[i];
             let s = record.score.unwrap_or(f64::INFINITY);
@@ -292,19 +261,28 @@ pub(crate) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<
         return Err(NodeFailure::new("no search completed a trial"));
     };
     if export == "reference" {
-        let dropped: &[&str] = match method {
-            "scrub" => &["epochs"],
-            "scrub_v1" => &["epochs", "kd_t"],
-            _ => &[],
-        };
-        values.retain(|k, _| !dropped.contains(&k.as_str()));
-        if method == "prmq" {
-            if let Some(Value::Float(e)) = values.get("epochs").cloned() {
-                values.insert("epochs".into(), Value::Float(e.trunc()));
+        let rule = ops::find(Category::Method, method).map_or(Export::KEEP, |op| op.export);
+        values.retain(|k, _| !rule.drop.contains(&k.as_str()));
+        for field in rule.truncate {
+            if let Some(Value::Float(e)) = values.get(*field).cloned() {
+                values.insert(field.to_string(), Value::Float(e.trunc()));
             }
         }
     }
     Ok(values)
+}
+
+/// A tuned `unlearn` node with its searches' best values in place of the searched fields,
+/// ready for a backend that knows nothing of searches. Other nodes are returned as they are.
+pub(super) fn resolve(node: &Node, inputs: &[Input<'_>]) -> Result<Option<Node>, NodeFailure> {
+    let searches: Vec<&Path> = inputs.iter().filter(|i| i.role.starts_with("search/")).map(|i| i.dir).collect();
+    if node.kind != NodeKind::Unlearn || searches.is_empty() {
+        return Ok(None);
+    }
+    let export = node.param("export").and_then(Value::as_str).unwrap_or("reference");
+    let mut resolved = node.clone();
+    resolved.params.extend(best_values(&node.op, export, &searches)?);
+    Ok(Some(resolved))
 }
 
 #[cfg(test)]
@@ -345,7 +323,7 @@ mod tests {
             key: None,
         };
         let result = SearchResult { trials: vec![trial], best: Some(0) };
-        std::fs::write(dir.path().join("search.json"), serde_json::to_string(&result).unwrap()).unwrap();
+        std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
         let prmq = best_values("prmq", "reference", &[dir.path()]).unwrap();
         assert_eq!(prmq["epochs"], Value::Float(3.0));
         assert_eq!(best_values("prmq", "searched", &[dir.path()]).unwrap()["epochs"], Value::Float(3.7));

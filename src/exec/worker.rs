@@ -13,36 +13,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
-
-use crate::plan::Node;
-
-use super::backend::{Backend, Input, Job, NodeFailure};
-
-/// Compute `node` from `inputs` into `out`.
-#[derive(Serialize, Deserialize)]
-struct Request {
-    id: u64,
-    node: Node,
-    inputs: Vec<WireInput>,
-    out: PathBuf,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireInput {
-    role: String,
-    node: Node,
-    dir: PathBuf,
-}
-
-/// One line from the worker about request `id`.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Reply {
-    Progress { id: u64, done: u64, total: u64, message: String },
-    Done { id: u64 },
-    Failed { id: u64, message: String, help: Option<String> },
-}
+use crate::artifact::NodeFailure;
+use crate::backend::{Backend, Job, Reply, Request, WireInput};
 
 enum Update {
     Progress(u64, u64, String),
@@ -114,7 +86,7 @@ impl WorkerBackend {
                 let (id, update) = match reply {
                     Reply::Progress { id, done, total, message } => (id, Update::Progress(done, total, message)),
                     Reply::Done { id } => (id, Update::Finished(Ok(()))),
-                    Reply::Failed { id, message, help } => (id, Update::Finished(Err(NodeFailure { message, help }))),
+                    Reply::Failed { id, failure } => (id, Update::Finished(Err(failure))),
                 };
                 let finished = matches!(update, Update::Finished(_));
                 if let Some(tx) = w.get(&id) {
@@ -186,47 +158,4 @@ impl Drop for WorkerBackend {
             let _ = r.child.wait();
         }
     }
-}
-
-/// The worker's side: read requests from stdin, compute each on its own thread with `backend`,
-/// write replies to stdout. Returns when stdin closes and every request has been answered.
-pub(crate) fn serve(backend: &(dyn Backend + Sync)) {
-    let out = Mutex::new(std::io::stdout());
-    let send = |reply: &Reply| {
-        if let Ok(mut line) = serde_json::to_string(reply) {
-            line.push('\n');
-            let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = o.write_all(line.as_bytes());
-            let _ = o.flush();
-        }
-    };
-    std::thread::scope(|scope| {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            let request: Request = match serde_json::from_str(&line) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("munl-torch: bad request: {e}");
-                    continue;
-                }
-            };
-            let send = &send;
-            scope.spawn(move || {
-                let inputs = request
-                    .inputs
-                    .iter()
-                    .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
-                    .collect();
-                let id = request.id;
-                let progress = |done: u64, total: u64, message: &str| {
-                    send(&Reply::Progress { id, done, total, message: message.to_string() })
-                };
-                let job = Job { node: &request.node, inputs, out: &request.out, progress: &progress };
-                match backend.run(&job) {
-                    Ok(()) => send(&Reply::Done { id }),
-                    Err(f) => send(&Reply::Failed { id, message: f.message, help: f.help }),
-                }
-            });
-        }
-    });
 }

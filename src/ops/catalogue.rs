@@ -3,102 +3,17 @@
 use std::collections::BTreeMap;
 
 use super::methods;
+use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT, FRACTION, RATE};
 use super::value::{Call, Value};
 
-/// What kind of thing an operation constructs; a field's type names the category it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Category {
-    /// `dataset { source = … }`
-    Source,
-    /// `dataset { split = … }`
-    Split,
-    /// `model m = …`
-    Arch,
-    Optim,
-    Sched,
-    /// `train` itself: its fields are the training recipe.
-    Train,
-    /// `unlearn u = method(original)`
-    Method,
-    Metric,
-    /// `tune = search(…)` in an `unlearn` block.
-    Search,
+/// Looks an operation up by category and name.
+pub(crate) fn find(category: Category, name: &str) -> Option<&'static OpSpec> {
+    ALL.iter().find(|op| op.category == category && op.name == name)
 }
 
-impl Category {
-    /// The category's name without an article, for "unknown model architecture `x`".
-    pub(crate) fn noun(self) -> &'static str {
-        let d = self.describe();
-        d.strip_prefix("a ").or_else(|| d.strip_prefix("an ")).unwrap_or(d)
-    }
-
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            Category::Source => "a dataset source",
-            Category::Split => "a split",
-            Category::Arch => "a model architecture",
-            Category::Optim => "an optimiser",
-            Category::Sched => "a learning-rate schedule",
-            Category::Train => "a training recipe",
-            Category::Method => "an unlearning method",
-            Category::Metric => "a metric",
-            Category::Search => "a hyper-parameter search",
-        }
-    }
-}
-
-/// The type of a field or argument.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Ty {
-    Int {
-        min: i64,
-    },
-    Float {
-        min: f64,
-        max: f64,
-    },
-    Str,
-    Bool,
-    IntList,
-    /// A number, or a list of numbers (one per phase, e.g. RNI's fine-tuning learning rates).
-    Floats,
-    /// A call (or bare name) of an operation of this category.
-    Call(Category),
-    /// One of a fixed set of bare names.
-    Word(&'static [&'static str]),
-}
-
-impl Ty {
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Ty::Int { .. } => "an integer".into(),
-            Ty::Float { .. } => "a number".into(),
-            Ty::Str => "a string".into(),
-            Ty::Bool => "`true` or `false`".into(),
-            Ty::IntList => "a list of integers".into(),
-            Ty::Floats => "a number or a list of numbers".into(),
-            Ty::Call(c) => c.describe().into(),
-            Ty::Word(words) => {
-                let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
-                format!("one of {}", w.join(", "))
-            }
-        }
-    }
-}
-
-/// A field's default.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Default {
-    Required,
-    Int(i64),
-    Float(f64),
-    Str(&'static str),
-    Bool(bool),
-    IntList(&'static [i64]),
-    FloatList(&'static [f64]),
-    /// The named op with all its defaults.
-    Call(&'static str),
-    Word(&'static str),
+/// Every operation of one category, in catalogue order.
+pub(crate) fn in_category(category: Category) -> impl Iterator<Item = &'static OpSpec> {
+    ALL.iter().filter(move |op| op.category == category)
 }
 
 impl Default {
@@ -118,99 +33,12 @@ impl Default {
     }
 }
 
-/// The reference search distribution of a field (spec unlearners.md §1, "generic HPs").
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Space {
-    LogUniform(f64, f64),
-    Uniform(f64, f64),
-    /// `int_uniform(1, E_max)`, E_max = ceil(0.2 × the original's epochs).
-    Epochs,
-    /// `uniform(1, E_max)`: fractional epochs (PRMQ).
-    EpochsFloat,
-    IntUniform(i64, i64),
-    Choice(&'static [i64]),
-    Fixed(f64),
-}
-
-impl std::fmt::Display for Space {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Space::LogUniform(a, b) => write!(f, "log_uniform({a:e}, {b:e})"),
-            Space::Uniform(a, b) => write!(f, "uniform({a}, {b})"),
-            Space::Epochs => f.write_str("int_uniform(1, E_max)"),
-            Space::EpochsFloat => f.write_str("uniform(1, E_max)"),
-            Space::IntUniform(a, b) => write!(f, "int_uniform({a}, {b})"),
-            Space::Choice(c) => write!(f, "choice({c:?})"),
-            Space::Fixed(v) => write!(f, "fixed {v}"),
-        }
-    }
-}
-
-/// One field of an operation.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FieldSpec {
-    pub(crate) name: &'static str,
-    pub(crate) ty: Ty,
-    pub(crate) default: Default,
-    pub(crate) space: Option<Space>,
-    pub(crate) doc: &'static str,
-}
-
-/// One operation of the catalogue.
-#[derive(Debug)]
-pub(crate) struct OpSpec {
-    pub(crate) name: &'static str,
-    pub(crate) category: Category,
-    /// Part of every key of this op: bump it when its numerics change.
-    pub(crate) version: u32,
-    pub(crate) doc: &'static str,
-    /// Reference behaviours a researcher should know about ([QUIRK]s reproduced, deviations).
-    pub(crate) quirks: &'static [&'static str],
-    /// Fields that may be given positionally, in order.
-    pub(crate) positional: &'static [&'static str],
-    pub(crate) fields: &'static [FieldSpec],
-}
-
-impl OpSpec {
-    pub(crate) fn field(&self, name: &str) -> Option<&FieldSpec> {
-        self.fields.iter().find(|f| f.name == name)
-    }
-}
-
-/// Looks an operation up by category and name.
-pub(crate) fn find(category: Category, name: &str) -> Option<&'static OpSpec> {
-    ALL.iter().find(|op| op.category == category && op.name == name)
-}
-
-/// Every operation of one category, in catalogue order.
-pub(crate) fn in_category(category: Category) -> impl Iterator<Item = &'static OpSpec> {
-    ALL.iter().filter(move |op| op.category == category)
-}
-
 fn default_call(op: &str) -> Call {
     let spec = ALL.iter().find(|o| o.name == op).expect("catalogue defaults name catalogue ops");
     let args: BTreeMap<String, Value> =
         spec.fields.iter().filter_map(|f| Some((f.name.to_string(), f.default.value()?))).collect();
     Call { op: op.to_string(), args }
 }
-
-pub(super) const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, ty, default, space: None, doc }
-}
-
-pub(super) const fn searched(
-    name: &'static str,
-    ty: Ty,
-    default: Default,
-    space: Space,
-    doc: &'static str,
-) -> FieldSpec {
-    FieldSpec { name, ty, default, space: Some(space), doc }
-}
-
-pub(super) const COUNT: Ty = Ty::Int { min: 1 };
-pub(super) const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
-pub(super) const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
 
 /// Every operation munl knows.
 pub(crate) static ALL: &[OpSpec] = &[
@@ -219,6 +47,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "mnist",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.1307, 0.3081)",
         positional: &["dir"],
@@ -228,6 +57,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "fashion_mnist",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "Fashion-MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.2860, 0.3530)",
         positional: &["dir"],
@@ -237,6 +67,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "synthetic",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
         positional: &[],
@@ -252,6 +83,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cifar10",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "CIFAR-10 from the official python-pickle batches or the binary version (60 000 images, 10 classes, torchvision's order); normalised with (0.4914, 0.4822, 0.4465) / (0.2023, 0.1994, 0.2010); pad-4 crop + flip",
         positional: &["dir"],
@@ -261,6 +93,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cifar100",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "CIFAR-100 (fine labels, 100 classes) from the official python-pickle or binary files; normalised with (0.5071, 0.4865, 0.4409) / (0.2673, 0.2564, 0.2762); pad-4 crop + flip",
         positional: &["dir"],
@@ -270,6 +103,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "utkface",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "UTKFace aligned & cropped faces, label = 5 age bins (20-year steps); 200 → 224 bilinear, ImageNet normalisation, no augmentation; the 80/20 split of the reference over file names sorted first (deviation: the reference uses directory-listing order)",
         positional: &["dir"],
@@ -279,6 +113,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "image_folder",
         category: Category::Source,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "any `train/<class>/*.{png,jpg}` + `test/<class>/*` tree, from a folder or a .tar.gz; classes in sorted order; `like` picks the normalisation and augmentation of a benchmark dataset",
         positional: &["path"],
@@ -293,6 +128,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "random",
         category: Category::Split,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "the reference split (datasets.md §3): val = ceil(val·n) of the official train part, then forget = ceil(forget·rest), each by a fresh legacy MT19937 permutation",
         positional: &[],
@@ -306,6 +142,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "lira",
         category: Category::Split,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "the U-LiRA shadow split (datasets.md §4): NumPy default_rng (PCG64) permutations of the official train part; shadow `shadow` (0..63) keeps half the pool, forget draw `draw` (0..9) forgets 10 % of it; test = the shadow's held-out half",
         positional: &[],
@@ -322,6 +159,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cnn",
         category: Category::Arch,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "a small LeNet-style CNN (two conv–BN–ReLU–pool stages, two linear layers) for CPU runs",
         positional: &[],
@@ -331,6 +169,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "resnet18",
         category: Category::Arch,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "torchvision's ResNet-18 with the ImageNet stem, used even at 32×32 (models.md §1); torchvision 0.17 initialisation",
         positional: &[],
@@ -340,6 +179,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "vit11m",
         category: Category::Arch,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "TinyViT-11M as the reference builds it (models.md §2): embed dims 64/128/256/448, depths 2/2/6/2, windows 7/14/7 with unmasked zero padding, drop path 0.1, eval-mode cached attention bias",
         positional: &[],
@@ -350,6 +190,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "sgd",
         category: Category::Optim,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "PyTorch SGD: momentum without dampening, L2 weight decay added to the gradient",
         positional: &[],
@@ -363,6 +204,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "adam",
         category: Category::Optim,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "Adam (β = 0.9, 0.999; ε = 1e-8) with L2 weight decay added to the gradient",
         positional: &[],
@@ -375,6 +217,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "cosine",
         category: Category::Sched,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "cosine annealing over the run's epochs, stepped after each epoch",
         positional: &[],
@@ -384,6 +227,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "constant",
         category: Category::Sched,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "a constant learning rate",
         positional: &[],
@@ -394,6 +238,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "train",
         category: Category::Train,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "supervised training from the model's seeded initialisation (unlearners.md §2): CE, one optimiser step per batch, one schedule step per epoch, data order seeded with 123",
         positional: &[],
@@ -433,6 +278,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "accuracy",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "retain, forget, validation and test accuracy (evaluation.md §1)",
         positional: &[],
@@ -442,6 +288,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "mia",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "loss-based membership inference, forget vs validation and forget vs test (evaluation.md §3): logistic regression on per-sample CE, 10 stratified splits; 0.5 = indistinguishable",
         positional: &[],
@@ -451,6 +298,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "indiscernibility",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "1 − |2·MIA − 1| of the test MIA (evaluation.md §4); 1 = the forget set looks unseen",
         positional: &[],
@@ -460,6 +308,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "rte",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "run-time efficiency T_reference / T_method, per seed against the evaluation's reference model (evaluation.md §4)",
         positional: &[],
@@ -469,6 +318,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "retention",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "accuracy retention RR, FR, TR (retain, forget, test accuracy ÷ the reference's) and RetDev = |RR − 1| + |FR − 1| + |TR − 1| (evaluation.md §4), both as mean of per-seed ratios (same seed) and as ratio of means; ranks the methods by RetDev",
         positional: &[],
@@ -478,6 +328,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "sape",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "symmetric absolute percentage error 100·|b − a| / (|a| + |b|) of each accuracy against the reference's of the same seed (evaluation.md §4)",
         positional: &[],
@@ -487,6 +338,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "distance",
         category: Category::Metric,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "weight-space distances to the reference model of the same seed over the trainable parameters (evaluation.md §4): L2 ‖θ − θ_ref‖, normalised L2 ‖θ − θ_ref‖ / ‖θ‖, the norm ‖θ‖, and the distance of the normalised models ‖θ/‖θ‖ − θ_ref/‖θ_ref‖‖",
         positional: &[],
@@ -497,6 +349,7 @@ pub(crate) static ALL: &[OpSpec] = &[
         name: "search",
         category: Category::Search,
         version: 1,
+        export: Export::KEEP,
         quirks: &[],
         doc: "search the method's hyper-parameters: `trials` completed trials per seed in `seeds`, each scored by the reference's four objectives against the Retrain model of its seed; the best trial overall (smallest Euclidean norm) sets every seed's final run",
         positional: &[],

@@ -5,7 +5,7 @@
 //! (`forget_optimizer.learning_rate` → `forget_lr`). Fields marked [DEAD] are searched by the
 //! reference but change nothing; they are kept so a search draws the same dimensions.
 
-use super::catalogue::{field, searched, Category, Default, FieldSpec, OpSpec, Space, Ty, COUNT, FRACTION, RATE};
+use super::spec::{field, searched, Category, Default, Export, FieldSpec, OpSpec, Space, Ty, COUNT, FRACTION, RATE};
 
 const BATCHES: Space = Space::Choice(&[64, 128, 256]);
 const LOG_RATE: Space = Space::LogUniform(1e-5, 1e-1);
@@ -41,13 +41,22 @@ const fn faithful(doc: &'static str) -> FieldSpec {
     field("faithful", Ty::Bool, Default::Bool(true), doc)
 }
 
+/// A method at version 1; bump one with `OpSpec { version: 2, ..method(…) }` when its numerics
+/// change, which invalidates that method's cached results and nothing else.
 const fn method(
     name: &'static str,
     doc: &'static str,
     quirks: &'static [&'static str],
     fields: &'static [FieldSpec],
 ) -> OpSpec {
-    OpSpec { name, category: Category::Method, version: 1, doc, quirks, positional: &[], fields }
+    OpSpec { name, category: Category::Method, version: 1, doc, quirks, positional: &[], fields, export: Export::KEEP }
+}
+
+impl OpSpec {
+    /// With the reference's export rule for its searched values.
+    const fn exporting(self, export: Export) -> OpSpec {
+        OpSpec { export, ..self }
+    }
 }
 
 pub(super) const FINETUNE: OpSpec = method(
@@ -152,7 +161,8 @@ pub(super) const SCRUB: OpSpec = method(
         field("lr_decay_rate", FRACTION, Default::Float(0.1), "lr factor at 50, 80 and 90 % of the epochs"),
         faithful("return the final student when the rule selects index 0"),
     ],
-);
+)
+.exporting(Export { drop: &["epochs"], truncate: &[] });
 
 pub(super) const FISHER: OpSpec = method(
     "fisher",
@@ -293,7 +303,8 @@ pub(super) const PRMQ: OpSpec = method(
         weight_decay(5e-4),
         unit("prune_amount", 0.99, "fraction of conv/linear weights and biases pruned"),
     ],
-);
+)
+.exporting(Export { drop: &[], truncate: &["epochs"] });
 
 pub(super) const CT: OpSpec = method(
     "ct",
@@ -373,4 +384,5 @@ pub(super) const SCRUB_V1: OpSpec = method(
         field("kd_t", TEMP, Default::Float(2.0), "distillation temperature"),
         field("sstart", COUNT, Default::Int(10), "epoch from which the average is updated"),
     ],
-);
+)
+.exporting(Export { drop: &["epochs", "kd_t"], truncate: &[] });

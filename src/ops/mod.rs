@@ -6,8 +6,10 @@
 mod catalogue;
 mod downloads;
 mod methods;
+mod spec;
 mod value;
 
-pub(crate) use catalogue::{find, in_category, Category, Default, FieldSpec, OpSpec, Space, Ty, ALL};
+pub(crate) use catalogue::{find, in_category, ALL};
 pub(crate) use downloads::{download, Download};
+pub(crate) use spec::{Category, Default, Export, FieldSpec, OpSpec, Space, Ty};
 pub use value::{Call, Value};

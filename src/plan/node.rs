@@ -6,7 +6,7 @@ use crate::digest::Key;
 use crate::ops::Value;
 use crate::span::Span;
 
-/// What a node computes; fixes the artifact files it produces (see `exec::backend`).
+/// What a node computes; fixes the artifact files it produces (see `artifact`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {

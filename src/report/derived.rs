@@ -2,7 +2,7 @@
 
 use crate::stats::summary::intervals_overlap;
 
-use super::table::{Ranked, Row, Table};
+use crate::artifact::table::{Ranked, Row, Table};
 
 /// Accuracy retention `new / reference`; `None` when the reference is not positive or either
 /// value is not finite (the reference's helper asserts instead).

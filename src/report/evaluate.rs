@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::exec::json::{read_json, write_json};
-use crate::exec::{Job, Metrics, NodeFailure};
+use crate::artifact::file;
+use crate::artifact::{read_json, write_json};
+use crate::artifact::{Metrics, NodeFailure};
+use crate::backend::Job;
 use crate::ops::Value;
 
 use super::derived::{indiscernibility, rank, ratio_of_means, retdev, retention, sape};
-use super::table::{Aggregate, Row, SeedRow, Table, COLUMNS};
+use crate::artifact::table::{Aggregate, Row, SeedRow, Table, COLUMNS};
 
 /// Computes `table.json` from the measure inputs (roles `ROW/SEED`).
 pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
@@ -27,9 +29,9 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
         let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing measurement `{role}`")))?;
-        let mut m: Metrics = read_json(&input.dir.join("metrics.json"))?;
+        let mut m: Metrics = read_json(&input.dir.join(file::METRICS))?;
         if let Some(d) = job.input(&format!("{role}/distance")) {
-            m.distances = Some(read_json(&d.dir.join("distance.json"))?);
+            m.distances = Some(read_json(&d.dir.join(file::DISTANCE))?);
         }
         Ok(m)
     };
@@ -38,7 +40,7 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
         measured.push(seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
     }
     let table = tabulate(&metrics, &seeds, shown, reference, &measured);
-    write_json(&job.out.join("table.json"), &table)
+    write_json(&job.out.join(file::TABLE), &table)
 }
 
 /// The table of `measured[row][seed index]`: the requested metrics' columns per seed, their

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::render::{paper_columns, seeds_of, Labels};
-use super::table::{Aggregate, Table};
+use crate::artifact::table::{Aggregate, Table};
 
 /// Escapes LaTeX's special characters in text.
 pub(crate) fn escape(s: &str) -> String {

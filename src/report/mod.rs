@@ -1,17 +1,33 @@
 //! Tables out of measurements: the `evaluate` node (numbers per model and seed, derived metrics,
-//! aggregates over seeds) and the `report` node (Markdown, CSV and JSON renderings).
+//! aggregates over seeds) and the `report` node (Markdown, CSV, JSON, LaTeX and plot renderings).
 //!
-//! Both are computed by the engine itself, without a backend: they read JSON, write files.
+//! Both are computed by [`Tables`], a backend like any other: they read JSON and write files,
+//! without libtorch, in the `munl` process itself.
 
 mod derived;
 mod evaluate;
 mod latex;
 mod plot;
 mod render;
-mod table;
 
-pub(crate) use evaluate::evaluate;
-pub(crate) use render::{materialise, render, summary_markdown};
+pub(crate) use render::{materialise, summary_markdown};
+
+use crate::artifact::NodeFailure;
+use crate::backend::{Backend, Job};
+use crate::plan::NodeKind;
+
+/// The backend of `evaluate` and `report` nodes.
+pub struct Tables;
+
+impl Backend for Tables {
+    fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        match job.node.kind {
+            NodeKind::Evaluate => evaluate::evaluate(job),
+            NodeKind::Report => render::render(job),
+            other => Err(NodeFailure::new(format!("the table backend does not compute `{}` nodes", other.as_str()))),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests;

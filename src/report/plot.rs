@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::render::Labels;
-use super::table::Table;
+use crate::artifact::table::Table;
 use crate::stats::summary::{summarize, Summary};
 
 const WIDTH: f64 = 960.0;

@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::exec::{Job, NodeFailure};
+use crate::artifact::file;
+use crate::artifact::NodeFailure;
+use crate::backend::Job;
 use crate::ops::Value;
 
-use super::table::{Aggregate, Table, COLUMNS};
+use crate::artifact::table::{Aggregate, Table, COLUMNS};
 
 /// File name of each format inside the report's cache entry.
 fn file_of(format: &str) -> &'static str {
@@ -50,7 +52,7 @@ impl Labels {
 /// Renders every format into the node's folder (Markdown always: the CLI prints it).
 pub(crate) fn render(job: &Job<'_>) -> Result<(), NodeFailure> {
     let input = job.input("table").ok_or_else(|| NodeFailure::new("missing table"))?;
-    let table: Table = crate::exec::json::read_json(&input.dir.join("table.json"))?;
+    let table: Table = crate::artifact::read_json(&input.dir.join(file::TABLE))?;
     let strings = |name: &str| -> Vec<String> {
         match job.node.param(name) {
             Some(Value::List(v)) => v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),

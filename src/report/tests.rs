@@ -1,11 +1,11 @@
 //! Derived metrics, ranking and every rendering of a fixed, hand-made evaluation.
 
-use crate::exec::Metrics;
+use crate::artifact::Metrics;
 
 use super::derived::{indiscernibility, retdev, retention, sape};
 use super::evaluate::tabulate;
 use super::render::{csv, json, markdown, Labels};
-use super::table::Table;
+use crate::artifact::table::Table;
 
 fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
     Metrics {

@@ -8,7 +8,7 @@ use super::device;
 use super::models::{init::init, init::GLOBAL_RNG, Model};
 use super::optim::Optimizer;
 use super::train::step;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::stats::mt19937::Mt19937;
 
 /// Warm-up steps before timing (cuDNN autotuning, allocator growth).

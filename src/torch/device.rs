@@ -2,7 +2,7 @@
 
 use tch::Device;
 
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Parses a device name; CUDA names are checked against the devices libtorch sees.
 pub(crate) fn parse(name: &str) -> Result<Device, NodeFailure> {

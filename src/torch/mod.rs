@@ -31,8 +31,10 @@ use std::sync::Mutex;
 
 use tch::Device;
 
+use crate::artifact::file;
+use crate::artifact::NodeFailure;
+use crate::backend::{Backend, Job};
 use crate::digest::Key;
-use crate::exec::{Backend, Job, NodeFailure};
 use crate::plan::NodeKind;
 use data::resident::Resident;
 
@@ -87,7 +89,7 @@ impl TorchBackend {
                 let classes = train::count(node, "classes", 10)?;
                 let seed = node.seed.unwrap_or(0);
                 let tensors = models::init::init(&node.op, width, classes, seed)?;
-                data::store::write_tensors(&job.out.join("model.safetensors"), &tensors)
+                data::store::write_tensors(&job.out.join(file::MODEL), &tensors)
             }
             NodeKind::Train => {
                 let split = split::load(Self::input_dir(job, "split")?)?;
@@ -100,16 +102,15 @@ impl TorchBackend {
                 methods::unlearn(job, &res, &split, Self::input_dir(job, "original")?)
             }
             NodeKind::Measure if node.op == "distance" => {
-                let load =
-                    |role: &str| models::load(&Self::input_dir(job, role)?.join("model.safetensors"), self.device);
+                let load = |role: &str| models::load(&Self::input_dir(job, role)?.join(file::MODEL), self.device);
                 let d = metrics::distance::distances(&load("model")?, &load("reference")?)?;
-                data::store::write_json(&job.out.join("distance.json"), &d)
+                data::store::write_json(&job.out.join(file::DISTANCE), &d)
             }
             NodeKind::Measure => {
                 let split = split::load(Self::input_dir(job, "split")?)?;
                 let res = self.dataset(job)?;
                 let dir = Self::input_dir(job, "model")?;
-                let model = models::load(&dir.join("model.safetensors"), self.device)?;
+                let model = models::load(&dir.join(file::MODEL), self.device)?;
                 metrics::measure::measure(&model, &res, &split, dir, job.out)
             }
             NodeKind::Trial => {

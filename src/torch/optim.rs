@@ -7,7 +7,7 @@
 
 use tch::Tensor;
 
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::ops::{Call, Value};
 
 /// PyTorch SGD: `g = grad + wd·θ`; `b = g` on the first step, then `b = m·b + g` (no dampening,

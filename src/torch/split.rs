@@ -7,7 +7,8 @@ use std::path::Path;
 use tch::{Kind, Tensor};
 
 use super::data::store;
-use crate::exec::{DatasetInfo, NodeFailure};
+use crate::artifact::file;
+use crate::artifact::{DatasetInfo, NodeFailure};
 use crate::plan::Node;
 use crate::stats::lira::lira_split;
 use crate::stats::split::{reference_split, Split};
@@ -17,7 +18,7 @@ const SETS: [&str; 5] = ["train", "val", "retain", "forget", "test"];
 
 /// Computes the split of the dataset in `data_dir` and writes `split.safetensors` into `out`.
 pub(crate) fn build(node: &Node, data_dir: &Path, out: &Path) -> Result<(), NodeFailure> {
-    let info: DatasetInfo = store::read_json(&data_dir.join("dataset.json"))?;
+    let info: DatasetInfo = store::read_json(&data_dir.join(file::DATASET))?;
     let fraction = |name: &str, default: f64| match node.param(name) {
         None => Ok(default),
         Some(v) => v
@@ -60,12 +61,12 @@ pub(crate) fn build(node: &Node, data_dir: &Path, out: &Path) -> Result<(), Node
     let sets = [&split.train, &split.val, &split.retain, &split.forget, &split.test];
     let tensors: Vec<(String, Tensor)> =
         SETS.iter().zip(sets).map(|(n, s)| (n.to_string(), Tensor::from_slice(s))).collect();
-    store::write_tensors(&out.join("split.safetensors"), &tensors)
+    store::write_tensors(&out.join(file::SPLIT), &tensors)
 }
 
 /// Reads `split.safetensors` from a split node's folder.
 pub(crate) fn load(dir: &Path) -> Result<Split, NodeFailure> {
-    let path = dir.join("split.safetensors");
+    let path = dir.join(file::SPLIT);
     let mut tensors = store::read_tensors(&path)?;
     let mut next = |name: &str| store::to_i64_vec(&store::take_1d(&mut tensors, name, Kind::Int64, &path)?);
     Ok(Split {

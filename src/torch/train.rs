@@ -12,7 +12,9 @@ use super::data::store;
 use super::device;
 use super::models::{self, Model};
 use super::optim::{Optimizer, Schedule};
-use crate::exec::{Job, NodeFailure, RunInfo};
+use crate::artifact::file;
+use crate::artifact::{NodeFailure, RunInfo};
+use crate::backend::Job;
 use crate::plan::Node;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::split::Split;
@@ -35,15 +37,6 @@ pub(crate) fn count(node: &Node, name: &str, default: i64) -> Result<i64, NodeFa
 pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
     let grads = Tensor::run_backward(&[loss], model.params(), false, false);
     opt.step(model.flat(), model.params(), &grads);
-}
-
-/// How the failure of a diverged run begins (see `diverged`).
-const DIVERGED: &str = "loss became";
-
-/// Did this failure come from a non-finite loss? A search scores such a trial +∞ instead of
-/// failing, as the reference does (its runs go on with NaN and its evaluation then fails).
-pub(crate) fn diverged(failure: &NodeFailure) -> bool {
-    failure.message.starts_with(DIVERGED)
 }
 
 /// The losses of one epoch's batches, kept on the device until the epoch ends.
@@ -70,7 +63,7 @@ impl EpochLosses {
         let values = Vec::<f64>::try_from(&host)?;
         if let Some(b) = values.iter().position(|v| !v.is_finite()) {
             let what = if values[b].is_nan() { "NaN" } else { "infinite" };
-            return Err(NodeFailure::new(format!("{DIVERGED} {what} at epoch {}, batch {}", epoch + 1, b + 1))
+            return Err(NodeFailure::diverged(format!("loss became {what} at epoch {}, batch {}", epoch + 1, b + 1))
                 .with_help("the run diverged: lower the learning rate (`lr`) or check the input model"));
         }
         let total: i64 = self.sizes.iter().sum();
@@ -87,9 +80,9 @@ pub(crate) fn write_run(
     epoch_losses: Vec<f64>,
     device: Device,
 ) -> Result<(), NodeFailure> {
-    store::write_tensors(&out.join("model.safetensors"), &model.state_dict())?;
+    store::write_tensors(&out.join(file::MODEL), &model.state_dict())?;
     let info = RunInfo { seconds, epoch_losses, device: device::describe(device) };
-    store::write_json(&out.join("run.json"), &info)
+    store::write_json(&out.join(file::RUN), &info)
 }
 
 /// The sample indices a `train` node trains on: `train` = retain ++ forget (the reference
@@ -122,7 +115,7 @@ pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Pat
         Some(other) => return Err(NodeFailure::new(format!("unknown `augment` value `{other}`"))),
     };
     let indices = subset(node, split)?;
-    let model = models::load(&init_dir.join("model.safetensors"), res.device)?;
+    let model = models::load(&init_dir.join(file::MODEL), res.device)?;
     let mut opt = Optimizer::from_call(node.param("optim"))?;
     let sched = Schedule::from_call(node.param("sched"), epochs)?;
 

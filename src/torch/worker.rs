@@ -1,11 +1,13 @@
 //! The `munl-torch` worker process: the only executable that loads libtorch.
 //!
-//! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `exec::worker`);
+//! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `backend::protocol`);
 //! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`.
 
 use std::process::ExitCode;
 
-use crate::exec::{serve, Backend, Job, NodeFailure};
+use crate::artifact::NodeFailure;
+use crate::backend::serve;
+use crate::backend::{Backend, Job};
 
 use super::TorchBackend;
 

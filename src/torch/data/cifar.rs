@@ -15,7 +15,7 @@ use md5::{Digest, Md5};
 
 use super::pickle::{self, Value};
 use super::Raw;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Bytes of one stored image (3 × 32 × 32, channel planes).
 const IMAGE_BYTES: usize = 3 * 32 * 32;
@@ -163,14 +163,14 @@ fn md5_hex(digest: Md5) -> String {
 }
 
 fn wrong(what: String) -> NodeFailure {
-    NodeFailure::new(what).with_help("the file is not the official one: delete it and download it again")
+    NodeFailure::invalid_data(what).with_help("the file is not the official one: delete it and download it again")
 }
 
 /// Reads a CIFAR dataset from `dir`. `verify`: check official checksums and sizes (off only for
 /// generated test files).
 pub(crate) fn read(c: &Cifar, dir: &Path, verify: bool) -> Result<Raw, NodeFailure> {
     let found = find(c, dir).ok_or_else(|| {
-        NodeFailure::new(format!(
+        NodeFailure::invalid_data(format!(
             "{} files not found: `{}` holds none of `{}`, `{}`, `{}`, `{}`",
             c.title,
             dir.display(),
@@ -190,7 +190,7 @@ pub(crate) fn read(c: &Cifar, dir: &Path, verify: bool) -> Result<Raw, NodeFailu
             for b in f.batches {
                 let path = folder.join(b.name);
                 let bytes = std::fs::read(&path)
-                    .map_err(|e| NodeFailure::new(format!("cannot read `{}`: {e}", path.display())))?;
+                    .map_err(|e| NodeFailure::io(format!("cannot read `{}`: {e}", path.display())))?;
                 if let (true, Some(expected)) = (verify, b.md5) {
                     let actual = md5_hex(Md5::new_with_prefix(&bytes));
                     if actual != expected {
@@ -247,10 +247,10 @@ impl<R: Read> Read for Hashing<R> {
 fn read_archive(format: &Format, path: &Path, verify: bool) -> Result<Vec<(String, Vec<u8>)>, NodeFailure> {
     let shown = path.display();
     let broken = |e: std::io::Error| {
-        NodeFailure::new(format!("`{shown}` is not a complete .tar.gz archive: {e}"))
+        NodeFailure::invalid_data(format!("`{shown}` is not a complete .tar.gz archive: {e}"))
             .with_help("the file is truncated or corrupted: delete it and download it again")
     };
-    let file = File::open(path).map_err(|e| NodeFailure::new(format!("cannot open `{shown}`: {e}")))?;
+    let file = File::open(path).map_err(|e| NodeFailure::io(format!("cannot open `{shown}`: {e}")))?;
     let hashing = Hashing { inner: BufReader::with_capacity(1 << 20, file), md5: Md5::new() };
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(hashing));
     let mut found: Vec<Option<Vec<u8>>> = vec![None; format.batches.len()];

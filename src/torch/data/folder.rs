@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::image::{self, Encoded};
 use super::{limited, Raw};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// The two parts of the tree, in stored order.
 const PARTS: [&str; 2] = ["train", "test"];
@@ -40,7 +40,7 @@ fn is_image(name: &str) -> bool {
 }
 
 fn not_image(where_: &str) -> NodeFailure {
-    NodeFailure::new(format!("{where_} is not a `.png`, `.jpg` or `.jpeg` file"))
+    NodeFailure::invalid_data(format!("{where_} is not a `.png`, `.jpg` or `.jpeg` file"))
         .with_help("`image_folder` reads `train/<class>/<image>` and `test/<class>/<image>` only")
 }
 
@@ -49,13 +49,12 @@ fn read_folder(root: &Path) -> Result<Tree, NodeFailure> {
     let list = |dir: &Path| -> Result<Vec<(String, std::path::PathBuf)>, NodeFailure> {
         let mut out = Vec::new();
         let entries =
-            std::fs::read_dir(dir).map_err(|e| NodeFailure::new(format!("cannot read `{}`: {e}", dir.display())))?;
+            std::fs::read_dir(dir).map_err(|e| NodeFailure::io(format!("cannot read `{}`: {e}", dir.display())))?;
         for e in entries {
-            let e = e.map_err(|e| NodeFailure::new(format!("cannot list `{}`: {e}", dir.display())))?;
-            let name =
-                e.file_name().to_str().map(str::to_string).ok_or_else(|| {
-                    NodeFailure::new(format!("`{}` holds a file whose name is not UTF-8", dir.display()))
-                })?;
+            let e = e.map_err(|e| NodeFailure::io(format!("cannot list `{}`: {e}", dir.display())))?;
+            let name = e.file_name().to_str().map(str::to_string).ok_or_else(|| {
+                NodeFailure::invalid_data(format!("`{}` holds a file whose name is not UTF-8", dir.display()))
+            })?;
             if !name.starts_with('.') {
                 out.push((name, e.path()));
             }
@@ -70,7 +69,7 @@ fn read_folder(root: &Path) -> Result<Tree, NodeFailure> {
         }
         for (class, class_dir) in list(&dir)? {
             if !class_dir.is_dir() {
-                return Err(NodeFailure::new(format!(
+                return Err(NodeFailure::invalid_data(format!(
                     "`{}` is a file directly in `{part_name}/`; images belong in class folders",
                     class_dir.display()
                 )));
@@ -81,7 +80,7 @@ fn read_folder(root: &Path) -> Result<Tree, NodeFailure> {
                     return Err(not_image(&format!("`{}`", path.display())));
                 }
                 let bytes = std::fs::read(&path)
-                    .map_err(|e| NodeFailure::new(format!("cannot read `{}`: {e}", path.display())))?;
+                    .map_err(|e| NodeFailure::io(format!("cannot read `{}`: {e}", path.display())))?;
                 let origin = format!("`{}`", path.display());
                 tree.files.push(File { part, origin, class: class.clone(), name, bytes });
             }
@@ -94,10 +93,10 @@ fn read_folder(root: &Path) -> Result<Tree, NodeFailure> {
 fn read_archive(path: &Path) -> Result<Tree, NodeFailure> {
     let shown = path.display();
     let broken = |e: std::io::Error| {
-        NodeFailure::new(format!("`{shown}` is not a complete .tar.gz archive: {e}"))
+        NodeFailure::invalid_data(format!("`{shown}` is not a complete .tar.gz archive: {e}"))
             .with_help("the file is truncated or corrupted: create or download it again")
     };
-    let file = std::fs::File::open(path).map_err(|e| NodeFailure::new(format!("cannot open `{shown}`: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| NodeFailure::io(format!("cannot open `{shown}`: {e}")))?;
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
     let mut archive = tar::Archive::new(gz);
     let mut tree = Tree::default();
@@ -121,7 +120,7 @@ fn read_archive(path: &Path) -> Result<Tree, NodeFailure> {
         }
         let where_ = format!("`{shown}` member `{member}`");
         let Some(part) = part_at(3) else {
-            return Err(NodeFailure::new(format!("{where_} is not at `train|test/<class>/<image>`")));
+            return Err(NodeFailure::invalid_data(format!("{where_} is not at `train|test/<class>/<image>`")));
         };
         if !(kind.is_file() || kind == tar::EntryType::Continuous) || !is_image(parts[parts.len() - 1]) {
             return Err(not_image(&where_));
@@ -146,23 +145,28 @@ pub(crate) fn read(path: &Path, classes: usize, size: usize, limit: Option<usize
     } else if path.is_file() && (name.ends_with(".tar.gz") || name.ends_with(".tgz")) {
         read_archive(path)?
     } else if path.exists() {
-        return Err(NodeFailure::new(format!("`{}` is neither a folder nor a `.tar.gz` file", path.display())));
+        return Err(NodeFailure::invalid_data(format!(
+            "`{}` is neither a folder nor a `.tar.gz` file",
+            path.display()
+        )));
     } else {
-        return Err(NodeFailure::new(format!("`{}` does not exist", path.display()))
+        return Err(NodeFailure::invalid_data(format!("`{}` does not exist", path.display()))
             .with_help("`path` is a folder or .tar.gz under the data root ($MUNL_DATA, else data/)"));
     };
     let shown = path.display();
     for (part, p) in PARTS.iter().enumerate() {
         if tree.classes[part].is_empty() {
-            return Err(NodeFailure::new(format!("`{shown}` has no class folders in `{p}/`")));
+            return Err(NodeFailure::invalid_data(format!("`{shown}` has no class folders in `{p}/`")));
         }
     }
     let names: Vec<&String> = tree.classes[0].iter().collect();
     if let Some(extra) = tree.classes[1].iter().find(|c| !tree.classes[0].contains(*c)) {
-        return Err(NodeFailure::new(format!("`{shown}`: class `test/{extra}` has no `train/{extra}` folder")));
+        return Err(NodeFailure::invalid_data(format!(
+            "`{shown}`: class `test/{extra}` has no `train/{extra}` folder"
+        )));
     }
     if names.len() != classes {
-        return Err(NodeFailure::new(format!(
+        return Err(NodeFailure::invalid_data(format!(
             "`{shown}` has {} class folders in `train/`, but `classes` is {classes}",
             names.len()
         )));
@@ -173,7 +177,9 @@ pub(crate) fn read(path: &Path, classes: usize, size: usize, limit: Option<usize
         let filled: BTreeSet<(usize, &str)> = files.iter().map(|f| (f.part, f.class.as_str())).collect();
         for (part, p) in PARTS.iter().enumerate() {
             if let Some(empty) = tree.classes[part].iter().find(|c| !filled.contains(&(part, c.as_str()))) {
-                return Err(NodeFailure::new(format!("`{shown}`: class folder `{p}/{empty}` holds no images")));
+                return Err(NodeFailure::invalid_data(format!(
+                    "`{shown}`: class folder `{p}/{empty}` holds no images"
+                )));
             }
         }
     }

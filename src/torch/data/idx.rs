@@ -7,7 +7,7 @@ use std::path::Path;
 
 use md5::{Digest, Md5};
 
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -26,10 +26,10 @@ pub(crate) struct IdxImages {
 /// Decompresses a `.gz` file completely; a truncated or corrupted stream is an error naming it.
 fn gunzip(path: &Path) -> Result<Vec<u8>, NodeFailure> {
     let file =
-        std::fs::File::open(path).map_err(|e| NodeFailure::new(format!("cannot open `{}`: {e}", path.display())))?;
+        std::fs::File::open(path).map_err(|e| NodeFailure::io(format!("cannot open `{}`: {e}", path.display())))?;
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(std::io::BufReader::new(file)).read_to_end(&mut out).map_err(|e| {
-        NodeFailure::new(format!("`{}` is not a complete gzip file: {e}", path.display()))
+        NodeFailure::invalid_data(format!("`{}` is not a complete gzip file: {e}", path.display()))
             .with_help("the file is truncated or corrupted: delete it and download it again")
     })?;
     Ok(out)
@@ -41,7 +41,7 @@ fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 fn corrupt(path: &Path, what: String) -> NodeFailure {
-    NodeFailure::new(format!("`{}` {what}", path.display()))
+    NodeFailure::invalid_data(format!("`{}` {what}", path.display()))
         .with_help("the file is not the official one: delete it and download it again")
 }
 

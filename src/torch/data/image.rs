@@ -20,7 +20,7 @@ use mozjpeg_sys::{
 };
 
 use super::resize;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// One encoded image and how errors name it (a path, or an archive and its member).
 pub(crate) struct Encoded<'a> {
@@ -305,8 +305,8 @@ fn decode_planar(bytes: &[u8], h: &Header, c: usize, out: &mut [u8]) -> Result<(
 /// Decodes `images` (all the same size) into one buffer, resized to `size × size` if given,
 /// using every core. Errors name the first bad image in input order.
 pub(crate) fn decode_all(images: &[Encoded<'_>], size: Option<usize>) -> Result<Decoded, NodeFailure> {
-    let fail = |img: &Encoded<'_>, what: String| NodeFailure::new(format!("{} {what}", img.name));
-    let first = images.first().ok_or_else(|| NodeFailure::new("there are no images to decode"))?;
+    let fail = |img: &Encoded<'_>, what: String| NodeFailure::invalid_data(format!("{} {what}", img.name));
+    let first = images.first().ok_or_else(|| NodeFailure::invalid_data("there are no images to decode"))?;
     let mut headers = Vec::with_capacity(images.len());
     for img in images {
         let h = header(img.bytes).map_err(|e| fail(img, e))?;

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::exec::{DatasetInfo, NodeFailure};
+use crate::artifact::file;
+use crate::artifact::{DatasetInfo, NodeFailure};
 use crate::ops::Value;
 use crate::plan::Node;
 
@@ -152,7 +153,7 @@ impl Raw {
 fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, NodeFailure> {
     let missing: Vec<&str> = source.files.iter().filter(|f| !dir.join(f.name).is_file()).map(|f| f.name).collect();
     if !missing.is_empty() {
-        return Err(NodeFailure::new(format!(
+        return Err(NodeFailure::invalid_data(format!(
             "{} files not found: `{}` lacks {}",
             source.title,
             dir.display(),
@@ -171,7 +172,7 @@ fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, Nod
     let test = idx::read_images(&dir.join(si.name), md5(si))?;
     let test_labels = idx::read_labels(&dir.join(sl.name), 10, md5(sl))?;
     if train.count != train_labels.len() || test.count != test_labels.len() {
-        return Err(NodeFailure::new(format!(
+        return Err(NodeFailure::invalid_data(format!(
             "`{}`: {} train images but {} labels, {} test images but {} labels",
             dir.display(),
             train.count,
@@ -181,7 +182,7 @@ fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, Nod
         )));
     }
     if (train.rows, train.cols) != (test.rows, test.cols) {
-        return Err(NodeFailure::new(format!(
+        return Err(NodeFailure::invalid_data(format!(
             "`{}`: train images are {}×{}, test images {}×{}",
             dir.display(),
             train.rows,
@@ -315,11 +316,8 @@ pub(crate) fn write(raw: &Raw, source: &str, classes: usize, out: &Path) -> Resu
     let [c, h, w] = raw.shape.map(|s| s as i64);
     let images = Tensor::from_slice(&raw.pixels).view([n, c, h, w]);
     let labels = Tensor::from_slice(&raw.labels).to_kind(Kind::Int64);
-    store::write_tensors(
-        &out.join("data.safetensors"),
-        &[("images".to_string(), images), ("labels".to_string(), labels)],
-    )?;
+    store::write_tensors(&out.join(file::DATA), &[("images".to_string(), images), ("labels".to_string(), labels)])?;
     let info =
         DatasetInfo { source: source.to_string(), classes, n_train: raw.n_train, n_test: raw.n_test, shape: raw.shape };
-    store::write_json(&out.join("dataset.json"), &info)
+    store::write_json(&out.join(file::DATASET), &info)
 }

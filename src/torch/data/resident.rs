@@ -5,13 +5,14 @@
 //! multiply-add, and grey → RGB as a broadcast. The host sends one index tensor per epoch and
 //! never copies a batch.
 
+use crate::artifact::file;
 use crate::stats::shuffle::Shuffle;
 use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
 use super::{facts, store, Augment};
-use crate::exec::{DatasetInfo, NodeFailure};
+use crate::artifact::{DatasetInfo, NodeFailure};
 use crate::stats::mt19937::Mt19937;
 
 /// Zero padding of the CIFAR crop (datasets.md §2.2).
@@ -61,14 +62,14 @@ impl Pass {
 impl Resident {
     /// Loads a dataset folder (`data.safetensors`, `dataset.json`) onto `device`.
     pub(crate) fn load(dir: &Path, device: Device) -> Result<Resident, NodeFailure> {
-        let info: DatasetInfo = store::read_json(&dir.join("dataset.json"))?;
-        let path = dir.join("data.safetensors");
+        let info: DatasetInfo = store::read_json(&dir.join(file::DATASET))?;
+        let path = dir.join(file::DATA);
         let mut tensors = store::read_tensors(&path)?;
         let find = |tensors: &mut Vec<(String, Tensor)>, name: &str| {
             let i = tensors
                 .iter()
                 .position(|(n, _)| n == name)
-                .ok_or_else(|| NodeFailure::new(format!("`{}` has no tensor `{name}`", path.display())))?;
+                .ok_or_else(|| NodeFailure::invalid_data(format!("`{}` has no tensor `{name}`", path.display())))?;
             Ok::<Tensor, NodeFailure>(tensors.swap_remove(i).1)
         };
         let images = find(&mut tensors, "images")?;
@@ -76,7 +77,7 @@ impl Resident {
         let n = (info.n_train + info.n_test) as i64;
         let [c, h, w] = info.shape.map(|s| s as i64);
         if images.kind() != Kind::Uint8 || images.size() != [n, c, h, w] || !(c == 1 || c == 3) {
-            return Err(NodeFailure::new(format!(
+            return Err(NodeFailure::invalid_data(format!(
                 "`{}`: `images` is {:?} {:?}, `dataset.json` says u8 [{n}, {c}, {h}, {w}] with 1 or 3 channels",
                 path.display(),
                 images.kind(),
@@ -84,7 +85,11 @@ impl Resident {
             )));
         }
         if labels.size() != [n] {
-            return Err(NodeFailure::new(format!("`{}`: `labels` has shape {:?}", path.display(), labels.size())));
+            return Err(NodeFailure::invalid_data(format!(
+                "`{}`: `labels` has shape {:?}",
+                path.display(),
+                labels.size()
+            )));
         }
         let f = facts(&info.source)?;
         let scale: Vec<f32> = f.std.iter().map(|s| (1.0 / (255.0 * s)) as f32).collect();

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{cifar, folder, store, utkface, write, Raw};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Deterministic bytes (a 32-bit LCG), so a failing test shows the same data every time.
 fn noise(n: usize, seed: u32) -> Vec<u8> {

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::image::{self, Encoded};
 use super::{limited, Raw};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::stats::pcg64::Pcg64;
 
 /// Number of age bins.
@@ -45,17 +45,17 @@ pub(crate) fn split_order(n: usize) -> (Vec<usize>, usize, usize) {
 /// decoding so a limited dataset decodes only what it keeps.
 pub(crate) fn read(dir: &Path, limit: Option<usize>) -> Result<Raw, NodeFailure> {
     let listing = std::fs::read_dir(dir).map_err(|e| {
-        NodeFailure::new(format!("cannot read the UTKFace folder `{}`: {e}", dir.display())).with_help(
+        NodeFailure::io(format!("cannot read the UTKFace folder `{}`: {e}", dir.display())).with_help(
             "download the \"Aligned & Cropped Faces\" release (UTKFace.tar.gz) and extract it there: \
              it holds files named like `26_0_1_20170116174525125.jpg.chip.jpg`",
         )
     })?;
     let mut names = Vec::new();
     for entry in listing {
-        let entry = entry.map_err(|e| NodeFailure::new(format!("cannot list `{}`: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| NodeFailure::io(format!("cannot list `{}`: {e}", dir.display())))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else {
-            return Err(NodeFailure::new(format!("`{}` holds a file whose name is not UTF-8", dir.display())));
+            return Err(NodeFailure::invalid_data(format!("`{}` holds a file whose name is not UTF-8", dir.display())));
         };
         // The reference takes every file whose suffix is `.jpg`.
         if name.ends_with(".jpg") && entry.path().is_file() {
@@ -63,13 +63,13 @@ pub(crate) fn read(dir: &Path, limit: Option<usize>) -> Result<Raw, NodeFailure>
         }
     }
     if names.is_empty() {
-        return Err(NodeFailure::new(format!("`{}` holds no `.jpg` files", dir.display())));
+        return Err(NodeFailure::invalid_data(format!("`{}` holds no `.jpg` files", dir.display())));
     }
     names.sort();
     let mut labels = Vec::with_capacity(names.len());
     for name in &names {
         let age = age(name).ok_or_else(|| {
-            NodeFailure::new(format!(
+            NodeFailure::invalid_data(format!(
                 "`{}`: the file name does not start with an age (`AGE_GENDER_RACE_DATE.jpg.chip.jpg`)",
                 dir.join(name).display()
             ))
@@ -82,7 +82,7 @@ pub(crate) fn read(dir: &Path, limit: Option<usize>) -> Result<Raw, NodeFailure>
         .map(|c| format!("{c} (ages {}–{})", 20 * c, 20 * c + 19))
         .collect();
     if !missing.is_empty() {
-        return Err(NodeFailure::new(format!(
+        return Err(NodeFailure::invalid_data(format!(
             "`{}`: no image has label {}; UTKFace needs all {CLASSES} age bins",
             dir.display(),
             missing.join(", ")
@@ -95,7 +95,7 @@ pub(crate) fn read(dir: &Path, limit: Option<usize>) -> Result<Raw, NodeFailure>
         .iter()
         .map(|&i| {
             let path = dir.join(&names[i]);
-            std::fs::read(&path).map_err(|e| NodeFailure::new(format!("cannot read `{}`: {e}", path.display())))
+            std::fs::read(&path).map_err(|e| NodeFailure::io(format!("cannot read `{}`: {e}", path.display())))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let encoded: Vec<Encoded<'_>> = keep

@@ -10,7 +10,7 @@ use tch::Tensor;
 
 use super::losses::{kl_elementwise_mean, softmax_t};
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::{init::init, Model};
 use crate::torch::optim::{Masks, Optimizer};
 

@@ -9,7 +9,7 @@ use tch::{Kind, Tensor};
 
 use super::select::{last_blocks_and_classifier, under};
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::optim::{Masks, Optimizer};
 
 /// `lr₀·r^n(e)`: the step decay CF-k, EU-k and SCRUB share (e 0-based here).

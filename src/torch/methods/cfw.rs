@@ -12,7 +12,7 @@ use super::losses::class_weights;
 use super::reinit::normal;
 use super::select::direct_conv_children;
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::optim::{Masks, Schedule};
 
 /// Adds `N(0, std²)` noise to every confusable conv weight.

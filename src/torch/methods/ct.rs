@@ -5,7 +5,7 @@
 use super::reinit::assign;
 use super::select::is_conv_weight;
 use super::{finetune, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::Model;
 
 /// Transposes every conv kernel spatially, in place.

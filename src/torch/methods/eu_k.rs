@@ -9,7 +9,7 @@ use super::cf_k::finetune_selected;
 use super::reinit;
 use super::select::last_blocks_and_classifier;
 use super::Ctx;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
     let k = ctx.count("num_blocks")? as usize;

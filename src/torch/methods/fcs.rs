@@ -17,7 +17,7 @@ use tch::{Kind, Tensor};
 
 use super::losses::kl_batchmean;
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::Model;
 use crate::torch::optim::{Masks, Optimizer, Schedule};
 use crate::torch::train::{step, EpochLosses};

@@ -2,7 +2,7 @@
 //! schedule over the method's epochs (T = epochs, η_min = 0), plain images.
 
 use super::{ce_epochs, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::optim::{Masks, Schedule};
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {

@@ -16,7 +16,7 @@ use tch::{Kind, Tensor};
 use super::influence::flat_grad;
 use super::reinit::normal;
 use super::Ctx;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::train::EpochLosses;
 
 /// The noise variance of a parameter tensor from its Fisher estimate `a`.

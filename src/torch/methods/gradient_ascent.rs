@@ -2,7 +2,7 @@
 //! a schedule, plain images. The recorded epoch loss is the minimised quantity, −CE.
 
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::optim::Masks;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {

@@ -17,7 +17,7 @@
 use tch::{Kind, Tensor};
 
 use super::Ctx;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::data::resident::Resident;
 use crate::torch::models::Model;
 use crate::torch::train::EpochLosses;

@@ -16,7 +16,7 @@ use super::losses::{kl_batchmean, soft_ce};
 use super::reinit::reset_parameters;
 use super::select::classifier;
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::Model;
 use crate::torch::optim::{Masks, Schedule};
 

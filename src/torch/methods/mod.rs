@@ -47,7 +47,8 @@ use super::device;
 use super::models::{self, init::GLOBAL_RNG, Model};
 use super::optim::{Masks, Optimizer};
 use super::train::{self, EpochLosses};
-use crate::exec::{Job, NodeFailure};
+use crate::artifact::{file, NodeFailure};
+use crate::backend::Job;
 use crate::ops::{self, Category, Value};
 use crate::stats::mt19937::Mt19937;
 use crate::stats::split::Split;
@@ -251,7 +252,7 @@ impl<'a> Ctx<'a> {
     /// Fails for methods that the reference cannot run on TinyViT.
     pub(crate) fn refuse_vit(&self, why: &str) -> Result<(), NodeFailure> {
         if self.model.arch() == "vit11m" {
-            return Err(NodeFailure::new(format!("`{}` does not run on `vit11m`: {why}", self.op)).with_help(
+            return Err(NodeFailure::refused(format!("`{}` does not run on `vit11m`: {why}", self.op)).with_help(
                 "the reference crashes here too (models.md §2.3), so there are no reference results to compare with",
             ));
         }
@@ -265,15 +266,9 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     let Some(run) = method(&node.op) else {
         return Err(NodeFailure::new(format!("the torch backend has no method `{}`", node.op)));
     };
-    // A tuned method takes the best trial's values of its searches (unlearners.md §4).
-    let searches: Vec<&Path> = job.inputs.iter().filter(|i| i.role.starts_with("search/")).map(|i| i.dir).collect();
-    let mut params = node.params.clone();
-    if !searches.is_empty() {
-        let export = node.param("export").and_then(Value::as_str).unwrap_or("reference");
-        params.extend(crate::exec::search::best_values(&node.op, export, &searches)?);
-    }
-    let model = models::load(&original_dir.join("model.safetensors"), res.device)?;
-    let mut ctx = Ctx::new(&node.op, &params, model, res, split, job.progress);
+    // A tuned method's best values are already in `params`: the engine resolved its searches.
+    let model = models::load(&original_dir.join(file::MODEL), res.device)?;
+    let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
     let start = Instant::now();
     run(&mut ctx)?;
     device::synchronize(res.device);

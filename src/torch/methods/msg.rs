@@ -23,7 +23,7 @@ use tch::{Kind, Tensor};
 use super::reinit::kaiming_normal_fan_out;
 use super::select::is_conv_weight;
 use super::{ce_epochs, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::optim::Masks;
 
 /// The batch size of the retain-subset gradient pass (fixed in the reference).

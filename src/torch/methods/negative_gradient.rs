@@ -6,7 +6,7 @@
 use tch::Kind;
 
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::metrics::losses::per_sample;
 use crate::torch::optim::{Masks, Schedule};
 

@@ -6,7 +6,7 @@
 use tch::Tensor;
 
 use super::Ctx;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::train::{step, EpochLosses};
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {

@@ -22,7 +22,7 @@ use super::losses::{class_weights, entropy};
 use super::reinit::{assign, fans, uniform};
 use super::select::{is_conv_weight, is_linear_weight, module_of};
 use super::Ctx;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::Model;
 use crate::torch::train::EpochLosses;
 

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 use super::reinit::reset_parameters;
 use super::select::{classifier, is_bn_by_name};
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::shuffle::Shuffle;
 use crate::torch::optim::{Masks, Optimizer};

@@ -21,7 +21,7 @@ use tch::{Kind, Tensor};
 
 use super::successive_random_labels::relabelled_pass;
 use super::{ce_epochs, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::data::resident::Pass;
 use crate::torch::models::Model;
 use crate::torch::optim::Masks;

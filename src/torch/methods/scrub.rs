@@ -25,7 +25,7 @@ use tch::Tensor;
 
 use super::losses::{accuracy, kl_batchmean};
 use super::{steps, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::torch::models::Model;
 use crate::torch::optim::Masks;
 

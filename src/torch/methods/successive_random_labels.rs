@@ -5,7 +5,7 @@
 //! learning rate stays constant.
 
 use super::{ce_epochs, Ctx};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::shuffle::Shuffle;
 use crate::torch::data::resident::Pass;

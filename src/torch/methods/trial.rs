@@ -11,13 +11,15 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{method, Ctx};
-use crate::exec::{Job, NodeFailure, TrialResult};
+use crate::artifact::file;
+use crate::artifact::{FailureKind, NodeFailure, TrialResult};
+use crate::backend::Job;
 use crate::stats::split::Split;
 use crate::torch::data::resident::Resident;
 use crate::torch::data::store;
+use crate::torch::device;
 use crate::torch::metrics::objectives::objective10;
 use crate::torch::models;
-use crate::torch::{device, train};
 
 /// Runs a `trial` job; `original_dir` and `reference_dir` hold the Original and Retrain models.
 pub(crate) fn trial(
@@ -31,7 +33,7 @@ pub(crate) fn trial(
     let Some(run) = method(&node.op) else {
         return Err(NodeFailure::new(format!("the torch backend has no method `{}`", node.op)));
     };
-    let model = models::load(&original_dir.join("model.safetensors"), res.device)?;
+    let model = models::load(&original_dir.join(file::MODEL), res.device)?;
     let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
     let start = Instant::now();
     let ran = run(&mut ctx);
@@ -39,10 +41,10 @@ pub(crate) fn trial(
     let seconds = start.elapsed().as_secs_f64();
     let infinite = |why: String| TrialResult { objectives: vec![None; 4], note: Some(why), seconds };
     let result = match ran {
-        Err(failure) if train::diverged(&failure) => infinite(failure.message),
+        Err(failure) if failure.kind == FailureKind::Diverged => infinite(failure.message),
         Err(failure) => return Err(failure),
         Ok(()) => {
-            let reference = models::load(&reference_dir.join("model.safetensors"), res.device)?;
+            let reference = models::load(&reference_dir.join(file::MODEL), res.device)?;
             match objective10(&ctx.model, &reference, res, split) {
                 Ok(o) if o.iter().all(|x| x.is_finite()) => {
                     TrialResult { objectives: o.iter().map(|x| Some(*x)).collect(), note: None, seconds }
@@ -52,5 +54,5 @@ pub(crate) fn trial(
             }
         }
     };
-    store::write_json(&job.out.join("trial.json"), &result)
+    store::write_json(&job.out.join(file::TRIAL), &result)
 }

@@ -4,7 +4,7 @@
 
 use tch::{Kind, Tensor};
 
-use crate::exec::{Distances, NodeFailure};
+use crate::artifact::{Distances, NodeFailure};
 use crate::torch::models::Model;
 
 /// The four distances; both models must be of the same architecture.

@@ -6,7 +6,8 @@ use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 use super::{accuracy, losses, EVAL_BATCH};
-use crate::exec::{Metrics, NodeFailure, RunInfo};
+use crate::artifact::file;
+use crate::artifact::{Metrics, NodeFailure, RunInfo};
 use crate::stats::mia::MiaRng;
 use crate::stats::split::Split;
 use crate::torch::data::resident::Resident;
@@ -77,8 +78,8 @@ pub(crate) fn measure(
     let (metrics, losses) = compute_with_losses(model, res, split, model_dir)?;
     let tensors: Vec<(String, Tensor)> =
         losses.into_iter().map(|(name, l)| (name.to_string(), Tensor::from_slice(&l).to_kind(Kind::Float))).collect();
-    store::write_tensors(&out.join("losses.safetensors"), &tensors)?;
-    store::write_json(&out.join("metrics.json"), &metrics)
+    store::write_tensors(&out.join(file::LOSSES), &tensors)?;
+    store::write_json(&out.join(file::METRICS), &metrics)
 }
 
 /// The metrics of a model (see `measure`).
@@ -107,7 +108,7 @@ fn compute_with_losses(
     let mia_val = rng.mia(&val.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
     let mia_test =
         rng.mia(&test.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
-    let run = model_dir.join("run.json");
+    let run = model_dir.join(file::RUN);
     let seconds = if run.is_file() { store::read_json::<RunInfo>(&run)?.seconds } else { 0.0 };
     let metrics = Metrics {
         retain_acc: retain.accuracy,

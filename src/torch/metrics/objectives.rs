@@ -9,7 +9,7 @@
 //! the evaluation's batches; the reference's trial-sized PLAIN loaders give the same numbers.
 
 use super::measure::evaluate;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use crate::stats::mia::MiaRng;
 use crate::stats::split::Split;
 use crate::torch::data::resident::Resident;

@@ -5,7 +5,7 @@
 use tch::Tensor;
 
 use super::layers::{BatchNorm, Conv, Linear, Weights};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Width of the hidden linear layer.
 pub(crate) const HIDDEN: i64 = 128;

@@ -28,7 +28,7 @@ use std::sync::Mutex;
 use tch::{Device, Kind, Tensor};
 
 use super::{cnn, resnet18::STAGES, tinyvit, StateDict};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Serialises every use of libtorch's global CPU generator.
 pub(crate) static GLOBAL_RNG: Mutex<()> = Mutex::new(());

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tch::{Device, Kind, Tensor};
 
 use super::StateDict;
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// BatchNorm hyper-parameters of every model here (models.md §1.1: eps 1e-5, momentum 0.1).
 const BN_EPS: f64 = 1e-5;

@@ -12,7 +12,7 @@ use std::cell::Cell;
 
 use tch::{Device, Tensor};
 
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 use layers::Weights;
 
 /// A state dict: tensors by PyTorch name, in state-dict order.
@@ -183,5 +183,5 @@ impl Model {
 pub(crate) fn load(path: &std::path::Path, device: Device) -> Result<Model, NodeFailure> {
     let tensors = crate::torch::data::store::read_tensors(path)?;
     Model::from_state_dict(tensors, device)
-        .map_err(|e| NodeFailure { message: format!("`{}`: {}", path.display(), e.message), help: e.help })
+        .map_err(|e| NodeFailure { message: format!("`{}`: {}", path.display(), e.message), ..e })
 }

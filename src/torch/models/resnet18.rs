@@ -4,7 +4,7 @@
 use tch::Tensor;
 
 use super::layers::{BatchNorm, Conv, Linear, Weights};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// `(planes, stride of the first block)` of `layer1..layer4`.
 pub(crate) const STAGES: [(i64, i64); 4] = [(64, 1), (128, 2), (256, 2), (512, 2)];

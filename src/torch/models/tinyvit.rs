@@ -12,7 +12,7 @@
 use tch::{Kind, Tensor};
 
 use super::layers::{BatchNorm, Conv, LayerNorm, Linear, Weights};
-use crate::exec::NodeFailure;
+use crate::artifact::NodeFailure;
 
 /// Embedding dimension of stages 0..3 (§2 table).
 pub(crate) const DIMS: [i64; 4] = [64, 128, 256, 448];

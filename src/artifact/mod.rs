@@ -1,0 +1,58 @@
+//! The artifact contract: the files each node kind leaves in its cache entry, the structs
+//! behind its JSON files, the helpers that read and write them, and the typed failure a node
+//! returns instead. A leaf: the engine, the backends, the reports and the CLI all read it, and
+//! it reads none of them.
+//!
+//! | kind | files |
+//! |---|---|
+//! | dataset | [`file::DATA`] (`images` u8 `[N, C, H, W]`, `labels` i64 `[N]`, official train part first) and [`file::DATASET`] ([`DatasetInfo`]) |
+//! | split | [`file::SPLIT`] (`train`, `val`, `retain`, `forget`, `test`: i64 global indices) |
+//! | init, train, unlearn | [`file::MODEL`] (state dict, PyTorch names); train and unlearn also [`file::RUN`] ([`RunInfo`]) |
+//! | measure | [`file::METRICS`] ([`Metrics`]) and [`file::LOSSES`] (per-sample losses) |
+//! | distance | [`file::DISTANCE`] ([`Distances`]) |
+//! | trial | [`file::TRIAL`] ([`TrialResult`]; no weights) |
+//! | search | [`file::SEARCH`] ([`SearchResult`]) |
+//! | evaluate | [`file::TABLE`] ([`table::Table`]) |
+//! | report | the rendered files, at the paths the report declares |
+//!
+//! Tensors are safetensors with PyTorch-compatible names, everything else JSON; never pickle.
+
+mod failure;
+mod info;
+mod json;
+mod search;
+pub(crate) mod table;
+
+pub use failure::{FailureKind, NodeFailure};
+pub(crate) use info::TrialResult;
+pub use info::{DatasetInfo, Distances, Metrics, RunInfo};
+pub(crate) use json::{read_json, write_json};
+pub(crate) use search::{SearchResult, TrialRecord};
+
+/// File names inside a cache entry.
+pub(crate) mod file {
+    /// A model's state dict.
+    pub(crate) const MODEL: &str = "model.safetensors";
+    /// Facts about a training or unlearning run.
+    pub(crate) const RUN: &str = "run.json";
+    /// A decoded dataset's images and labels.
+    pub(crate) const DATA: &str = "data.safetensors";
+    /// Facts about a decoded dataset.
+    pub(crate) const DATASET: &str = "dataset.json";
+    /// A split's index sets.
+    pub(crate) const SPLIT: &str = "split.safetensors";
+    /// One model's measurements.
+    pub(crate) const METRICS: &str = "metrics.json";
+    /// One model's per-sample losses.
+    pub(crate) const LOSSES: &str = "losses.safetensors";
+    /// Weight distances of one model to the reference.
+    pub(crate) const DISTANCE: &str = "distance.json";
+    /// One search trial's objectives.
+    pub(crate) const TRIAL: &str = "trial.json";
+    /// One search's trials and best.
+    pub(crate) const SEARCH: &str = "search.json";
+    /// One evaluation's table.
+    pub(crate) const TABLE: &str = "table.json";
+    /// The JSON facts `munl show` prints, in this order.
+    pub(crate) const SHOWN: &[&str] = &[DATASET, RUN, METRICS, SEARCH];
+}

@@ -1,0 +1,192 @@
+//! The shape of a catalogue entry: an operation's category, fields, types, defaults, search
+//! space and export rule. The entries themselves are in `catalogue` (and `methods`).
+
+/// What kind of thing an operation constructs; a field's type names the category it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Category {
+    /// `dataset { source = … }`
+    Source,
+    /// `dataset { split = … }`
+    Split,
+    /// `model m = …`
+    Arch,
+    Optim,
+    Sched,
+    /// `train` itself: its fields are the training recipe.
+    Train,
+    /// `unlearn u = method(original)`
+    Method,
+    Metric,
+    /// `tune = search(…)` in an `unlearn` block.
+    Search,
+}
+
+impl Category {
+    /// The category's name without an article, for "unknown model architecture `x`".
+    pub(crate) fn noun(self) -> &'static str {
+        let d = self.describe();
+        d.strip_prefix("a ").or_else(|| d.strip_prefix("an ")).unwrap_or(d)
+    }
+
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Category::Source => "a dataset source",
+            Category::Split => "a split",
+            Category::Arch => "a model architecture",
+            Category::Optim => "an optimiser",
+            Category::Sched => "a learning-rate schedule",
+            Category::Train => "a training recipe",
+            Category::Method => "an unlearning method",
+            Category::Metric => "a metric",
+            Category::Search => "a hyper-parameter search",
+        }
+    }
+}
+
+/// The type of a field or argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Ty {
+    Int {
+        min: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
+    Str,
+    Bool,
+    IntList,
+    /// A number, or a list of numbers (one per phase, e.g. RNI's fine-tuning learning rates).
+    Floats,
+    /// A call (or bare name) of an operation of this category.
+    Call(Category),
+    /// One of a fixed set of bare names.
+    Word(&'static [&'static str]),
+}
+
+impl Ty {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Ty::Int { .. } => "an integer".into(),
+            Ty::Float { .. } => "a number".into(),
+            Ty::Str => "a string".into(),
+            Ty::Bool => "`true` or `false`".into(),
+            Ty::IntList => "a list of integers".into(),
+            Ty::Floats => "a number or a list of numbers".into(),
+            Ty::Call(c) => c.describe().into(),
+            Ty::Word(words) => {
+                let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+                format!("one of {}", w.join(", "))
+            }
+        }
+    }
+}
+
+/// A field's default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Default {
+    Required,
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    Bool(bool),
+    IntList(&'static [i64]),
+    FloatList(&'static [f64]),
+    /// The named op with all its defaults.
+    Call(&'static str),
+    Word(&'static str),
+}
+
+/// The reference search distribution of a field (spec unlearners.md §1, "generic HPs").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Space {
+    LogUniform(f64, f64),
+    Uniform(f64, f64),
+    /// `int_uniform(1, E_max)`, E_max = ceil(0.2 × the original's epochs).
+    Epochs,
+    /// `uniform(1, E_max)`: fractional epochs (PRMQ).
+    EpochsFloat,
+    IntUniform(i64, i64),
+    Choice(&'static [i64]),
+    Fixed(f64),
+}
+
+impl std::fmt::Display for Space {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Space::LogUniform(a, b) => write!(f, "log_uniform({a:e}, {b:e})"),
+            Space::Uniform(a, b) => write!(f, "uniform({a}, {b})"),
+            Space::Epochs => f.write_str("int_uniform(1, E_max)"),
+            Space::EpochsFloat => f.write_str("uniform(1, E_max)"),
+            Space::IntUniform(a, b) => write!(f, "int_uniform({a}, {b})"),
+            Space::Choice(c) => write!(f, "choice({c:?})"),
+            Space::Fixed(v) => write!(f, "fixed {v}"),
+        }
+    }
+}
+
+/// One field of an operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FieldSpec {
+    pub(crate) name: &'static str,
+    pub(crate) ty: Ty,
+    pub(crate) default: Default,
+    pub(crate) space: Option<Space>,
+    pub(crate) doc: &'static str,
+}
+
+/// One operation of the catalogue.
+#[derive(Debug)]
+pub(crate) struct OpSpec {
+    pub(crate) name: &'static str,
+    pub(crate) category: Category,
+    /// Part of every key of this op: bump it when its numerics change.
+    pub(crate) version: u32,
+    pub(crate) doc: &'static str,
+    /// Reference behaviours a researcher should know about ([QUIRK]s reproduced, deviations).
+    pub(crate) quirks: &'static [&'static str],
+    /// Fields that may be given positionally, in order.
+    pub(crate) positional: &'static [&'static str],
+    pub(crate) fields: &'static [FieldSpec],
+    /// How a search's best values become the final run's (unlearners.md §4); methods only.
+    pub(crate) export: Export,
+}
+
+/// The reference's rules for exporting a search's best trial to the final runs (unlearners.md
+/// §4), applied with `export: reference`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Export {
+    /// Searched fields the final runs do not take (they keep the default).
+    pub(crate) drop: &'static [&'static str],
+    /// Float fields truncated to whole numbers.
+    pub(crate) truncate: &'static [&'static str],
+}
+
+impl Export {
+    /// Every searched value is used as it is.
+    pub(crate) const KEEP: Export = Export { drop: &[], truncate: &[] };
+}
+
+impl OpSpec {
+    pub(crate) fn field(&self, name: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+pub(crate) const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
+    FieldSpec { name, ty, default, space: None, doc }
+}
+
+pub(crate) const fn searched(
+    name: &'static str,
+    ty: Ty,
+    default: Default,
+    space: Space,
+    doc: &'static str,
+) -> FieldSpec {
+    FieldSpec { name, ty, default, space: Some(space), doc }
+}
+
+pub(crate) const COUNT: Ty = Ty::Int { min: 1 };
+pub(crate) const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
+pub(crate) const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
