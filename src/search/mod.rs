@@ -10,7 +10,10 @@
 //! Files: `space` (distributions, transform §3.1), `random` (prior draw §3.2), `nsga3`
 //! (defaults, generations, child generation §4.1–4.5), `elite` (survival §4.6), `dominance`
 //! (§1, §4.6.1), `linalg` (rank test and solve of §4.6.3), `replay` (the trial-by-trial replay
-//! §4.7 and the concurrency rule), `tpe` (the TPE sampler §5; erf from the `libm` crate).
+//! §4.7 and the concurrency rule), `tpe` (the TPE sampler §5), `hypervolume` (hypervolume and
+//! greedy subset selection of TPE's multi-objective split). The truncated-normal numerics of
+//! TPE live in `stats::normal`. This file holds what every sampler shares: the types, the seed
+//! folding and which outcomes count as COMPLETE.
 //!
 //! The sampler is a **function** of (kind, seed, space, outcomes of the earlier trials):
 //! [`propose`] replays the whole study from freshly seeded streams and returns the next trial,
@@ -40,6 +43,7 @@
 
 mod dominance;
 mod elite;
+mod hypervolume;
 mod linalg;
 mod nsga3;
 mod random;
@@ -55,7 +59,8 @@ pub(crate) use replay::replay;
 pub(crate) use space::{Dist, Param, Space};
 
 /// Which sampler runs the study.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum SamplerKind {
     /// Optuna's `RandomSampler(seed)` (search.md §6).
     Random,
@@ -70,6 +75,27 @@ pub(crate) enum SamplerKind {
     /// Optuna's `TPESampler(seed=seed)` with its 3.6 defaults (§5): 10 startup trials, 24 EI
     /// candidates, independent per parameter. Deterministic, not verified against Optuna.
     Tpe,
+}
+
+impl SamplerKind {
+    /// Every sampler, as the catalogue lists them.
+    pub(crate) const ALL: [SamplerKind; 4] =
+        [SamplerKind::Nsga3, SamplerKind::Nsga3Optuna5, SamplerKind::Random, SamplerKind::Tpe];
+
+    /// The name in `tune = search(sampler: …)`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SamplerKind::Random => "random",
+            SamplerKind::Nsga3 => "nsga3",
+            SamplerKind::Nsga3Optuna5 => "nsga3_optuna5",
+            SamplerKind::Tpe => "tpe",
+        }
+    }
+
+    /// The sampler a `sampler:` word names.
+    pub(crate) fn from_name(name: &str) -> Option<SamplerKind> {
+        SamplerKind::ALL.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// How a finished trial ended (search.md §1 "Final states").
@@ -124,6 +150,31 @@ pub(crate) enum Capacity {
     Unlimited,
     /// This many further trials are determined (0: wait for a running one).
     Trials(usize),
+}
+
+/// The `RandomState` seed: the seed itself below 2³², else the xor of its halves (NumPy
+/// rejects such seeds; see the module documentation). Every stream of every sampler is seeded
+/// with it.
+fn numpy_seed(seed: u64) -> u32 {
+    // Truncation intended: for seeds below 2³² the high half is zero.
+    (seed ^ (seed >> 32)) as u32
+}
+
+/// The objective vector of each trial that counts as COMPLETE, `None` for the others.
+///
+/// As in Optuna (§1 "Final states"), a `Complete` outcome whose vector is empty, contains NaN
+/// or differs in length from the first acceptable one counts as FAIL. ±∞ are accepted.
+fn accepted<'a>(outcomes: impl Iterator<Item = Option<&'a Outcome>>) -> Vec<Option<&'a [f64]>> {
+    let mut width = None;
+    outcomes
+        .map(|o| match o {
+            Some(Outcome::Complete(v)) if !v.is_empty() && !v.iter().any(|x| x.is_nan()) => {
+                let m = *width.get_or_insert(v.len());
+                (v.len() == m).then_some(v.as_slice())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Trial `history.len()` of a sequential study whose earlier trials ended as `history`.

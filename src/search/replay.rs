@@ -16,32 +16,8 @@ use super::elite::{reference_points, select};
 use super::nsga3::{child, Fate, Generations, Member, DIVIDING_PARAMETER, POPULATION_SIZE};
 use super::random::sample_prior;
 use super::space::Space;
-use super::{Capacity, Origin, Outcome, Proposal, SamplerKind};
+use super::{accepted, numpy_seed, Capacity, Origin, Outcome, Proposal, SamplerKind};
 use crate::stats::mt19937::Mt19937;
-
-/// The `RandomState` seed: the seed itself below 2³², else the xor of its halves (NumPy
-/// rejects such seeds; see the module documentation of `search`).
-pub(super) fn numpy_seed(seed: u64) -> u32 {
-    // Truncation intended: for seeds below 2³² the high half is zero.
-    (seed ^ (seed >> 32)) as u32
-}
-
-/// The objective vector of each trial that counts as COMPLETE, `None` for the others.
-///
-/// As in Optuna (§1 "Final states"), a `Complete` outcome whose vector is empty, contains NaN
-/// or differs in length from the first acceptable one counts as FAIL. ±∞ are accepted.
-pub(super) fn accepted<'a>(outcomes: impl Iterator<Item = Option<&'a Outcome>>) -> Vec<Option<&'a [f64]>> {
-    let mut width = None;
-    outcomes
-        .map(|o| match o {
-            Some(Outcome::Complete(v)) if !v.is_empty() && !v.iter().any(|x| x.is_nan()) => {
-                let m = *width.get_or_insert(v.len());
-                (v.len() == m).then_some(v.as_slice())
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 /// A whole replay: the proposal of every trial `0..=history.len()` and the elite (parent
 /// population) of every full NSGA-III generation, as trial numbers in selection order.

@@ -5,6 +5,8 @@
 //! are no replay vectors for TPE, and search.md §5 gives the model, not every draw. The procedure
 //! below follows Optuna 3.6's `sampler.py`, `parzen_estimator.py`, `_truncnorm.py` and
 //! `_hypervolume` as far as we know them; the places where it may differ are marked *(choice)*.
+//! This file holds the TPE logic; the truncated-normal numerics (`_truncnorm`) are in
+//! `crate::stats::normal`, the hypervolume and greedy subset selection in `super::hypervolume`.
 //!
 //! # Streams
 //! Two `RandomState`s, both seeded with the seed (§5): `random` (the internal `RandomSampler`,
@@ -56,10 +58,10 @@
 //! # Choices where search.md is silent *(choice)*
 //! * Sorting for the kernel σ is stable (NumPy's `argsort` is an introsort: ties among ≥ 17
 //!   equal-valued kernels may be ordered differently there).
-//! * `ndtri_exp` (the inverse of log Φ in the truncated-normal quantile) is solved by Newton's
-//!   method from the Abramowitz–Stegun 26.2.23 start to ~1e-15 relative; Optuna's own solver
-//!   agrees to about 1e-8 relative, so candidate values may differ in their last digits.
-//!   `erf`/`erfc` are FreeBSD's (as Python's `math.erf` on most platforms).
+//! * `ndtri_exp` (the inverse of log Φ in the truncated-normal quantile, `stats::normal`) is
+//!   solved by Newton's method from the Abramowitz–Stegun 26.2.23 start to ~1e-15 relative;
+//!   Optuna's own solver agrees to about 1e-8 relative, so candidate values may differ in their
+//!   last digits. `erf`/`erfc` are FreeBSD's (as Python's `math.erf` on most platforms).
 //! * +∞ objectives (failed evaluations of the reference): in the hypervolume steps of a
 //!   multi-objective split, each +∞ is replaced, within the vectors at hand, by
 //!   max + 3·span of that objective's finite entries (as NSGA-III, §4.6.3), or 1 if none is
@@ -75,12 +77,12 @@
 //!   draws but are invisible to the model, as in Optuna.
 
 use super::dominance::fronts;
+use super::hypervolume::{hssp, hypervolume};
 use super::random::sample_prior;
-use super::replay::{accepted, numpy_seed};
 use super::space::{Dist, Space};
-use super::{Capacity, Origin, Outcome, Proposal};
+use super::{accepted, numpy_seed, Capacity, Origin, Outcome, Proposal};
 use crate::stats::mt19937::Mt19937;
-use libm::{erf, erfc};
+use crate::stats::normal::{log_gauss_mass, ppf, truncnorm_logpdf};
 use std::collections::BTreeMap;
 
 /// Trials drawn by the RandomSampler before the model starts (`n_startup_trials`).
@@ -117,140 +119,6 @@ pub(crate) fn weights(n: usize) -> Vec<f64> {
     };
     out.extend(std::iter::repeat_n(1.0, 25));
     out
-}
-
-// ---- truncated normal (Optuna `_truncnorm`) -------------------------------------------------
-
-/// ln √(2π).
-const LOG_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
-
-fn ndtr(a: f64) -> f64 {
-    let x = a / std::f64::consts::SQRT_2;
-    let z = x.abs();
-    if z < std::f64::consts::FRAC_1_SQRT_2 {
-        0.5 + 0.5 * erf(x)
-    } else {
-        let y = 0.5 * erfc(z);
-        if x > 0.0 {
-            1.0 - y
-        } else {
-            y
-        }
-    }
-}
-
-/// log Φ(a), with Optuna's asymptotic series below −20.
-fn log_ndtr(a: f64) -> f64 {
-    if a > 6.0 {
-        return -ndtr(-a);
-    }
-    if a > -20.0 {
-        return ndtr(a).ln();
-    }
-    let log_lhs = -0.5 * a * a - (-a).ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
-    let (mut last, mut rhs, mut numerator, mut denom_factor) = (0.0f64, 1.0f64, 1.0f64, 1.0f64);
-    let denom_cons = 1.0 / (a * a);
-    let mut sign = 1.0;
-    let mut i = 0.0;
-    while (last - rhs).abs() > f64::EPSILON {
-        i += 1.0;
-        last = rhs;
-        sign = -sign;
-        denom_factor *= denom_cons;
-        numerator *= 2.0 * i - 1.0;
-        rhs += sign * numerator * denom_factor;
-    }
-    log_lhs + rhs.ln()
-}
-
-/// log(p − q) from log p and log q.
-fn log_diff(log_p: f64, log_q: f64) -> f64 {
-    log_p + (-(log_q - log_p).exp()).ln_1p()
-}
-
-/// log(p + q) from log p and log q (`np.logaddexp`).
-fn log_sum(log_p: f64, log_q: f64) -> f64 {
-    let max = log_p.max(log_q);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + (-(log_p - log_q).abs()).exp().ln_1p()
-}
-
-/// log(Φ(b) − Φ(a)), worked in the left tail.
-fn log_gauss_mass(a: f64, b: f64) -> f64 {
-    if b <= 0.0 {
-        log_diff(log_ndtr(b), log_ndtr(a))
-    } else if a > 0.0 {
-        log_diff(log_ndtr(-a), log_ndtr(-b))
-    } else {
-        (-ndtr(a) - ndtr(-b)).ln_1p()
-    }
-}
-
-/// x with log Φ(x) = y *(choice: Newton from the Abramowitz–Stegun 26.2.23 start)*.
-fn ndtri_exp(y: f64) -> f64 {
-    if y == f64::NEG_INFINITY {
-        return f64::NEG_INFINITY;
-    }
-    if y >= 0.0 {
-        return f64::INFINITY;
-    }
-    // Near Φ = 1 solve for the mirrored point: log Φ(−x) = log(1 − e^y).
-    let flipped = y > -1e-2;
-    let z = if flipped { (-y.exp_m1()).ln() } else { y };
-    let start = |t: f64| {
-        t - (2.515_517 + 0.802_853 * t + 0.010_328 * t * t)
-            / (1.0 + 1.432_788 * t + 0.189_269 * t * t + 0.001_308 * t * t * t)
-    };
-    let mut x = if z <= -std::f64::consts::LN_2 {
-        -start((-2.0 * z).sqrt())
-    } else {
-        start((-2.0 * (-z.exp_m1()).ln()).sqrt())
-    };
-    for _ in 0..100 {
-        let l = log_ndtr(x);
-        let log_pdf = -0.5 * x * x - LOG_SQRT_2PI;
-        let dx = (l - z) * (l - log_pdf).exp();
-        x -= dx;
-        if dx.abs() <= 1e-15 * (1.0 + x.abs()) || !dx.is_finite() {
-            break;
-        }
-    }
-    if flipped {
-        -x
-    } else {
-        x
-    }
-}
-
-/// Quantile q of the standard normal truncated to [a, b] (Optuna `_truncnorm.ppf`).
-fn ppf(q: f64, a: f64, b: f64) -> f64 {
-    if a == b {
-        return f64::NAN;
-    }
-    if q == 0.0 {
-        return a;
-    }
-    if q == 1.0 {
-        return b;
-    }
-    let mass = log_gauss_mass(a, b);
-    if a < 0.0 {
-        ndtri_exp(log_sum(log_ndtr(a), q.ln() + mass))
-    } else {
-        -ndtri_exp(log_sum(log_ndtr(-b), (-q).ln_1p() + mass))
-    }
-}
-
-/// Log density at x of N(mu, sigma²) truncated to [low, high]; `mass` = log_gauss_mass(a, b).
-fn truncnorm_logpdf(x: f64, mu: f64, sigma: f64, low: f64, high: f64, mass: f64) -> f64 {
-    let (a, b) = ((low - mu) / sigma, (high - mu) / sigma);
-    let z = (x - mu) / sigma;
-    if z < a || z > b {
-        return f64::NEG_INFINITY;
-    }
-    -0.5 * z * z - LOG_SQRT_2PI - mass - sigma.ln()
 }
 
 // ---- Parzen estimator ------------------------------------------------------------------------
@@ -495,47 +363,7 @@ fn external(dist: &Dist, v: f64) -> f64 {
     }
 }
 
-// ---- hypervolume ---------------------------------------------------------------------------
-
-/// Hypervolume dominated by `points` (minimised) up to `reference`, by slicing along the last
-/// objective (exact; points not strictly better than the reference everywhere add nothing).
-pub(crate) fn hypervolume(points: &[Vec<f64>], reference: &[f64]) -> f64 {
-    let mut pts: Vec<&[f64]> =
-        points.iter().map(Vec::as_slice).filter(|p| p.iter().zip(reference).all(|(x, r)| x < r)).collect();
-    slice_volume(&mut pts, reference)
-}
-
-fn slice_volume(pts: &mut [&[f64]], reference: &[f64]) -> f64 {
-    let d = reference.len();
-    if pts.is_empty() || d == 0 {
-        return 0.0;
-    }
-    if d == 1 {
-        return reference[0] - pts.iter().map(|p| p[0]).fold(f64::INFINITY, f64::min);
-    }
-    pts.sort_by(|a, b| a[d - 1].total_cmp(&b[d - 1]));
-    if d == 2 {
-        // Sweep: each slab between consecutive second coordinates is a box of the best first one.
-        let mut volume = 0.0;
-        let mut best = f64::INFINITY;
-        for i in 0..pts.len() {
-            best = best.min(pts[i][0]);
-            let next = if i + 1 < pts.len() { pts[i + 1][1] } else { reference[1] };
-            volume += (next - pts[i][1]) * (reference[0] - best);
-        }
-        return volume;
-    }
-    let mut volume = 0.0;
-    for i in 0..pts.len() {
-        let next = if i + 1 < pts.len() { pts[i + 1][d - 1] } else { reference[d - 1] };
-        let height = next - pts[i][d - 1];
-        if height > 0.0 {
-            let mut lower: Vec<&[f64]> = pts[..=i].iter().map(|p| &p[..d - 1]).collect();
-            volume += height * slice_volume(&mut lower, &reference[..d - 1]);
-        }
-    }
-    volume
-}
+// ---- multi-objective "below" ---------------------------------------------------------------
 
 /// `vectors` with each +∞ replaced by max + 3·span of its objective's finite entries (1 if none).
 fn finite(vectors: &[&[f64]]) -> Vec<Vec<f64>> {
@@ -568,38 +396,6 @@ fn reference_point(vectors: &[Vec<f64>]) -> Vec<f64> {
             }
         })
         .collect()
-}
-
-/// Greedy hypervolume subset selection: `k` positions into `vectors`, in selection order.
-fn hssp(vectors: &[Vec<f64>], k: usize, reference: &[f64]) -> Vec<usize> {
-    let mut contributions: Vec<f64> = vectors.iter().map(|v| hypervolume(std::slice::from_ref(v), reference)).collect();
-    let mut taken = vec![false; vectors.len()];
-    let mut selected: Vec<Vec<f64>> = Vec::new();
-    let mut chosen = Vec::with_capacity(k);
-    let mut hv_selected = 0.0;
-    while chosen.len() < k.min(vectors.len()) {
-        let mut best = None;
-        for (j, &c) in contributions.iter().enumerate() {
-            if !taken[j] && best.is_none_or(|b: usize| c > contributions[b]) {
-                best = Some(j);
-            }
-        }
-        let Some(b) = best else { break };
-        taken[b] = true;
-        for j in 0..vectors.len() {
-            if taken[j] {
-                continue;
-            }
-            let p: Vec<f64> = vectors[b].iter().zip(&vectors[j]).map(|(x, y)| x.max(*y)).collect();
-            let mut with = selected.clone();
-            with.push(p);
-            contributions[j] -= hypervolume(&with, reference) - hv_selected;
-        }
-        selected.push(vectors[b].clone());
-        chosen.push(b);
-        hv_selected = hypervolume(&selected, reference);
-    }
-    chosen
 }
 
 /// Hypervolume-contribution weights of the multi-objective "below" vectors (+10⁻¹²,
@@ -881,28 +677,7 @@ mod tests {
     }
 
     #[test]
-    fn truncated_normal_quantiles() {
-        for &(a, b) in &[(-1.0, 1.0), (-30.0, -25.0), (0.5, 40.0), (-3.0, 0.2), (-0.01, 0.01)] {
-            let mass = ndtr(b) - ndtr(a);
-            for &q in &[1e-9, 0.01, 0.3, 0.5, 0.77, 0.999] {
-                let x = ppf(q, a, b);
-                assert!(a <= x && x <= b, "{a} {b} {q} {x}");
-                if mass > 1e-6 {
-                    assert!(((ndtr(x) - ndtr(a)) / mass - q).abs() < 1e-9, "{a} {b} {q} {x}");
-                }
-            }
-        }
-        assert!(ppf(0.5, -1.0, 1.0).abs() < 1e-15);
-        assert!((ndtri_exp(0.975f64.ln()) - 1.959_963_984_540_054).abs() < 1e-12);
-    }
-
-    #[test]
-    fn hypervolume_and_subset_selection() {
-        let pts = vec![vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 1.0]];
-        assert_eq!(hypervolume(&pts, &[4.0, 4.0]), 6.0);
-        assert_eq!(hypervolume(&[vec![1.0, 1.0, 1.0], vec![0.0, 2.0, 2.0]], &[3.0, 3.0, 3.0]), 8.0 + 3.0 - 2.0);
-        // Greedy: the middle point has the largest box (4), then either end (+1 each).
-        assert_eq!(hssp(&pts, 2, &[4.0, 4.0]), vec![1, 0]);
+    fn contribution_weights_lie_in_the_unit_interval() {
         let w = contribution_weights(&[&[1.0, 3.0], &[2.0, 2.0], &[3.0, 1.0]]);
         assert_eq!(w.len(), 3);
         assert!(w.iter().all(|&x| x > 0.0 && x <= 1.0));
