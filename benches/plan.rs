@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use munl::{compile, explain, Cache, Source};
+use munl::testing::{explain, Cache};
+use munl::{compile, Source};
 
 /// 10 seeds × (2 trains + 480 unlearns + 482 measures) + shared nodes ≈ 9 660 nodes.
 fn experiment(methods: usize) -> String {

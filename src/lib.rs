@@ -7,12 +7,13 @@
 #![deny(unreachable_pub)]
 // Without the `torch` feature the statistics, split and artifact helpers that only the torch
 // backend calls are unused; they still build and are tested.
-#![cfg_attr(not(feature = "torch"), allow(dead_code, unused_imports))]
+#![cfg_attr(not(feature = "torch"), allow(dead_code))]
 
 mod artifact;
 mod backend;
 mod cache;
 mod cli;
+mod compile;
 mod diag;
 mod digest;
 mod exec;
@@ -28,29 +29,35 @@ mod syntax;
 #[cfg(feature = "torch")]
 mod torch;
 
-pub use artifact::{DatasetInfo, Distances, FailureKind, Metrics, NodeFailure, RunInfo};
-pub use backend::{Backend, Input, Job, Routed};
-pub use cache::{Cache, CacheError};
 pub use cli::main;
-pub use digest::Key;
-pub use exec::{execute, Event, RunOptions, Summary};
-pub use ops::{Call, Value};
-pub use plan::{explain, Node, NodeId, NodeKind, Plan, Status, StatusKind};
-pub use report::Tables;
+pub use compile::Diagnostics;
+pub use plan::Plan;
 pub use source::Source;
-pub use span::Span;
 #[cfg(feature = "torch")]
 pub use torch::worker_main;
 
-/// Parses, lowers and plans a `.munl` source; `data_root` resolves dataset folders.
-///
-/// On failure, every diagnostic of the failing phase, rendered as plain text against the source.
-pub fn compile(source: &Source, data_root: &std::path::Path) -> Result<Plan, String> {
-    let render = |diags: Vec<&dyn miette::Diagnostic>| {
-        diags.into_iter().map(|d| diag::render_plain(d, source)).collect::<Vec<_>>().join("\n")
-    };
-    let file = syntax::parse(source).map_err(|errors| render(errors.iter().map(|e| e as _).collect()))?;
-    let base = source.path.parent().map_or_else(|| std::path::PathBuf::from("."), |p| p.to_path_buf());
-    let experiment = lower::lower(&file, &base).map_err(|errors| render(errors.iter().map(|e| e as _).collect()))?;
-    Ok(plan::plan(&experiment, data_root))
+/// Parses, lowers and plans a `.munl` source; `data_root` resolves dataset folders. On
+/// failure, every diagnostic of the failing phase, as data (`testing::render` writes them out).
+pub fn compile(source: &Source, data_root: &std::path::Path) -> Result<Plan, Diagnostics> {
+    compile::compile(source, data_root).map(|c| c.plan)
+}
+
+/// What tests and benchmarks of the library reach for: the engine with its seam (to drive it
+/// with a recording backend), the cache, explanations, and the artifact types a backend writes.
+pub mod testing {
+    pub use crate::artifact::{DatasetInfo, Distances, FailureKind, Metrics, NodeFailure, RunInfo};
+    pub use crate::backend::{Backend, Input, Job, Routed};
+    pub use crate::cache::{Cache, CacheError};
+    pub use crate::digest::Key;
+    pub use crate::exec::{execute, Event, RunOptions, Summary};
+    pub use crate::ops::{Call, Value};
+    pub use crate::plan::{explain, Node, NodeId, NodeKind, Status, StatusKind};
+    pub use crate::report::Tables;
+    pub use crate::span::Span;
+    use crate::{Diagnostics, Source};
+
+    /// Diagnostics as the CLI prints them, without colours.
+    pub fn render(diagnostics: &Diagnostics, source: &Source) -> String {
+        diagnostics.iter().into_iter().map(|d| crate::diag::render_plain(d, source)).collect::<Vec<_>>().join("\n")
+    }
 }

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use munl::{compile, execute, explain, Cache, Plan, Routed, RunOptions, Source, StatusKind, Summary, Tables};
+use munl::testing::{execute, explain, Cache, Routed, RunOptions, StatusKind, Summary, Tables};
+use munl::{compile, Plan, Source};
 
 use crate::fake::Fake;
 
@@ -46,7 +47,7 @@ impl Lab {
     }
 }
 
-fn labels(plan: &Plan, ids: &[munl::NodeId]) -> Vec<String> {
+fn labels(plan: &Plan, ids: &[munl::testing::NodeId]) -> Vec<String> {
     let mut l: Vec<String> = ids.iter().map(|id| plan.node(*id).label.clone()).collect();
     l.sort();
     l
@@ -59,8 +60,8 @@ fn first_run_computes_everything_and_second_run_nothing() {
     let (plan, first) = lab.run(TOY, &fake);
     assert!(first.failed.is_empty(), "{:?}", first.failed);
     // dataset + split + 2 inits + 2×2 trains + 2×2 unlearns + 4×2 measures + evaluate + report
-    assert_eq!(first.ran.len(), plan.nodes.len());
-    assert_eq!(fake.take().len(), plan.nodes.len() - 2, "evaluate and report run without the backend");
+    assert_eq!(first.ran.len(), plan.ids().count());
+    assert_eq!(fake.take().len(), plan.ids().count() - 2, "evaluate and report run without the backend");
 
     let (_, second) = lab.run(TOY, &fake);
     assert!(fake.take().is_empty(), "a second run calls the backend for nothing");
@@ -133,7 +134,7 @@ fn reordering_declarations_changes_no_key() {
     blocks.reverse();
     let b = lab.plan(&blocks.join("\n\n"));
     let keys = |p: &Plan| {
-        let mut k: Vec<String> = p.nodes.iter().map(|n| n.key.hex()).collect();
+        let mut k: Vec<String> = p.ids().map(|id| p.node(id).key.hex()).collect();
         k.sort();
         k
     };
@@ -245,11 +246,11 @@ fn the_report_is_written_with_every_model_and_seed() {
     let lab = Lab::new();
     let fake = Fake::default();
     let (plan, _) = lab.run(TOY, &fake);
-    let report = plan.node(plan.reports[0]);
+    let report = plan.node(plan.default_targets()[0]);
     let cache = lab.cache();
     let statuses = explain(&plan, &cache);
-    assert_eq!(statuses[plan.reports[0].0].kind, StatusKind::Cached);
-    assert!(report.env["out.markdown"].ends_with("results/bench.md"));
+    assert_eq!(statuses[plan.default_targets()[0].0].kind, StatusKind::Cached);
+    assert!(report.output_paths().any(|p| p.ends_with("results/bench.md")));
 }
 
 /// A tuned method: `lr` searched with the random sampler on two seeds.

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use munl::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo};
+use munl::testing::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo};
 
 /// Records the label of every node it computes.
 #[derive(Default)]
@@ -42,7 +42,7 @@ impl Backend for Fake {
             return Err(NodeFailure::new("loss became NaN at epoch 1, batch 1"));
         }
         let write = |name: &str, text: String| std::fs::write(job.out.join(name), text).unwrap();
-        match job.node.kind {
+        match job.node.kind() {
             NodeKind::Train | NodeKind::Unlearn => {
                 let run = RunInfo { seconds: 1.0 + unit(job, 0), epoch_losses: vec![0.5], device: "fake".into() };
                 write("run.json", serde_json::to_string(&run).unwrap());

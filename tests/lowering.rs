@@ -5,19 +5,20 @@ use std::path::Path;
 use munl::{compile, Plan, Source};
 
 fn compile_fixture(name: &str, text: &str) -> Result<Plan, String> {
-    compile(&Source::new(format!("tests/fixtures/{name}"), text), Path::new("/data"))
+    let source = Source::new(format!("tests/fixtures/{name}"), text);
+    compile(&source, Path::new("/data")).map_err(|d| munl::testing::render(&d, &source))
 }
 
 /// One line per node: kind, label, short key, and its inputs by role.
 fn render(plan: &Plan) -> String {
     let mut out = String::new();
-    for node in &plan.nodes {
+    for node in plan.ids().map(|id| plan.node(id)) {
         let inputs: Vec<String> =
             node.inputs.iter().map(|(role, id)| format!("{role}={}", plan.node(*id).key.short())).collect();
         out.push_str(&format!(
             "{} {:<9} {:<28} {}\n",
             node.key.short(),
-            node.kind.as_str(),
+            node.kind().as_str(),
             node.label,
             inputs.join(" ")
         ));
@@ -48,20 +49,23 @@ fn the_language_example_plans() {
     // language.md §1 without its searched method (search arrives with the search engine).
     let text = include_str!("fixtures/language_example.munl");
     let plan = compile_fixture("language_example.munl", text).unwrap();
-    assert_eq!(plan.decls["ft"].len(), 3, "one node per seed");
-    let dataset = plan.node(plan.decls["mnist"][0]);
-    assert_eq!(dataset.env["dir"], "/data/mnist", "dataset folders resolve against the data root");
-    assert!(!dataset.params.contains_key("dir"), "where data lives is not what it means");
+    assert_eq!(plan.target("ft").unwrap().len(), 3, "one node per seed");
+    let dataset = plan.target("mnist").unwrap()[0];
+    assert_eq!(
+        plan.node(dataset).data_dir(),
+        Some(Path::new("/data/mnist")),
+        "dataset folders resolve against the data root"
+    );
+    assert!(!plan.params(dataset).contains_key("dir"), "where data lives is not what it means");
 }
 
 #[test]
 fn inheritance_copies_fields_then_overrides() {
     let plan = compile_fixture("toy.munl", include_str!("fixtures/toy.munl")).unwrap();
-    let original = plan.node(plan.decls["original"][0]);
-    let retrained = plan.node(plan.decls["retrained"][0]);
-    assert_eq!(original.params["epochs"], retrained.params["epochs"]);
-    assert_eq!(retrained.params["subset"], munl::Value::Str("retain".into()));
-    assert_ne!(original.key, retrained.key);
+    let (original, retrained) = (plan.target("original").unwrap()[0], plan.target("retrained").unwrap()[0]);
+    assert_eq!(plan.params(original)["epochs"], plan.params(retrained)["epochs"]);
+    assert_eq!(plan.params(retrained)["subset"], munl::testing::Value::Str("retain".into()));
+    assert_ne!(plan.node(original).key, plan.node(retrained).key);
 }
 
 #[test]
@@ -86,8 +90,9 @@ fn every_shipped_experiment_checks() {
     assert!(files.len() >= 11, "the quickstart and the ten reference settings");
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        if let Err(e) = compile(&Source::new(&f, text), Path::new("/data")) {
-            panic!("{}:\n{e}", f.display());
+        let source = Source::new(&f, text);
+        if let Err(e) = compile(&source, Path::new("/data")) {
+            panic!("{}:\n{}", f.display(), munl::testing::render(&e, &source));
         }
     }
 }
@@ -98,9 +103,23 @@ fn method_flags_and_per_phase_lists_are_typed() {
                 model m = cnn()\ntrain o { model = m; data = d.train; epochs = 1 }\n";
     let ok = format!("{head}unlearn s = salun(o) {{ faithful = false }}\nunlearn r = rni(o) {{ fine_lr = [0.001, 0.0001] }}\nunlearn q = rni(o) {{ fine_lr = 0.001 }}\n");
     let plan = compile_fixture("typed.munl", &ok).unwrap_or_else(|e| panic!("{e}"));
-    let salun = plan.nodes.iter().find(|n| n.label.starts_with("unlearn s")).unwrap();
-    assert_eq!(salun.params["faithful"].to_string(), "false");
+    let salun = plan.ids().find(|id| plan.node(*id).label.starts_with("unlearn s")).unwrap();
+    assert_eq!(plan.params(salun)["faithful"].to_string(), "false");
     let bad = format!("{head}unlearn s = salun(o) {{ faithful = 1 }}\nunlearn r = rni(o) {{ fine_lr = [\"x\"] }}\n");
     let err = compile_fixture("typed.munl", &bad).unwrap_err();
     assert!(err.contains("`true` or `false`") && err.contains("a number or a list of numbers"), "{err}");
+}
+
+#[test]
+fn where_data_lives_and_reports_go_is_in_no_key() {
+    let text = include_str!("fixtures/language_example.munl");
+    let source = Source::new("tests/fixtures/language_example.munl", text);
+    let here = compile(&source, Path::new("/data")).unwrap();
+    let there = compile(&source, Path::new("/elsewhere")).unwrap();
+    let keys = |p: &Plan| p.ids().map(|id| p.node(id).key.hex()).collect::<Vec<_>>();
+    assert_eq!(keys(&here), keys(&there));
+    let moved = Source::new("/another/folder/language_example.munl", text);
+    assert_eq!(keys(&compile(&moved, Path::new("/data")).unwrap()), keys(&here), "report paths follow the file");
+    let dataset = here.target("mnist").unwrap()[0];
+    assert_ne!(here.node(dataset).data_dir(), there.node(dataset).data_dir());
 }

@@ -4,31 +4,32 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::ops::Metric;
 use crate::stats::summary::Summary;
 
 /// Columns in display order, with the metric that brings each and its header.
-pub(crate) const COLUMNS: &[(&str, &str, &str)] = &[
-    ("retain_acc", "accuracy", "retain acc"),
-    ("forget_acc", "accuracy", "forget acc"),
-    ("val_acc", "accuracy", "val acc"),
-    ("test_acc", "accuracy", "test acc"),
-    ("mia_val", "mia", "val MIA"),
-    ("mia_test", "mia", "test MIA"),
-    ("indiscernibility", "indiscernibility", "indisc."),
-    ("seconds", "rte", "time (s)"),
-    ("rte", "rte", "RTE"),
-    ("rr", "retention", "RR"),
-    ("fr", "retention", "FR"),
-    ("tr", "retention", "TR"),
-    ("retdev", "retention", "RetDev"),
-    ("sape_retain", "sape", "SAPE RA"),
-    ("sape_forget", "sape", "SAPE FA"),
-    ("sape_val", "sape", "SAPE VA"),
-    ("sape_test", "sape", "SAPE TA"),
-    ("l2", "distance", "L2 to ref."),
-    ("l2_normalised", "distance", "norm. L2"),
-    ("l2_norm", "distance", "‖θ‖"),
-    ("normalised_distance", "distance", "L2 of unit θ"),
+pub(crate) const COLUMNS: &[(&str, Metric, &str)] = &[
+    ("retain_acc", Metric::Accuracy, "retain acc"),
+    ("forget_acc", Metric::Accuracy, "forget acc"),
+    ("val_acc", Metric::Accuracy, "val acc"),
+    ("test_acc", Metric::Accuracy, "test acc"),
+    ("mia_val", Metric::Mia, "val MIA"),
+    ("mia_test", Metric::Mia, "test MIA"),
+    ("indiscernibility", Metric::Indiscernibility, "indisc."),
+    ("seconds", Metric::Rte, "time (s)"),
+    ("rte", Metric::Rte, "RTE"),
+    ("rr", Metric::Retention, "RR"),
+    ("fr", Metric::Retention, "FR"),
+    ("tr", Metric::Retention, "TR"),
+    ("retdev", Metric::Retention, "RetDev"),
+    ("sape_retain", Metric::Sape, "SAPE RA"),
+    ("sape_forget", Metric::Sape, "SAPE FA"),
+    ("sape_val", Metric::Sape, "SAPE VA"),
+    ("sape_test", Metric::Sape, "SAPE TA"),
+    ("l2", Metric::Distance, "L2 to ref."),
+    ("l2_normalised", Metric::Distance, "norm. L2"),
+    ("l2_norm", Metric::Distance, "‖θ‖"),
+    ("normalised_distance", Metric::Distance, "L2 of unit θ"),
 ];
 
 /// One evaluation's numbers. Rows are the evaluated models in declaration order (the reference

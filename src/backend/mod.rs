@@ -7,7 +7,9 @@
 
 mod protocol;
 
-pub(crate) use protocol::{serve, Reply, Request, WireInput};
+#[cfg(feature = "torch")]
+pub(crate) use protocol::serve;
+pub(crate) use protocol::{Reply, Request, WireInput};
 
 use std::path::Path;
 
@@ -57,7 +59,7 @@ pub struct Routed<'a> {
 
 impl Backend for Routed<'_> {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
-        match job.node.kind {
+        match job.node.kind() {
             NodeKind::Evaluate | NodeKind::Report => self.tables.run(job),
             _ => self.compute.run(job),
         }

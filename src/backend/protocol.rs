@@ -78,3 +78,47 @@ pub(crate) fn serve(backend: &(dyn Backend + Sync)) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::digest::Key;
+    use crate::lower::Dist;
+    use crate::ops::Value;
+    use crate::plan::{Paths, Payload, SearchSpec};
+    use crate::search::SamplerKind;
+
+    /// A node crosses to a worker process and back with its payload intact: a different
+    /// executor needs nothing but the request.
+    #[test]
+    fn a_request_round_trips_with_its_typed_payload() {
+        let spec = SearchSpec {
+            fixed: BTreeMap::from([("batch".to_string(), Value::Int(64))]),
+            space: vec![
+                ("lr".into(), Dist::LogUniform(1e-5, 0.1)),
+                ("momentum".into(), Dist::Fixed(Value::Float(0.9))),
+            ],
+            sampler: SamplerKind::Nsga3Optuna5,
+            trials: 7,
+            prune_batch_above: Some(128),
+        };
+        let node = Node {
+            key: Key::of(b"search"),
+            op: "finetune".into(),
+            version: 3,
+            payload: Payload::Search(spec),
+            inputs: vec![],
+            coords: BTreeMap::from([("seed".to_string(), 2)]),
+            paths: Paths { data: Some("/data/mnist".into()), outputs: vec![] },
+            label: "search ft [seed=2]".into(),
+            decl: "ft".into(),
+            span: crate::span::Span::new(3, 9),
+        };
+        let request = Request { id: 4, node: node.clone(), inputs: vec![], out: "/tmp/out".into() };
+        let back: Request = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        assert_eq!(back.node.payload, node.payload);
+        assert_eq!((back.node.key, back.node.seed(), back.node.paths), (node.key, Some(2), node.paths));
+    }
+}

@@ -3,7 +3,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::artifact::file;
 use crate::digest::Key;
 
 use super::load::{cache, load};
@@ -92,15 +91,7 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
         }
         keep
     };
-    // A search keeps its trials (they are not in any plan: their keys come from the sampler).
-    let mut keep = keep;
-    let trials: Vec<Key> = keep
-        .iter()
-        .filter_map(|k| cache.lookup(k))
-        .filter_map(|e| crate::artifact::read_json::<crate::artifact::SearchResult>(&e.dir.join(file::SEARCH)).ok())
-        .flat_map(|r| r.trials.into_iter().filter_map(|t| t.key.as_deref().and_then(Key::from_hex)))
-        .collect();
-    keep.extend(trials);
+    let keep = crate::exec::with_trials(&cache, keep);
     let report = match cache.gc(&keep, dry_run) {
         Ok(r) => r,
         Err(e) => return fail(e),

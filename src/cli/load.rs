@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
+use crate::compile::{compile, Compiled};
 use crate::lower::Experiment;
 use crate::plan::Plan;
 use crate::source::Source;
@@ -26,25 +27,18 @@ pub(crate) fn data_root() -> PathBuf {
 /// Loads and plans a file, or prints every diagnostic and returns the exit code.
 pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
     let source = Source::read(path).map_err(|e| super::fail(format!("cannot read {}: {e}", path.display())))?;
-    let file = crate::syntax::parse(&source).map_err(|errors| {
-        for e in &errors {
-            report(e, &source);
+    match compile(&source, &data_root()) {
+        Ok(Compiled { experiment, plan }) => Ok(Loaded { source, experiment, plan }),
+        Err(diagnostics) => {
+            for d in diagnostics.iter() {
+                report(d, &source);
+            }
+            if diagnostics.is_lowering() {
+                eprintln!("{} error(s) in {}", diagnostics.len(), source.name());
+            }
+            Err(EXIT_USER)
         }
-        EXIT_USER
-    })?;
-    let base = std::path::absolute(path)
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("."));
-    let experiment = crate::lower::lower(&file, &base).map_err(|errors| {
-        for e in &errors {
-            report(e, &source);
-        }
-        eprintln!("{} error(s) in {}", errors.len(), source.name());
-        EXIT_USER
-    })?;
-    let plan = crate::plan::plan(&experiment, &data_root());
-    Ok(Loaded { source, experiment, plan })
+    }
 }
 
 /// Renders one diagnostic against the source on stderr (colours only on a terminal).

@@ -10,16 +10,16 @@ use super::{EXIT_OK, EXIT_USER};
 pub(crate) fn methods(name: Option<&str>, all: bool) -> u8 {
     let ops: Vec<&OpSpec> = match name {
         Some(n) => {
-            let found: Vec<&OpSpec> = ops::ALL.iter().filter(|o| o.name == n).collect();
+            let found: Vec<&OpSpec> = ops::all().filter(|o| o.name == n).collect();
             if found.is_empty() {
-                let help = crate::diag::did_you_mean(n, ops::ALL.iter().map(|o| o.name))
+                let help = crate::diag::did_you_mean(n, ops::all().map(|o| o.name))
                     .map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
                 eprintln!("error: no method or operation is called `{n}`{help}");
                 return EXIT_USER;
             }
             found
         }
-        None if all => ops::ALL.iter().collect(),
+        None if all => ops::all().collect(),
         None => ops::in_category(Category::Method).collect(),
     };
     let mut out = String::new();

@@ -32,13 +32,13 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
         }
         if as_json {
             let mut dims = serde_json::Map::new();
-            if let Some(seed) = node.seed {
+            if let Some(seed) = node.seed() {
                 dims.insert("seed".into(), json!(seed));
             }
             let line = json!({
                 "name": node.decl,
                 "label": node.label,
-                "kind": node.kind.as_str(),
+                "kind": node.kind().as_str(),
                 "op": node.op,
                 "dims": dims,
                 "key": node.key.hex(),

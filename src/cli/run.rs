@@ -49,7 +49,7 @@ pub(crate) fn run(
     let mut stdout = String::new();
     for id in &targets {
         let node = plan.node(*id);
-        if node.kind != NodeKind::Report {
+        if node.kind() != NodeKind::Report {
             continue;
         }
         let Some(entry) = cache.lookup(&node.key) else { continue };

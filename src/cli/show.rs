@@ -27,6 +27,8 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
     let statuses = explain(plan, &cache);
     for id in ids {
         let node = plan.node(id);
+        // What the key sees, in one flat map: the op's fields and the engine's settings alike.
+        let params = &plan.descriptions[id.0].params;
         let status = &statuses[id.0];
         let entry = cache.lookup(&node.key);
         let stored: serde_json::Map<String, serde_json::Value> = entry
@@ -40,12 +42,12 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         if as_json {
             let v = json!({
                 "label": node.label,
-                "kind": node.kind.as_str(),
+                "kind": node.kind().as_str(),
                 "op": node.op,
                 "version": node.version,
                 "key": node.key.hex(),
-                "seed": node.seed,
-                "params": node.params.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
+                "seed": node.seed(),
+                "params": params.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
                 "inputs": node.inputs.iter().map(|(r, i)| json!({"role": r, "label": plan.node(*i).label, "key": plan.node(*i).key.hex()})).collect::<Vec<_>>(),
                 "status": status.kind,
                 "reasons": status.reasons,
@@ -61,9 +63,9 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
             continue;
         }
         println!("{}", node.label);
-        println!("  kind     {} `{}` (version {})", node.kind.as_str(), node.op, node.version);
+        println!("  kind     {} `{}` (version {})", node.kind().as_str(), node.op, node.version);
         println!("  key      {}", node.key.hex());
-        for (k, v) in &node.params {
+        for (k, v) in params {
             println!("  {k:<8} {v}");
         }
         for (role, input) in &node.inputs {

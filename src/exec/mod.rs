@@ -5,12 +5,14 @@
 //! atomically when it succeeds; a failed node commits nothing, its dependants are skipped, and
 //! every other node's result is kept.
 
+mod commit;
 mod error;
 mod fetch;
 mod schedule;
-pub(crate) mod search;
+mod search;
 mod worker;
 
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
+pub(crate) use search::with_trials;
 pub(crate) use worker::{worker_exe, WorkerBackend};

@@ -1,13 +1,13 @@
 //! The scheduler: find what must run, then run ready nodes on `jobs` worker threads.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use crate::cache::{Cache, ManifestInfo};
-use crate::plan::{Node, NodeId, NodeKind, Plan};
+use crate::cache::Cache;
+use crate::plan::{NodeId, NodeKind, Plan};
 
+use super::commit::compute_and_commit;
 use super::fetch;
 use crate::artifact::NodeFailure;
 use crate::backend::{Backend, Input, Job};
@@ -245,11 +245,11 @@ fn run_node(
         // A tuned method reaches its backend with its searches' best values filled in.
         let resolved = super::search::resolve(node, &inputs)?;
         let job = Job { node: resolved.as_ref().unwrap_or(node), inputs, out, progress: &progress };
-        match node.kind {
+        match node.kind() {
             NodeKind::Search => super::search::run(&job, cache, backend, jobs),
             NodeKind::Dataset => {
-                if let Some(dir) = node.env.get("dir") {
-                    fetch::ensure(&node.op, std::path::Path::new(dir))?;
+                if let Some(dir) = node.data_dir() {
+                    fetch::ensure(&node.op, dir)?;
                 }
                 backend.run(&job)
             }
@@ -260,42 +260,6 @@ fn run_node(
     Ok(dir)
 }
 
-/// Computes `node` into a fresh cache folder with `compute` (given the folder to fill) and
-/// commits it under the node's key: on failure or panic nothing is committed. Plan nodes and
-/// a search's trials both go through here.
-pub(super) fn compute_and_commit<T>(
-    cache: &Cache,
-    node: &Node,
-    description: &serde_json::Value,
-    compute: impl FnOnce(&Path) -> Result<T, NodeFailure>,
-) -> Result<(PathBuf, T), NodeFailure> {
-    let pending = cache.begin(&node.key).map_err(|e| NodeFailure::new(e.to_string()))?;
-    let t0 = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| compute(pending.dir())));
-    let wall_time_s = t0.elapsed().as_secs_f64();
-    let value = match outcome {
-        Ok(result) => result?,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
-            return Err(NodeFailure::new(format!("internal error: {message}")));
-        }
-    };
-    let entry = pending
-        .commit(ManifestInfo {
-            kind: node.kind.as_str().into(),
-            op: node.op.clone(),
-            label: node.label.clone(),
-            description: description.clone(),
-            wall_time_s,
-        })
-        .map_err(|e| NodeFailure::new(e.to_string()))?;
-    Ok((entry.dir, value))
-}
-
 /// Records the node's current key under its label, for the next plan's explanations.
 fn remember(cache: &Cache, plan: &Plan, id: NodeId) {
     let node = plan.node(id);
@@ -303,5 +267,5 @@ fn remember(cache: &Cache, plan: &Plan, id: NodeId) {
         return;
     }
     // Losing an explanation is harmless; the result itself is committed.
-    let _ = cache.remember(&node.label, &node.key, &plan.descriptions[id.0]);
+    let _ = cache.remember(&node.label, &node.key, &plan.descriptions[id.0].to_json());
 }

@@ -9,64 +9,43 @@
 //! whose proposal no longer depends on a running one (the sampler says which), so a parallel
 //! search proposes exactly the trials a sequential one does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::schedule::compute_and_commit;
+use super::commit::compute_and_commit;
 use crate::artifact::{file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult};
 use crate::backend::{Backend, Input, Job};
 use crate::cache::Cache;
+use crate::digest::Key;
+use crate::lower::{self, ExportMode};
 use crate::ops::{self, Category, Export, Value};
-use crate::plan::{Node, NodeKind};
-use crate::search::{self, Dist, Outcome, Param, SamplerKind, Space};
+use crate::plan::{Description, Node, Params, Paths, Payload, SearchSpec};
+use crate::search::{self, Dist, Outcome, Param, Space};
 
-/// The searched space of a search node's `space` parameter, in suggest order.
-fn space_of(node: &Node) -> Result<(Space, Vec<bool>), NodeFailure> {
-    let Some(Value::List(items)) = node.param("space") else {
-        return Err(NodeFailure::new("the search has no `space`"));
-    };
+/// The sampler's space of a search's distributions, in suggest order, and which fields take
+/// integers.
+fn space_of(spec: &SearchSpec) -> Result<(Space, Vec<bool>), NodeFailure> {
     let mut params = vec![];
     let mut integer = vec![];
-    for item in items {
-        let call = item.as_call().ok_or_else(|| NodeFailure::new(format!("bad space entry {item}")))?;
-        let field = call.args.get("field").and_then(Value::as_str).unwrap_or_default().to_string();
-        let num = |k: &str| call.args.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
-        let int = |k: &str| call.args.get(k).and_then(Value::as_i64).unwrap_or(0);
-        let (dist, is_int) = match call.op.as_str() {
-            "uniform" => (Dist::Float { low: num("low"), high: num("high"), log: false }, false),
-            "log_uniform" => (Dist::Float { low: num("low"), high: num("high"), log: true }, false),
-            "int_uniform" => (Dist::Int { low: int("low"), high: int("high"), log: false, step: 1 }, true),
-            "choice" => {
-                let Some(Value::List(c)) = call.args.get("choices") else {
-                    return Err(NodeFailure::new(format!("`{field}`: a choice without choices")));
-                };
-                (
-                    Dist::Categorical(c.iter().filter_map(Value::as_f64).collect()),
-                    c.iter().all(|v| v.as_i64().is_some()),
-                )
-            }
-            "fixed" => {
-                let v = call.args.get("value").cloned().unwrap_or(Value::Float(f64::NAN));
+    for (field, dist) in &spec.space {
+        let (dist, is_int) = match dist {
+            lower::Dist::Uniform(low, high) => (Dist::Float { low: *low, high: *high, log: false }, false),
+            lower::Dist::LogUniform(low, high) => (Dist::Float { low: *low, high: *high, log: true }, false),
+            lower::Dist::IntUniform(low, high) => (Dist::Int { low: *low, high: *high, log: false, step: 1 }, true),
+            lower::Dist::Choice(c) => (
+                Dist::Categorical(c.iter().filter_map(Value::as_f64).collect()),
+                c.iter().all(|v| v.as_i64().is_some()),
+            ),
+            lower::Dist::Fixed(v) => {
                 let x = v.as_f64().unwrap_or(f64::NAN);
                 (Dist::Float { low: x, high: x, log: false }, v.as_i64().is_some())
             }
-            other => return Err(NodeFailure::new(format!("`{field}`: unknown distribution `{other}`"))),
         };
-        params.push(Param::new(field, dist));
+        params.push(Param::new(field.clone(), dist));
         integer.push(is_int);
     }
     let space = Space::new(params).map_err(|e| NodeFailure::new(format!("bad search space: {e}")))?;
     Ok((space, integer))
-}
-
-fn sampler_of(node: &Node) -> Result<SamplerKind, NodeFailure> {
-    match node.param("sampler").and_then(Value::as_str).unwrap_or("nsga3") {
-        "nsga3" => Ok(SamplerKind::Nsga3),
-        "nsga3_optuna5" => Ok(SamplerKind::Nsga3Optuna5),
-        "random" => Ok(SamplerKind::Random),
-        "tpe" => Ok(SamplerKind::Tpe),
-        other => Err(NodeFailure::new(format!("unknown sampler `{other}`"))),
-    }
 }
 
 /// The Euclidean norm of a completed trial's objectives; `None` (+∞) if any is +∞.
@@ -78,17 +57,14 @@ fn score(objectives: &[Option<f64>]) -> Option<f64> {
 /// Runs a search node: proposes, looks up or computes trials, writes `search.json`.
 pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usize) -> Result<(), NodeFailure> {
     let node = job.node;
-    let (space, integer) = space_of(node)?;
-    let sampler = sampler_of(node)?;
-    let seed = node.seed.unwrap_or(0);
-    let wanted = node.param("trials").and_then(Value::as_i64).unwrap_or(100).max(1) as usize;
-    let prune_above = node.param("prune_batch_above").and_then(Value::as_i64);
-    let fixed: BTreeMap<String, Value> = node
-        .params
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "space" | "trials" | "sampler" | "prune_batch_above"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let Payload::Search(spec) = &node.payload else {
+        return Err(NodeFailure::new(format!("`{}` is not a search", node.label)));
+    };
+    let (space, integer) = space_of(spec)?;
+    let (sampler, wanted, prune_above) = (spec.sampler, spec.trials.max(1), spec.prune_batch_above);
+    // Searched seeds are coordinates of the search node; the model seed seeds its sampler.
+    let seed = node.seed().unwrap_or_default();
+    let fixed = &spec.fixed;
 
     // Trial outcomes by number (`None` while running) and their records (state `running` until done).
     let mut outcomes: Vec<Option<Outcome>> = vec![];
@@ -210,20 +186,18 @@ fn trial(
     params: BTreeMap<String, Value>,
 ) -> Result<(String, TrialResult), NodeFailure> {
     let search = job.node;
-    let input_keys: Vec<(String, crate::digest::Key)> =
-        job.inputs.iter().map(|i| (i.role.to_string(), i.key)).collect();
-    let description =
-        crate::plan::describe(NodeKind::Trial, &search.op, search.version, &params, &input_keys, search.seed);
-    let key = crate::plan::key_of(&description);
+    let input_keys = job.inputs.iter().map(|i| (i.role.to_string(), i.key)).collect();
+    let payload = Payload::Trial { hyper: params };
+    let description = Description::new(&search.op, search.version, &payload, input_keys, search.coords.clone());
+    let key = description.key();
     let node = Node {
         key,
-        kind: NodeKind::Trial,
         op: search.op.clone(),
         version: search.version,
-        params,
+        payload,
         inputs: search.inputs.clone(),
-        seed: search.seed,
-        env: BTreeMap::new(),
+        coords: search.coords.clone(),
+        paths: Paths::default(),
         label: format!("trial {number} of {}", search.label),
         decl: search.decl.clone(),
         span: search.span,
@@ -245,7 +219,7 @@ fn trial(
 /// The values of the best trial over the searches in `dirs` (the smallest score, the first
 /// search on ties), with the method's export rule (unlearners.md §4) unless `export` is
 /// `searched`.
-pub(super) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<BTreeMap<String, Value>, NodeFailure> {
+pub(super) fn best_values(method: &str, export: ExportMode, dirs: &[&Path]) -> Result<Params, NodeFailure> {
     let mut best: Option<(f64, BTreeMap<String, Value>)> = None;
     for dir in dirs {
         let result: SearchResult = read_json(&dir.join(file::SEARCH))?;
@@ -260,7 +234,7 @@ pub(super) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<
     let Some((_, mut values)) = best else {
         return Err(NodeFailure::new("no search completed a trial"));
     };
-    if export == "reference" {
+    if export == ExportMode::Reference {
         let rule = ops::find(Category::Method, method).map_or(Export::KEEP, |op| op.export);
         values.retain(|k, _| !rule.drop.contains(&k.as_str()));
         for field in rule.truncate {
@@ -276,13 +250,28 @@ pub(super) fn best_values(method: &str, export: &str, dirs: &[&Path]) -> Result<
 /// ready for a backend that knows nothing of searches. Other nodes are returned as they are.
 pub(super) fn resolve(node: &Node, inputs: &[Input<'_>]) -> Result<Option<Node>, NodeFailure> {
     let searches: Vec<&Path> = inputs.iter().filter(|i| i.role.starts_with("search/")).map(|i| i.dir).collect();
-    if node.kind != NodeKind::Unlearn || searches.is_empty() {
+    if searches.is_empty() {
         return Ok(None);
     }
-    let export = node.param("export").and_then(Value::as_str).unwrap_or("reference");
-    let mut resolved = node.clone();
-    resolved.params.extend(best_values(&node.op, export, &searches)?);
-    Ok(Some(resolved))
+    let Payload::Unlearn { hyper, export: Some(export) } = &node.payload else {
+        return Ok(None);
+    };
+    let mut hyper = hyper.clone();
+    hyper.extend(best_values(&node.op, *export, &searches)?);
+    Ok(Some(Node { payload: Payload::Unlearn { hyper, export: Some(*export) }, ..node.clone() }))
+}
+
+/// The cache entries a garbage collection keeps for these roots: the roots themselves and the
+/// trials of every search among them (trials are in no plan: the sampler chose their keys).
+pub(crate) fn with_trials(cache: &Cache, mut roots: HashSet<Key>) -> HashSet<Key> {
+    let trials: Vec<Key> = roots
+        .iter()
+        .filter_map(|k| cache.lookup(k))
+        .filter_map(|e| read_json::<SearchResult>(&e.dir.join(file::SEARCH)).ok())
+        .flat_map(|r| r.trials.into_iter().filter_map(|t| t.key.as_deref().and_then(Key::from_hex)))
+        .collect();
+    roots.extend(trials);
+    roots
 }
 
 #[cfg(test)]
@@ -324,9 +313,55 @@ mod tests {
         };
         let result = SearchResult { trials: vec![trial], best: Some(0) };
         std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
-        let prmq = best_values("prmq", "reference", &[dir.path()]).unwrap();
+        let prmq = best_values("prmq", ExportMode::Reference, &[dir.path()]).unwrap();
         assert_eq!(prmq["epochs"], Value::Float(3.0));
-        assert_eq!(best_values("prmq", "searched", &[dir.path()]).unwrap()["epochs"], Value::Float(3.7));
-        assert!(!best_values("scrub", "reference", &[dir.path()]).unwrap().contains_key("epochs"));
+        assert_eq!(best_values("prmq", ExportMode::Searched, &[dir.path()]).unwrap()["epochs"], Value::Float(3.7));
+        assert!(!best_values("scrub", ExportMode::Reference, &[dir.path()]).unwrap().contains_key("epochs"));
+    }
+
+    /// A best trial of 0.02 written where a tuned node's search input points.
+    fn searched_dir(lr: f64) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let trial = TrialRecord {
+            number: 0,
+            values: BTreeMap::from([("lr".to_string(), Value::Float(lr))]),
+            state: "complete".into(),
+            objectives: vec![Some(0.1); 4],
+            score: Some(0.2),
+            note: None,
+            key: None,
+        };
+        let result = SearchResult { trials: vec![trial], best: Some(0) };
+        std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
+        dir
+    }
+
+    fn unlearn(export: Option<ExportMode>) -> Node {
+        let hyper = BTreeMap::from([("lr".to_string(), Value::Float(0.1)), ("epochs".to_string(), Value::Int(5))]);
+        Node {
+            key: Key::of(b"ft"),
+            op: "finetune".into(),
+            version: 1,
+            payload: Payload::Unlearn { hyper, export },
+            inputs: vec![],
+            coords: BTreeMap::from([("seed".to_string(), 0)]),
+            paths: Paths::default(),
+            label: "unlearn ft [seed=0]".into(),
+            decl: "ft".into(),
+            span: crate::span::Span::new(0, 0),
+        }
+    }
+
+    #[test]
+    fn a_tuned_node_reaches_its_backend_with_the_best_values() {
+        let dir = searched_dir(0.02);
+        let node = unlearn(Some(ExportMode::Reference));
+        let input = Input { role: "search/0", node: &node, key: node.key, dir: dir.path() };
+        let resolved = resolve(&node, &[input]).unwrap().expect("a tuned node is resolved");
+        assert_eq!(resolved.param("lr"), Some(&Value::Float(0.02)), "the searched field takes the best value");
+        assert_eq!(resolved.param("epochs"), Some(&Value::Int(5)), "fixed fields stay");
+        assert_eq!(resolved.key, node.key, "resolving changes what runs, not which node it is");
+        let plain = unlearn(None);
+        assert!(resolve(&plain, &[]).unwrap().is_none(), "an untuned node goes as it is");
     }
 }

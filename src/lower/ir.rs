@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::ops::{Call, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::ops::{Call, Format, Metric, Value};
+use crate::search::SamplerKind;
 use crate::span::Span;
 
 /// A whole `.munl` file after lowering.
@@ -75,16 +78,47 @@ pub(crate) struct Unlearn {
 /// A hyper-parameter search of one `unlearn` declaration (evaluation.md §5).
 #[derive(Clone, Debug)]
 pub(crate) struct Search {
-    /// The `search(…)` call with every field resolved: trials, seeds, sampler, export.
-    pub(crate) call: Call,
+    /// The `search(…)` call's fields, resolved.
+    pub(crate) settings: SearchSettings,
     /// Searched fields in the method's field order (the order the reference suggests them).
     pub(crate) space: Vec<(String, Dist)>,
     /// Index into `Experiment::trains`: the Retrain model the objectives compare with.
     pub(crate) reference: usize,
 }
 
-/// A search distribution of one field.
+/// The fields of `tune = search(…)`.
 #[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SearchSettings {
+    /// Completed trials per searched seed.
+    pub(crate) trials: usize,
+    /// The model seeds searched.
+    pub(crate) seeds: Vec<u64>,
+    pub(crate) sampler: SamplerKind,
+    pub(crate) export: ExportMode,
+}
+
+/// How a tuned method takes its best trial's values (unlearners.md §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ExportMode {
+    /// With the method's export rule from the catalogue (dropped fields, truncations).
+    Reference,
+    /// As they were searched.
+    Searched,
+}
+
+impl ExportMode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ExportMode::Reference => "reference",
+            ExportMode::Searched => "searched",
+        }
+    }
+}
+
+/// A search distribution of one field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Dist {
     Uniform(f64, f64),
     LogUniform(f64, f64),
@@ -96,7 +130,8 @@ pub(crate) enum Dist {
 }
 
 impl Dist {
-    /// As a value for node parameters, e.g. `log_uniform(field: "lr", low: 1e-5, high: 0.1)`.
+    /// In `.munl` form for keys and explanations, e.g. `log_uniform(field: "lr", low: 1e-5,
+    /// high: 0.1)`; never read back.
     pub(crate) fn to_value(&self, field: &str) -> Value {
         let mut args = BTreeMap::from([("field".to_string(), Value::Str(field.to_string()))]);
         let op = match self {
@@ -142,7 +177,7 @@ pub(crate) struct Evaluate {
     pub(crate) models: Vec<ModelRef>,
     /// Index into `Experiment::trains`, the model others are compared with (Retrain).
     pub(crate) reference: Option<usize>,
-    pub(crate) metrics: Vec<String>,
+    pub(crate) metrics: Vec<Metric>,
 }
 
 /// `report NAME { markdown = "…"; csv = "…" }`
@@ -152,8 +187,8 @@ pub(crate) struct Report {
     pub(crate) span: Span,
     /// Index into `Experiment::evaluates`.
     pub(crate) evaluate: usize,
-    /// Format (`markdown`, `csv`, `json`) → path relative to `base_dir`, in format order.
-    pub(crate) outputs: Vec<(String, String)>,
+    /// Format → path relative to `base_dir`, in format order.
+    pub(crate) outputs: Vec<(Format, String)>,
 }
 
 impl Experiment {

@@ -6,9 +6,26 @@ use crate::ops;
 use crate::ops::{Default, FieldSpec, OpSpec, Space, Ty, Value};
 use crate::syntax::ast::{Expr, ExprKind};
 
-use super::ir::Dist;
+use super::ir::{Dist, ExportMode, SearchSettings};
 use super::value::describe;
 use super::LowerError;
+use crate::ops::Call;
+use crate::search::SamplerKind;
+
+/// The typed fields of a `search(…)` call that the catalogue checked and defaulted; `None` only
+/// if the call is not one (lowering has reported that already).
+pub(super) fn settings(call: &Call) -> Option<SearchSettings> {
+    let trials = call.args.get("trials")?.as_i64().and_then(|n| usize::try_from(n).ok())?;
+    let Value::List(seeds) = call.args.get("seeds")? else { return None };
+    let seeds = seeds.iter().map(|s| s.as_i64().and_then(|s| u64::try_from(s).ok())).collect::<Option<_>>()?;
+    let sampler = SamplerKind::from_name(call.args.get("sampler")?.as_str()?)?;
+    let export = match call.args.get("export")?.as_str()? {
+        "reference" => ExportMode::Reference,
+        "searched" => ExportMode::Searched,
+        _ => return None,
+    };
+    Some(SearchSettings { trials, seeds, sampler, export })
+}
 
 /// The epoch cap of searched epoch-like fields: ⌈0.2 × the original's training epochs⌉
 /// (unlearners.md §1: 37 for 182 epochs, 10 for 50).

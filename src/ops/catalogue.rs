@@ -6,14 +6,27 @@ use super::methods;
 use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT, FRACTION, RATE};
 use super::value::{Call, Value};
 
+/// Every operation munl knows, in catalogue order (the methods live in `methods`).
+pub(crate) fn all() -> impl Iterator<Item = &'static OpSpec> {
+    BUILDING.iter().chain(methods::ALL).chain(MEASURING)
+}
+
 /// Looks an operation up by category and name.
 pub(crate) fn find(category: Category, name: &str) -> Option<&'static OpSpec> {
-    ALL.iter().find(|op| op.category == category && op.name == name)
+    all().find(|op| op.category == category && op.name == name)
+}
+
+/// The version of an op the planner names: lowering checked every name a file gives, and the
+/// engine's own names are catalogued (tested), so a miss is a bug, not a user error.
+pub(crate) fn version(category: Category, name: &str) -> u32 {
+    find(category, name)
+        .unwrap_or_else(|| panic!("`{name}` is not in the catalogue as {}", category.describe()))
+        .version
 }
 
 /// Every operation of one category, in catalogue order.
 pub(crate) fn in_category(category: Category) -> impl Iterator<Item = &'static OpSpec> {
-    ALL.iter().filter(move |op| op.category == category)
+    all().filter(move |op| op.category == category)
 }
 
 impl Default {
@@ -33,15 +46,25 @@ impl Default {
     }
 }
 
+/// Every field of an op that has a default, with it: what lowering fills in for fields a file
+/// leaves out.
+#[cfg(all(test, feature = "torch"))]
+pub(crate) fn defaults(category: Category, name: &str) -> BTreeMap<String, Value> {
+    find(category, name)
+        .map(|op| op.fields.iter().filter_map(|f| Some((f.name.to_string(), f.default.value()?))).collect())
+        .unwrap_or_default()
+}
+
 fn default_call(op: &str) -> Call {
-    let spec = ALL.iter().find(|o| o.name == op).expect("catalogue defaults name catalogue ops");
+    let spec = all().find(|o| o.name == op).expect("catalogue defaults name catalogue ops");
     let args: BTreeMap<String, Value> =
         spec.fields.iter().filter_map(|f| Some((f.name.to_string(), f.default.value()?))).collect();
     Call { op: op.to_string(), args }
 }
 
-/// Every operation munl knows.
-pub(crate) static ALL: &[OpSpec] = &[
+/// The operations listed before the methods: sources, splits, architectures, optimisers,
+/// schedules and the training recipe.
+static BUILDING: &[OpSpec] = &[
     // ---- dataset sources
     OpSpec {
         name: "mnist",
@@ -252,27 +275,10 @@ pub(crate) static ALL: &[OpSpec] = &[
             field("augment", Ty::Word(&["reference", "none"]), Default::Word("reference"), "the dataset's reference augmentation, or none"),
         ],
     },
-    // ---- unlearning methods (unlearners.md §3 and §5)
-    methods::FINETUNE,
-    methods::GRADIENT_ASCENT,
-    methods::SUCCESSIVE_RANDOM_LABELS,
-    methods::NEGGRAD_PLUS,
-    methods::BAD_TEACHER,
-    methods::SALUN,
-    methods::SCRUB,
-    methods::FISHER,
-    methods::INFLUENCE,
-    methods::CF_K,
-    methods::EU_K,
-    methods::FCS,
-    methods::MSG,
-    methods::CFW,
-    methods::PRMQ,
-    methods::CT,
-    methods::KDE,
-    methods::RNI,
-    methods::NEGATIVE_GRADIENT,
-    methods::SCRUB_V1,
+];
+
+/// The operations listed after the methods: metrics, the engine's steps, the search.
+static MEASURING: &[OpSpec] = &[
     // ---- metrics
     OpSpec {
         name: "accuracy",
@@ -344,6 +350,38 @@ pub(crate) static ALL: &[OpSpec] = &[
         positional: &[],
         fields: &[],
     },
+    // ---- steps of the engine
+    OpSpec {
+        name: "measure",
+        category: Category::Engine,
+        // 2: measurements also store the per-sample losses.
+        version: 2,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "retain, forget, validation and test accuracy and the validation and test MIA of one model and seed, with its per-sample losses",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "evaluate",
+        category: Category::Engine,
+        version: 2,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "one table over an evaluation's models and seeds: per-seed values, derived metrics, aggregates, ranking",
+        positional: &[],
+        fields: &[],
+    },
+    OpSpec {
+        name: "report",
+        category: Category::Engine,
+        version: 2,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "an evaluation's table rendered in every format (Markdown, CSV, JSON, LaTeX, plot)",
+        positional: &[],
+        fields: &[],
+    },
     // ---- hyper-parameter search (evaluation.md §5, search.md)
     OpSpec {
         name: "search",
@@ -378,8 +416,9 @@ mod tests {
 
     #[test]
     fn names_are_unique_per_category_and_defaults_match_types() {
-        for (i, a) in ALL.iter().enumerate() {
-            for b in &ALL[i + 1..] {
+        let ops: Vec<&OpSpec> = all().collect();
+        for (i, a) in ops.iter().enumerate() {
+            for b in &ops[i + 1..] {
                 assert!(!(a.category == b.category && a.name == b.name), "duplicate op {}", a.name);
             }
             for f in a.fields {
@@ -409,5 +448,25 @@ mod tests {
         assert_eq!(ngp.field("weight_decay").unwrap().default, Default::Float(0.0));
         let sgd = Default::Call("sgd").value().unwrap();
         assert_eq!(sgd.to_string(), "sgd(lr: 0.1, momentum: 0.9, weight_decay: 0.0005)");
+    }
+
+    #[test]
+    fn the_engine_steps_and_samplers_are_catalogued() {
+        for step in ["measure", "evaluate", "report"] {
+            assert!(find(Category::Engine, step).is_some(), "{step}");
+        }
+        assert_eq!(version(Category::Engine, "measure"), 2, "measurements store per-sample losses");
+        let search = find(Category::Search, "search").unwrap();
+        let Ty::Word(words) = search.field("sampler").unwrap().ty else { panic!("sampler is a word") };
+        let kinds: Vec<&str> = crate::search::SamplerKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(words, kinds.as_slice());
+    }
+
+    #[test]
+    fn export_rules_are_part_of_the_methods_entries() {
+        let scrub = find(Category::Method, "scrub").unwrap();
+        assert_eq!(scrub.export.drop, &["epochs"]);
+        assert_eq!(find(Category::Method, "prmq").unwrap().export.truncate, &["epochs"]);
+        assert_eq!(find(Category::Method, "finetune").unwrap().export, Export::KEEP);
     }
 }

@@ -7,6 +7,31 @@
 
 use super::spec::{field, searched, Category, Default, Export, FieldSpec, OpSpec, Space, Ty, COUNT, FRACTION, RATE};
 
+/// Every method, in the order `munl methods` lists them. A new method is its entry below and
+/// one line here, plus its implementation in `torch/methods/`.
+pub(super) const ALL: &[OpSpec] = &[
+    FINETUNE,
+    GRADIENT_ASCENT,
+    SUCCESSIVE_RANDOM_LABELS,
+    NEGGRAD_PLUS,
+    BAD_TEACHER,
+    SALUN,
+    SCRUB,
+    FISHER,
+    INFLUENCE,
+    CF_K,
+    EU_K,
+    FCS,
+    MSG,
+    CFW,
+    PRMQ,
+    CT,
+    KDE,
+    RNI,
+    NEGATIVE_GRADIENT,
+    SCRUB_V1,
+];
+
 const BATCHES: Space = Space::Choice(&[64, 128, 256]);
 const LOG_RATE: Space = Space::LogUniform(1e-5, 1e-1);
 const UNIT: Space = Space::Uniform(0.0, 1.0);

@@ -19,6 +19,9 @@ pub(crate) enum Category {
     Metric,
     /// `tune = search(…)` in an `unlearn` block.
     Search,
+    /// Steps the engine adds on its own (measurements, tables, reports): never written in a
+    /// file, catalogued for their versions.
+    Engine,
 }
 
 impl Category {
@@ -39,6 +42,7 @@ impl Category {
             Category::Method => "an unlearning method",
             Category::Metric => "a metric",
             Category::Search => "a hyper-parameter search",
+            Category::Engine => "an engine step",
         }
     }
 }

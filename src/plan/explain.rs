@@ -35,7 +35,7 @@ pub fn explain(plan: &Plan, cache: &Cache) -> Vec<Status> {
             Some((old_key, _)) if old_key == node.key => vec!["result missing from the cache".to_string()],
             Some((_, old)) => {
                 let mut reasons = vec![];
-                diff(&old, &plan.descriptions[i], plan, &mut reasons);
+                diff(&old, &plan.descriptions[i].to_json(), plan, &mut reasons);
                 if reasons.is_empty() {
                     reasons.push("description changed".to_string());
                 }
@@ -80,8 +80,14 @@ fn diff(old: &J, new: &J, plan: &Plan, reasons: &mut Vec<String>) {
             reasons.push(format!("input `{role}` removed"));
         }
     }
-    if old["seed"] != new["seed"] {
-        reasons.push(format!("seed {} → {}", old["seed"], new["seed"]));
+    let empty = serde_json::Map::new();
+    let (old_at, new_at) = (old["coords"].as_object().unwrap_or(&empty), new["coords"].as_object().unwrap_or(&empty));
+    for (name, value) in new_at {
+        match old_at.get(name) {
+            Some(was) if was != value => reasons.push(format!("{name} {was} → {value}")),
+            None => reasons.push(format!("{name} set to {value}")),
+            _ => {}
+        }
     }
 }
 

@@ -8,24 +8,18 @@ use crate::artifact::file;
 use crate::artifact::{read_json, write_json};
 use crate::artifact::{Metrics, NodeFailure};
 use crate::backend::Job;
-use crate::ops::Value;
+use crate::ops::Metric;
+use crate::plan::{EvaluateSpec, Payload};
 
 use super::derived::{indiscernibility, rank, ratio_of_means, retdev, retention, sape};
 use crate::artifact::table::{Aggregate, Row, SeedRow, Table, COLUMNS};
 
 /// Computes `table.json` from the measure inputs (roles `ROW/SEED`).
 pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
-    let node = job.node;
-    let list = |name: &str| match node.param(name) {
-        Some(Value::List(items)) => items.clone(),
-        _ => vec![],
+    let Payload::Evaluate(spec) = &job.node.payload else {
+        return Err(NodeFailure::new(format!("`{}` is not an evaluation", job.node.label)));
     };
-    let metrics: Vec<String> = list("metrics").iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
-    let seeds: Vec<u64> = list("seeds").iter().filter_map(|v| v.as_i64()).map(|s| s as u64).collect();
-    let rows = node.param("rows").and_then(Value::as_i64).unwrap_or(0) as usize;
-    let shown = node.param("shown").and_then(Value::as_i64).unwrap_or(rows as i64) as usize;
-    let reference = node.param("reference").and_then(Value::as_i64).map(|r| r as usize);
-
+    let EvaluateSpec { metrics, rows, shown, seeds, reference } = spec;
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
         let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing measurement `{role}`")))?;
@@ -36,24 +30,24 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
         Ok(m)
     };
     let mut measured: Vec<Vec<Metrics>> = vec![];
-    for row in 0..rows {
+    for row in 0..*rows {
         measured.push(seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
     }
-    let table = tabulate(&metrics, &seeds, shown, reference, &measured);
+    let table = tabulate(metrics, seeds, *shown, *reference, &measured);
     write_json(&job.out.join(file::TABLE), &table)
 }
 
 /// The table of `measured[row][seed index]`: the requested metrics' columns per seed, their
 /// aggregates, the ratio-of-means retention and the ranking (with `retention` and a reference).
 pub(crate) fn tabulate(
-    metrics: &[String],
+    metrics: &[Metric],
     seeds: &[u64],
     shown: usize,
     reference: Option<usize>,
     measured: &[Vec<Metrics>],
 ) -> Table {
     let columns: Vec<String> =
-        COLUMNS.iter().filter(|(_, m, _)| metrics.iter().any(|x| x == m)).map(|(c, _, _)| c.to_string()).collect();
+        COLUMNS.iter().filter(|(_, m, _)| metrics.contains(m)).map(|(c, _, _)| c.to_string()).collect();
     let mut table = Table { columns: columns.clone(), shown, reference, rows: vec![], ranking: vec![] };
     // Every value is computed; the hidden ones only serve the ratio of means and the ranking.
     let mut hidden: Vec<BTreeMap<String, Aggregate>> = vec![];
@@ -74,7 +68,7 @@ pub(crate) fn tabulate(
         hidden.push(COLUMNS.iter().map(|(c, _, _)| (c.to_string(), aggregate(c))).collect());
         table.rows.push(Row { seeds: seed_rows, summary, ratio_of_means: BTreeMap::new() });
     }
-    let retention_wanted = metrics.iter().any(|m| m == "retention");
+    let retention_wanted = metrics.contains(&Metric::Retention);
     if let (true, Some(r)) = (retention_wanted, reference) {
         let full = |i: usize| Row { seeds: vec![], summary: hidden[i].clone(), ratio_of_means: BTreeMap::new() };
         let reference_row = full(r);

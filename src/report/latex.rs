@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::render::{paper_columns, seeds_of, Labels};
+use super::present::{paper_columns, seeds_of, Labels};
 use crate::artifact::table::{Aggregate, Table};
 
 /// Escapes LaTeX's special characters in text.

@@ -3,11 +3,23 @@
 //!
 //! Both are computed by [`Tables`], a backend like any other: they read JSON and write files,
 //! without libtorch, in the `munl` process itself.
+//!
+//! - `evaluate.rs`, `derived.rs`: the `evaluate` node and its derived metrics and ranking.
+//! - `render.rs`: the `report` node; the one match of a `Format` to its renderer, and copying
+//!   the rendered files to their paths.
+//! - `markdown.rs`, `csv.rs`, `json.rs`, `latex.rs`, `plot.rs`: one format each, from the table
+//!   and its labels.
+//! - `present.rs`: what the formats share (row labels, column headers, number cells); it
+//!   imports none of them.
 
+mod csv;
 mod derived;
 mod evaluate;
+mod json;
 mod latex;
+mod markdown;
 mod plot;
+mod present;
 mod render;
 
 pub(crate) use render::{materialise, summary_markdown};
@@ -21,7 +33,7 @@ pub struct Tables;
 
 impl Backend for Tables {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
-        match job.node.kind {
+        match job.node.kind() {
             NodeKind::Evaluate => evaluate::evaluate(job),
             NodeKind::Report => render::render(job),
             other => Err(NodeFailure::new(format!("the table backend does not compute `{}` nodes", other.as_str()))),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::render::Labels;
+use super::present::Labels;
 use crate::artifact::table::Table;
 use crate::stats::summary::{summarize, Summary};
 

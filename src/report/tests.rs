@@ -1,10 +1,14 @@
 //! Derived metrics, ranking and every rendering of a fixed, hand-made evaluation.
 
 use crate::artifact::Metrics;
+use crate::ops::Metric;
 
+use super::csv::csv;
 use super::derived::{indiscernibility, retdev, retention, sape};
 use super::evaluate::tabulate;
-use super::render::{csv, json, markdown, Labels};
+use super::json::json;
+use super::markdown::markdown;
+use super::present::Labels;
 use crate::artifact::table::Table;
 
 fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
@@ -22,8 +26,8 @@ fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
 
 const ALL: &[&str] = &["accuracy", "mia", "indiscernibility", "rte", "retention", "sape"];
 
-fn metrics(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
+fn metrics(names: &[&str]) -> Vec<Metric> {
+    names.iter().map(|s| Metric::from_name(s).expect("a metric")).collect()
 }
 
 /// Five models × three seeds; `retrained` (row 1) is the reference. `ft` and `neg_grad` are

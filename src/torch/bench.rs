@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::data::resident::Resident;
 use super::device;
-use super::models::{init::init, init::GLOBAL_RNG, Model};
+use super::models::{init::init, rng::GLOBAL_RNG, Model};
 use super::optim::Optimizer;
 use super::train::step;
 use crate::artifact::NodeFailure;

@@ -13,6 +13,7 @@
 mod bench;
 mod data;
 mod device;
+mod fields;
 mod methods;
 mod metrics;
 mod models;
@@ -35,7 +36,7 @@ use crate::artifact::file;
 use crate::artifact::NodeFailure;
 use crate::backend::{Backend, Job};
 use crate::digest::Key;
-use crate::plan::NodeKind;
+use crate::plan::{NodeKind, Payload};
 use data::resident::Resident;
 
 pub(crate) use bench::bench;
@@ -81,13 +82,16 @@ impl TorchBackend {
 
     fn run_inner(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         let node = job.node;
-        match node.kind {
+        match node.kind() {
             NodeKind::Dataset => data::build(node, job.out),
             NodeKind::Split => split::build(node, Self::input_dir(job, "data")?, job.out),
             NodeKind::Init => {
-                let width = train::count(node, "width", 32)?;
-                let classes = train::count(node, "classes", 10)?;
-                let seed = node.seed.unwrap_or(0);
+                let Payload::Init { classes, .. } = node.payload else {
+                    return Err(NodeFailure::new(format!("`{}` is not an initialisation", node.label)));
+                };
+                // Only `cnn` has a width; the other architectures' layouts are fixed.
+                let width = if node.op == "cnn" { fields::count(node, "width")? } else { 0 };
+                let seed = node.seed().ok_or_else(|| NodeFailure::new("an initialisation needs a seed"))?;
                 let tensors = models::init::init(&node.op, width, classes, seed)?;
                 data::store::write_tensors(&job.out.join(file::MODEL), &tensors)
             }
@@ -121,7 +125,7 @@ impl TorchBackend {
             }
             NodeKind::Evaluate | NodeKind::Report | NodeKind::Search => Err(NodeFailure::new(format!(
                 "`{}` nodes are computed by the engine, not by a backend",
-                node.kind.as_str()
+                node.kind().as_str()
             ))),
         }
     }

@@ -48,13 +48,19 @@ pub(crate) enum Optimizer {
     Adam(Adam),
 }
 
-fn arg(call: &Call, name: &str, default: f64) -> Result<f64, NodeFailure> {
+/// A number field of a catalogue call (lowering filled its defaults).
+fn arg(call: &Call, name: &str) -> Result<f64, NodeFailure> {
     match call.args.get(name) {
-        None => Ok(default),
+        None => Err(NodeFailure::new(format!("`{}` has no field `{name}`", call.op))),
         Some(v) => {
             v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{}.{name}` must be a number, got {v}", call.op)))
         }
     }
+}
+
+/// The catalogue call a field holds.
+fn call_of(value: &Value) -> Result<&Call, NodeFailure> {
+    value.as_call().ok_or_else(|| NodeFailure::new(format!("expected an optimiser or schedule, got {value}")))
 }
 
 impl Optimizer {
@@ -70,17 +76,13 @@ impl Optimizer {
 
     /// The optimiser a catalogue call describes (`sgd(lr, momentum, weight_decay)` or
     /// `adam(lr, weight_decay)`).
-    pub(crate) fn from_call(value: Option<&Value>) -> Result<Optimizer, NodeFailure> {
-        let Some(call) = value.and_then(Value::as_call) else {
-            return Ok(Optimizer::sgd(0.1, 0.9, 5e-4));
-        };
+    pub(crate) fn from_call(value: &Value) -> Result<Optimizer, NodeFailure> {
+        let call = call_of(value)?;
         match call.op.as_str() {
-            "sgd" => {
-                Ok(Optimizer::sgd(arg(call, "lr", 0.1)?, arg(call, "momentum", 0.9)?, arg(call, "weight_decay", 5e-4)?))
-            }
+            "sgd" => Ok(Optimizer::sgd(arg(call, "lr")?, arg(call, "momentum")?, arg(call, "weight_decay")?)),
             "adam" => Ok(Optimizer::Adam(Adam {
-                lr: arg(call, "lr", 1e-3)?,
-                weight_decay: arg(call, "weight_decay", 0.0)?,
+                lr: arg(call, "lr")?,
+                weight_decay: arg(call, "weight_decay")?,
                 step: 0,
                 moments: None,
             })),
@@ -171,12 +173,10 @@ pub(crate) enum Schedule {
 
 impl Schedule {
     /// The schedule a catalogue call describes, over `epochs` epochs.
-    pub(crate) fn from_call(value: Option<&Value>, epochs: usize) -> Result<Schedule, NodeFailure> {
-        let Some(call) = value.and_then(Value::as_call) else {
-            return Ok(Schedule::Cosine { t_max: epochs, eta_min: 0.0 });
-        };
+    pub(crate) fn from_call(value: &Value, epochs: usize) -> Result<Schedule, NodeFailure> {
+        let call = call_of(value)?;
         match call.op.as_str() {
-            "cosine" => Ok(Schedule::Cosine { t_max: epochs, eta_min: arg(call, "eta_min", 0.0)? }),
+            "cosine" => Ok(Schedule::Cosine { t_max: epochs, eta_min: arg(call, "eta_min")? }),
             "constant" => Ok(Schedule::Constant),
             other => Err(NodeFailure::new(format!("unknown schedule `{other}`"))),
         }

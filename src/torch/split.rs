@@ -7,6 +7,7 @@ use std::path::Path;
 use tch::{Kind, Tensor};
 
 use super::data::store;
+use super::fields;
 use crate::artifact::file;
 use crate::artifact::{DatasetInfo, NodeFailure};
 use crate::plan::Node;
@@ -19,42 +20,26 @@ const SETS: [&str; 5] = ["train", "val", "retain", "forget", "test"];
 /// Computes the split of the dataset in `data_dir` and writes `split.safetensors` into `out`.
 pub(crate) fn build(node: &Node, data_dir: &Path, out: &Path) -> Result<(), NodeFailure> {
     let info: DatasetInfo = store::read_json(&data_dir.join(file::DATASET))?;
-    let fraction = |name: &str, default: f64| match node.param(name) {
-        None => Ok(default),
-        Some(v) => v
-            .as_f64()
-            .filter(|f| (0.0..=1.0).contains(f))
-            .ok_or_else(|| NodeFailure::new(format!("`{name}` must be a fraction, got {v}"))),
-    };
-    // Non-negative integer parameters; `default_rng` takes any u64 seed.
-    let count = |name: &str, default: u64| match node.param(name) {
-        None => Ok(default),
-        Some(v) => {
-            v.as_u64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a non-negative integer, got {v}")))
+    let fraction = |name: &str| {
+        let f = fields::float(node, name)?;
+        if (0.0..=1.0).contains(&f) {
+            Ok(f)
+        } else {
+            Err(NodeFailure::new(format!("`{name}` must be a fraction, got {f}")))
         }
     };
     let split = match node.op.as_str() {
         "random" => {
-            let val = fraction("val", 0.15)?;
-            let forget = fraction("forget", 0.10)?;
             // The legacy RandomState only takes 32-bit integer seeds.
-            let seed = match node.param("seed") {
-                None => 123,
-                Some(v) => v
-                    .as_u64()
-                    .and_then(|s| u32::try_from(s).ok())
-                    .ok_or_else(|| NodeFailure::new(format!("`seed` must be an integer in 0..2^32, got {v}")))?,
-            };
-            reference_split(info.n_train, info.n_test, val, forget, seed)
+            let seed = u32::try_from(fields::natural(node, "seed")?)
+                .map_err(|_| NodeFailure::new("`seed` must be an integer in 0..2^32"))?;
+            reference_split(info.n_train, info.n_test, fraction("val")?, fraction("forget")?, seed)
         }
         "lira" => {
-            // Defaults are the reference's command-line defaults (datasets.md §4).
-            let val = fraction("val", 0.05)?;
-            let forget = fraction("forget", 0.10)?;
-            let seed = count("seed", 123)?;
-            let shadow = count("shadow", 0)?;
-            let draw = count("draw", 0)?;
-            lira_split(info.n_train, val, forget, seed, shadow, draw)
+            // `default_rng` takes any u64 seed.
+            let (seed, shadow, draw) =
+                (fields::natural(node, "seed")?, fields::natural(node, "shadow")?, fields::natural(node, "draw")?);
+            lira_split(info.n_train, fraction("val")?, fraction("forget")?, seed, shadow, draw)
         }
         op => return Err(NodeFailure::new(format!("the torch backend has no split `{op}`"))),
     };

@@ -1,7 +1,6 @@
 //! Tests of the torch backend on tiny seeded models and data, on the CPU.
 
 use crate::stats::shuffle::Shuffle;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,23 +14,64 @@ use super::{metrics, split, TorchBackend};
 use crate::artifact::{DatasetInfo, Metrics, NodeFailure, RunInfo};
 use crate::backend::{Backend, Input, Job};
 use crate::digest::Key;
-use crate::ops::{Call, Value};
-use crate::plan::{Node, NodeKind};
+use crate::ops::{self, Call, Category, Value};
+use crate::plan::{Coords, Node, NodeKind, Paths, Payload};
 use crate::span::Span;
 
+/// A node of `kind` and `op` with `params` over the catalogue's defaults, as lowering and
+/// planning would make it.
 fn node(kind: NodeKind, op: &str, params: &[(&str, Value)], seed: Option<u64>) -> Node {
+    let category = match kind {
+        NodeKind::Dataset => Category::Source,
+        NodeKind::Split => Category::Split,
+        NodeKind::Init => Category::Arch,
+        NodeKind::Train => Category::Train,
+        _ => Category::Method,
+    };
+    let mut p = ops::defaults(category, op);
+    p.extend(params.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let payload = match kind {
+        NodeKind::Dataset => {
+            let limit = p.remove("limit").and_then(|v| v.as_i64());
+            p.retain(|k, _| !matches!(k.as_str(), "dir" | "path"));
+            Payload::Dataset { args: p, limit, content: None }
+        }
+        NodeKind::Split => Payload::Split { args: p },
+        NodeKind::Init => {
+            let classes = p.remove("classes").and_then(|v| v.as_i64()).expect("an init names its classes");
+            Payload::Init { args: p, classes }
+        }
+        NodeKind::Train => {
+            let subset = p.remove("subset").and_then(|v| v.as_str().map(str::to_string)).unwrap_or("train".into());
+            p.retain(|k, _| !matches!(k.as_str(), "model" | "data"));
+            Payload::Train { recipe: p, subset }
+        }
+        NodeKind::Unlearn => Payload::Unlearn { hyper: p, export: None },
+        NodeKind::Measure if op == "distance" => Payload::Distance,
+        NodeKind::Measure => Payload::Measure,
+        other => panic!("no test nodes of kind {other:?}"),
+    };
     Node {
         key: Key::of(format!("{kind:?} {op} {params:?} {seed:?}").as_bytes()),
-        kind,
         op: op.to_string(),
         version: 1,
-        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        payload,
         inputs: Vec::new(),
-        seed,
-        env: BTreeMap::new(),
+        coords: seed.map(|s| Coords::from([("seed".to_string(), s)])).unwrap_or_default(),
+        paths: Paths::default(),
         label: format!("{} {op}", kind.as_str()),
         decl: op.to_string(),
         span: Span::new(0, 0),
+    }
+}
+
+/// Sets one of a node's op fields.
+fn set(node: &mut Node, name: &str, value: Value) {
+    match &mut node.payload {
+        Payload::Train { recipe: p, .. } | Payload::Unlearn { hyper: p, .. } => {
+            p.insert(name.to_string(), value);
+        }
+        other => panic!("no fields to set on {other:?}"),
     }
 }
 
@@ -360,7 +400,7 @@ fn idx_reader_rejects_truncated_files() {
 #[test]
 fn a_missing_folder_says_where_and_how() {
     let mut ds = node(NodeKind::Dataset, "mnist", &[], None);
-    ds.env.insert("dir".into(), "/nonexistent/mnist".into());
+    ds.paths.data = Some("/nonexistent/mnist".into());
     let root = tempfile::tempdir().expect("temp dir");
     let err = run(&cpu(), root.path(), &ds, &[]).expect_err("missing");
     assert!(err.message.contains("/nonexistent/mnist"), "{err:?}");
@@ -463,7 +503,7 @@ fn cpu_timings() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let b = cpu();
     let mut ds = node(NodeKind::Dataset, "mnist", &[("limit", int(6000))], None);
-    ds.env.insert("dir".into(), dir.to_string_lossy().into_owned());
+    ds.paths.data = Some(dir);
     let start = std::time::Instant::now();
     let data = run(&b, tmp.path(), &ds, &[]).expect("mnist");
     eprintln!("mnist limit 6000 decoded in {:.2} s", start.elapsed().as_secs_f64());
@@ -471,7 +511,7 @@ fn cpu_timings() {
     let init = node(NodeKind::Init, "cnn", &[("width", int(32)), ("classes", int(10))], Some(0));
     let init = run(&b, tmp.path(), &init, &[]).expect("init");
     let mut t = train_node(1, 0.1);
-    t.params.insert("batch".into(), int(256));
+    set(&mut t, "batch", int(256));
     let out = run(&b, tmp.path(), &t, &[("init", &init), ("data", &data), ("split", &split)]).expect("train");
     let info: RunInfo = store::read_json(&out.join("run.json")).expect("run.json");
     let m = node(NodeKind::Measure, "measure", &[], Some(0));
@@ -555,7 +595,7 @@ fn gpu_check() {
     let init = node(NodeKind::Init, "resnet18", &[("classes", int(10))], Some(0));
     let init = run(&b, root.path(), &init, &[]).expect("init");
     let mut t = train_node(3, 0.1);
-    t.params.insert("batch".into(), int(256));
+    set(&mut t, "batch", int(256));
     let start = std::time::Instant::now();
     let progress =
         |e: u64, n: u64, msg: &str| eprintln!("  epoch {e}/{n} ({msg}) at {:.2} s", start.elapsed().as_secs_f64());
@@ -608,7 +648,7 @@ fn flat_adam_matches_pytorch_adam() {
     let x = locked_randn([6, 3, 8, 8], (Kind::Float, Device::Cpu));
     let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
     let adam = call("adam", &[("lr", float(0.01)), ("weight_decay", float(1e-3))]);
-    let mut opt = super::optim::Optimizer::from_call(Some(&adam)).expect("adam");
+    let mut opt = super::optim::Optimizer::from_call(&adam).expect("adam");
     let mut expected: Vec<Tensor> = model.params().iter().map(|p| p.detach().copy()).collect();
     let mut moments: Vec<(Tensor, Tensor)> = expected.iter().map(|e| (e.zeros_like(), e.zeros_like())).collect();
     for t in 1..=3 {
@@ -631,12 +671,12 @@ fn flat_adam_matches_pytorch_adam() {
 /// Random test input drawn under the lock that seeded initialisation holds, so tests running
 /// in parallel cannot shift another test's seeded weights.
 fn locked_randn(shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
-    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = crate::torch::models::rng::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::Tensor::randn(shape.as_ref(), options)
 }
 
 /// `Tensor::randint` under the initialisation lock (see `locked_randn`).
 fn locked_randint(high: i64, shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
-    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = crate::torch::models::rng::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::Tensor::randint(high, shape.as_ref(), options)
 }

@@ -10,28 +10,18 @@ use tch::{Device, Tensor};
 use super::data::resident::{Pass, Resident};
 use super::data::store;
 use super::device;
+use super::fields;
 use super::models::{self, Model};
 use super::optim::{Optimizer, Schedule};
 use crate::artifact::file;
 use crate::artifact::{NodeFailure, RunInfo};
 use crate::backend::Job;
-use crate::plan::Node;
+use crate::plan::Payload;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::split::Split;
 
 /// The data-order seed re-applied before every training and unlearning run (unlearners.md §1).
 pub(crate) const DATA_SEED: u32 = 123;
-
-/// An integer parameter of a node that must be at least 1.
-pub(crate) fn count(node: &Node, name: &str, default: i64) -> Result<i64, NodeFailure> {
-    match node.param(name) {
-        None => Ok(default),
-        Some(v) => v
-            .as_i64()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| NodeFailure::new(format!("`{name}` must be a positive integer, got {v}"))),
-    }
-}
 
 /// Backpropagates `loss` into the model's parameters and applies one optimiser update.
 pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
@@ -87,18 +77,10 @@ pub(crate) fn write_run(
 
 /// The sample indices a `train` node trains on: `train` = retain ++ forget (the reference
 /// concatenates the two datasets in that order before shuffling, unlearners.md §2), or `retain`.
-///
-/// The subset comes from the `subset` parameter, else from the suffix of the `data` parameter
-/// (`<dataset>.train` / `<dataset>.retain`).
-fn subset(node: &Node, split: &Split) -> Result<Vec<i64>, NodeFailure> {
-    let name = match (node.param("subset"), node.param("data")) {
-        (Some(v), _) => v.as_str().map(str::to_string),
-        (None, Some(v)) => v.as_str().map(|s| s.rsplit('.').next().unwrap_or(s).to_string()),
-        (None, None) => Some("train".to_string()),
-    };
-    match name.as_deref() {
-        Some("train") => Ok(split.retain.iter().chain(&split.forget).copied().collect()),
-        Some("retain") => Ok(split.retain.clone()),
+fn subset(subset: &str, split: &Split) -> Result<Vec<i64>, NodeFailure> {
+    match subset {
+        "train" => Ok(split.retain.iter().chain(&split.forget).copied().collect()),
+        "retain" => Ok(split.retain.clone()),
         _ => Err(NodeFailure::new("a `train` node trains on `<dataset>.train` or `<dataset>.retain`")),
     }
 }
@@ -107,17 +89,20 @@ fn subset(node: &Node, split: &Split) -> Result<Vec<i64>, NodeFailure> {
 /// mode with CE, one optimiser step per batch and one schedule step per epoch.
 pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Path) -> Result<(), NodeFailure> {
     let node = job.node;
-    let epochs = count(node, "epochs", 50)? as usize;
-    let batch = count(node, "batch", 256)?;
-    let augment = match node.param("augment").and_then(|v| v.as_str()) {
-        None | Some("reference") => true,
-        Some("none") => false,
-        Some(other) => return Err(NodeFailure::new(format!("unknown `augment` value `{other}`"))),
+    let Payload::Train { subset: trained_on, .. } = &node.payload else {
+        return Err(NodeFailure::new(format!("`{}` is not a training run", node.label)));
     };
-    let indices = subset(node, split)?;
+    let epochs = fields::count(node, "epochs")? as usize;
+    let batch = fields::count(node, "batch")?;
+    let augment = match fields::word(node, "augment")? {
+        "reference" => true,
+        "none" => false,
+        other => return Err(NodeFailure::new(format!("unknown `augment` value `{other}`"))),
+    };
+    let indices = subset(trained_on, split)?;
     let model = models::load(&init_dir.join(file::MODEL), res.device)?;
-    let mut opt = Optimizer::from_call(node.param("optim"))?;
-    let sched = Schedule::from_call(node.param("sched"), epochs)?;
+    let mut opt = Optimizer::from_call(fields::value(node, "optim")?)?;
+    let sched = Schedule::from_call(fields::value(node, "sched")?, epochs)?;
 
     let start = Instant::now();
     let lr0 = opt.lr();

@@ -22,82 +22,16 @@ use tch::{Kind, Tensor};
 
 use crate::artifact::file;
 use crate::artifact::{DatasetInfo, NodeFailure};
-use crate::ops::Value;
-use crate::plan::Node;
+use crate::ops::{self, Facts, OfficialFile};
+use crate::plan::{Node, Payload};
+use crate::torch::fields;
 
-/// The reference's train-time augmentation of a source (datasets.md §2.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Augment {
-    /// No augmentation (UTKFace).
-    None,
-    /// Random horizontal flip, p = 0.5 (MNIST family; synthetic by choice).
-    Flip,
-    /// Zero-pad 4, random 32×32 crop, then random horizontal flip (CIFAR).
-    CropFlip,
+pub(crate) use crate::ops::Augment;
+
+/// The normalisation and augmentation of a source (the dataset table of `ops`).
+pub(crate) fn facts(source: &str) -> Result<&'static Facts, NodeFailure> {
+    ops::facts(source).ok_or_else(|| NodeFailure::new(format!("unknown dataset source `{source}`")))
 }
-
-/// Per-source facts: normalisation constants (datasets.md §2.1) and augmentation (§2.2).
-pub(crate) struct SourceFacts {
-    pub(crate) mean: [f64; 3],
-    pub(crate) std: [f64; 3],
-    pub(crate) augment: Augment,
-}
-
-/// The facts of a source by its op name.
-pub(crate) fn facts(source: &str) -> Result<SourceFacts, NodeFailure> {
-    let grey = |m: f64, s: f64| SourceFacts { mean: [m; 3], std: [s; 3], augment: Augment::Flip };
-    Ok(match source {
-        "mnist" => grey(0.1307, 0.3081),
-        "fashion_mnist" => grey(0.2860, 0.3530),
-        // munl's own source: centred on mid-grey; flips only, as no crop is defined for it.
-        "synthetic" => grey(0.5, 0.25),
-        "cifar10" => {
-            SourceFacts { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010], augment: Augment::CropFlip }
-        }
-        "cifar100" => {
-            SourceFacts { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762], augment: Augment::CropFlip }
-        }
-        "utkface" => SourceFacts { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], augment: Augment::None },
-        other => return Err(NodeFailure::new(format!("unknown dataset source `{other}`"))),
-    })
-}
-
-/// One of the four official files of an MNIST-family dataset, with its official MD5.
-struct IdxFile {
-    name: &'static str,
-    md5: &'static str,
-}
-
-/// An MNIST-family source: its four files (train images, train labels, test images, test
-/// labels) and where to get them.
-struct IdxSource {
-    title: &'static str,
-    /// The source op, whose official addresses `ops::download` knows.
-    op: &'static str,
-    files: [IdxFile; 4],
-}
-
-const MNIST: IdxSource = IdxSource {
-    title: "MNIST",
-    op: "mnist",
-    files: [
-        IdxFile { name: "train-images-idx3-ubyte.gz", md5: "6bbc9ace898e44ae57da46a324031adb" },
-        IdxFile { name: "train-labels-idx1-ubyte.gz", md5: "a25bea736e30d166cdddb491f175f624" },
-        IdxFile { name: "t10k-images-idx3-ubyte.gz", md5: "2646ac647ad5339dbf082846283269ea" },
-        IdxFile { name: "t10k-labels-idx1-ubyte.gz", md5: "27ae3e4e09519cfbb04c329615203637" },
-    ],
-};
-
-const FASHION_MNIST: IdxSource = IdxSource {
-    title: "Fashion-MNIST",
-    op: "fashion_mnist",
-    files: [
-        IdxFile { name: "train-images-idx3-ubyte.gz", md5: "f4a8712d7a061bf5bd6d2ca38dc4d50a" },
-        IdxFile { name: "train-labels-idx1-ubyte.gz", md5: "9018921c3c673c538a1fc5bad174d6f9" },
-        IdxFile { name: "t10k-images-idx3-ubyte.gz", md5: "8181f5470baa50b63fa0f6fddb340f0a" },
-        IdxFile { name: "t10k-labels-idx1-ubyte.gz", md5: "15d484375f8d13e6eb1aabb0c3f46965" },
-    ],
-};
 
 /// Decoded images before storage: `n_train` official-train images first, then `n_test`.
 pub(crate) struct Raw {
@@ -150,8 +84,10 @@ impl Raw {
 }
 
 /// Reads the four official files of an MNIST-family dataset from `dir`, verifying each.
-fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, NodeFailure> {
-    let missing: Vec<&str> = source.files.iter().filter(|f| !dir.join(f.name).is_file()).map(|f| f.name).collect();
+fn read_idx(dir: &Path, source: &Facts, verify_md5: bool) -> Result<Raw, NodeFailure> {
+    let files =
+        source.idx_files.ok_or_else(|| NodeFailure::new(format!("`{}` is not an IDX source", source.source)))?;
+    let missing: Vec<&str> = files.iter().filter(|f| !dir.join(f.name).is_file()).map(|f| f.name).collect();
     if !missing.is_empty() {
         return Err(NodeFailure::invalid_data(format!(
             "{} files not found: `{}` lacks {}",
@@ -162,11 +98,11 @@ fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, Nod
         .with_help(format!(
             "put the four official .gz files into `{}` (download them from {})",
             dir.display(),
-            crate::ops::download(source.op).map_or("the dataset's official page", |d| d.mirrors[0])
+            source.download.as_ref().map_or("the dataset's official page", |d| d.mirrors[0])
         )));
     }
-    let md5 = |f: &IdxFile| verify_md5.then_some(f.md5);
-    let [ti, tl, si, sl] = &source.files;
+    let md5 = |f: &OfficialFile| verify_md5.then_some(f.md5);
+    let [ti, tl, si, sl] = &files;
     let train = idx::read_images(&dir.join(ti.name), md5(ti))?;
     let train_labels = idx::read_labels(&dir.join(tl.name), 10, md5(tl))?;
     let test = idx::read_images(&dir.join(si.name), md5(si))?;
@@ -200,8 +136,7 @@ fn read_idx(dir: &Path, source: &IdxSource, verify_md5: bool) -> Result<Raw, Nod
 /// Reads an MNIST-family source (`mnist` or `fashion_mnist`) with the official MD5 checks.
 pub(crate) fn read_official(op: &str, dir: &Path) -> Result<Raw, NodeFailure> {
     match op {
-        "mnist" => read_idx(dir, &MNIST, true),
-        "fashion_mnist" => read_idx(dir, &FASHION_MNIST, true),
+        "mnist" | "fashion_mnist" => read_idx(dir, facts(op)?, true),
         other => Err(NodeFailure::new(format!("`{other}` is not an IDX source"))),
     }
 }
@@ -210,79 +145,55 @@ pub(crate) fn read_official(op: &str, dir: &Path) -> Result<Raw, NodeFailure> {
 /// in the official format that are not the official content).
 #[cfg(test)]
 pub(crate) fn read_idx_unverified(dir: &Path) -> Result<Raw, NodeFailure> {
-    read_idx(dir, &MNIST, false)
-}
-
-fn int_param(node: &Node, name: &str, default: i64) -> Result<i64, NodeFailure> {
-    match node.param(name) {
-        None => Ok(default),
-        Some(v) => v.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be an integer, got {v}"))),
-    }
+    read_idx(dir, facts("mnist")?, false)
 }
 
 /// Decodes a `dataset` node's source, applies `limit`, and writes `data.safetensors` and
 /// `dataset.json` into `out`.
 pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
-    let limit = match node.param("limit") {
+    let Payload::Dataset { limit, .. } = &node.payload else {
+        return Err(NodeFailure::new(format!("`{}` is not a dataset", node.label)));
+    };
+    let limit = match limit {
         None => None,
-        Some(v) => Some(
-            v.as_i64()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| NodeFailure::new(format!("`limit` must be a positive integer, got {v}")))?,
+        Some(n) => Some(
+            usize::try_from(*n)
+                .map_err(|_| NodeFailure::new(format!("`limit` must be a positive integer, got {n}")))?,
         ),
     };
     let (raw, classes) = match node.op.as_str() {
-        "mnist" | "fashion_mnist" => {
-            let dir = node
-                .env
-                .get("dir")
-                .ok_or_else(|| NodeFailure::new(format!("no data folder was resolved for `{}`", node.op)))?;
-            // Resize after `limit`, so a limited dataset decodes quickly.
-            (read_official(&node.op, Path::new(dir))?.limit(limit).resize(32), 10)
-        }
+        // Resize after `limit`, so a limited dataset decodes quickly.
+        "mnist" | "fashion_mnist" => (read_official(&node.op, &source_dir(node)?)?.limit(limit).resize(32), 10),
         "cifar10" | "cifar100" => {
             let c = cifar::source(&node.op).ok_or_else(|| NodeFailure::new("not a CIFAR source"))?;
             (cifar::read(c, &source_dir(node)?, true)?.limit(limit), c.classes())
         }
         "utkface" => (utkface::read(&source_dir(node)?, limit)?, utkface::CLASSES),
         "image_folder" => {
-            let like = match node.param("like") {
-                None => "cifar10".to_string(),
-                Some(v) => v
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| NodeFailure::new(format!("`like` must be a word, got {v}")))?,
-            };
-            let classes = usize::try_from(int_param(node, "classes", 10)?)
+            let like = fields::word(node, "like")?;
+            let classes = usize::try_from(fields::int(node, "classes")?)
                 .map_err(|_| NodeFailure::new("`classes` must be positive"))?;
-            // The planner resolves `path` against the data root into `dir`, like `dir` itself.
+            // The planner resolves `path` against the data root, like `dir` itself.
             let path = source_dir(node)?;
-            let raw = folder::read(&path, classes, input_size(&like)?, limit)?;
+            let raw = folder::read(&path, classes, input_size(like)?, limit)?;
             // `dataset.json` names `like` as the source: it selects normalisation and augmentation.
-            return write(&raw, &like, classes, out);
+            return write(&raw, like, classes, out);
         }
         "synthetic" => {
-            let classes = int_param(node, "classes", 10)?;
-            let size = int_param(node, "size", 1200)?;
-            let test = int_param(node, "test", 200)?;
-            let seed = int_param(node, "seed", 0)?;
-            let shape = match node.param("shape") {
-                None => vec![3, 32, 32],
-                Some(Value::List(items)) => items.iter().filter_map(Value::as_i64).collect(),
-                Some(v) => return Err(NodeFailure::new(format!("`shape` must be a list, got {v}"))),
-            };
             let bad = |what: &str| NodeFailure::new(format!("synthetic: {what}"));
-            let [c, h, w] = shape[..] else {
+            let [c, h, w] = fields::ints(node, "shape")?[..] else {
                 return Err(bad("`shape` must be [channels, height, width]"));
             };
             if !(c == 1 || c == 3) || h < 1 || w < 1 {
                 return Err(bad("`shape` needs 1 or 3 channels and positive sides"));
             }
-            let seed = u32::try_from(seed).map_err(|_| bad("`seed` must fit in 32 bits"))?;
-            let (classes, size, test) = match (usize::try_from(classes), usize::try_from(size), usize::try_from(test)) {
-                (Ok(c), Ok(s), Ok(t)) if c >= 2 => (c, s, t),
-                _ => return Err(bad("`classes`, `size` and `test` must be positive")),
-            };
+            let seed = u32::try_from(fields::int(node, "seed")?).map_err(|_| bad("`seed` must fit in 32 bits"))?;
+            let counts = (fields::int(node, "classes")?, fields::int(node, "size")?, fields::int(node, "test")?);
+            let (classes, size, test) =
+                match (usize::try_from(counts.0), usize::try_from(counts.1), usize::try_from(counts.2)) {
+                    (Ok(c), Ok(s), Ok(t)) if c >= 2 => (c, s, t),
+                    _ => return Err(bad("`classes`, `size` and `test` must be positive")),
+                };
             let shape = [c as usize, h as usize, w as usize];
             let (pixels, labels) = synthetic::generate(size + test, classes, shape, seed);
             (Raw { pixels, labels, shape, n_train: size, n_test: test }.limit(limit), classes)
@@ -294,20 +205,18 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
 
 /// The folder (or file) the planner resolved for a source's `dir` (`path` of `image_folder`).
 fn source_dir(node: &Node) -> Result<PathBuf, NodeFailure> {
-    node.env
-        .get("dir")
-        .map(PathBuf::from)
+    node.data_dir()
+        .map(Path::to_path_buf)
         .ok_or_else(|| NodeFailure::new(format!("no data folder was resolved for `{}`", node.op)))
 }
 
 /// The model input size of a benchmark dataset (datasets.md §1): images of an `image_folder`
 /// that differ are resized to it, as the reference's test pipeline does.
 fn input_size(like: &str) -> Result<usize, NodeFailure> {
-    match like {
-        "mnist" | "fashion_mnist" | "cifar10" | "cifar100" => Ok(32),
-        "utkface" => Ok(224),
-        other => Err(NodeFailure::new(format!("`like` must name a benchmark dataset, got `{other}`"))),
-    }
+    ops::facts(like)
+        .filter(|f| f.classes.is_some())
+        .map(|f| f.input_size)
+        .ok_or_else(|| NodeFailure::new(format!("`like` must name a benchmark dataset, got `{like}`")))
 }
 
 /// Writes a decoded dataset in the stored form.

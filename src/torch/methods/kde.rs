@@ -64,7 +64,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
 mod tests {
     use super::*;
     use crate::torch::methods::tests::{fixture, fixture_with, param_diff};
-    use crate::torch::models::init::GLOBAL_RNG;
+    use crate::torch::models::rng::GLOBAL_RNG;
 
     /// Not the fixture's init seed 0, whose first draws would reproduce the initial weights.
     fn seeded(seed: i64, draw: impl FnOnce()) {

@@ -3,32 +3,12 @@
 //! method starts, and only the method itself is timed (for RTE), not loading or writing.
 //!
 //! One file per method holds its procedure as the spec states it; this file holds what they
-//! share: reading hyper-parameters (with the catalogue's reference defaults), the passes over
+//! share: reading hyper-parameters (complete: lowering filled the catalogue defaults), the passes over
 //! the method's data, per-epoch loss bookkeeping, teacher copies and seeded random draws.
 
-mod bad_teacher;
-mod cf_k;
-mod cfw;
-mod ct;
-mod eu_k;
-mod fcs;
-mod finetune;
-mod fisher;
-mod gradient_ascent;
-mod influence;
-mod kde;
 mod losses;
-mod msg;
-mod negative_gradient;
-mod neggrad_plus;
-mod prmq;
 mod reinit;
-mod rni;
-mod salun;
-mod scrub;
-mod scrub_v1;
 mod select;
-mod successive_random_labels;
 #[cfg(test)]
 mod tests;
 mod trial;
@@ -44,43 +24,55 @@ use tch::Tensor;
 
 use super::data::resident::{Pass, Resident};
 use super::device;
-use super::models::{self, init::GLOBAL_RNG, Model};
+use super::models::{self, rng::GLOBAL_RNG, Model};
 use super::optim::{Masks, Optimizer};
 use super::train::{self, EpochLosses};
 use crate::artifact::{file, NodeFailure};
 use crate::backend::Job;
-use crate::ops::{self, Category, Value};
+use crate::ops::Value;
 use crate::stats::mt19937::Mt19937;
 use crate::stats::split::Split;
 
 /// A method's procedure: changes `ctx.model` in place.
 type Method = fn(&mut Ctx<'_>) -> Result<(), NodeFailure>;
 
-fn method(op: &str) -> Option<Method> {
-    Some(match op {
-        "finetune" => finetune::run,
-        "gradient_ascent" => gradient_ascent::run,
-        "successive_random_labels" => successive_random_labels::run,
-        "neggrad_plus" => neggrad_plus::run,
-        "bad_teacher" => bad_teacher::run,
-        "ct" => ct::run,
-        "salun" => salun::run,
-        "kde" => kde::run,
-        "fcs" => fcs::run,
-        "scrub" => scrub::run,
-        "scrub_v1" => scrub_v1::run,
-        "cf_k" => cf_k::run,
-        "eu_k" => eu_k::run,
-        "cfw" => cfw::run,
-        "negative_gradient" => negative_gradient::run,
-        "msg" => msg::run,
-        "prmq" => prmq::run,
-        "rni" => rni::run,
-        "fisher" => fisher::run,
-        "influence" => influence::run,
-        _ => return None,
-    })
+/// The implementation files of the catalogue's methods, each named after its op and defining
+/// `run`; a new method is one word here.
+macro_rules! methods {
+    ($($op:ident),* $(,)?) => {
+        $(mod $op;)*
+
+        fn method(op: &str) -> Option<Method> {
+            match op {
+                $(stringify!($op) => Some($op::run),)*
+                _ => None,
+            }
+        }
+    };
 }
+
+methods!(
+    finetune,
+    gradient_ascent,
+    successive_random_labels,
+    neggrad_plus,
+    bad_teacher,
+    ct,
+    salun,
+    kde,
+    fcs,
+    scrub,
+    scrub_v1,
+    cf_k,
+    eu_k,
+    cfw,
+    negative_gradient,
+    msg,
+    prmq,
+    rni,
+    fisher,
+    influence,
+);
 
 /// Reports progress: (done, total, message).
 pub(crate) type Progress<'a> = &'a (dyn Fn(u64, u64, &str) + Sync);
@@ -89,7 +81,7 @@ pub(crate) type Progress<'a> = &'a (dyn Fn(u64, u64, &str) + Sync);
 /// seeded generators.
 pub(crate) struct Ctx<'a> {
     op: &'a str,
-    params: &'a BTreeMap<String, Value>,
+    params: BTreeMap<String, Value>,
     /// The model being unlearned; it starts as the original.
     pub(crate) model: Model,
     pub(crate) res: &'a Resident,
@@ -107,7 +99,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
         op: &'a str,
-        params: &'a BTreeMap<String, Value>,
+        params: BTreeMap<String, Value>,
         model: Model,
         res: &'a Resident,
         split: &'a Split,
@@ -128,15 +120,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A hyper-parameter as set in the file, else the method's reference default.
+    /// A hyper-parameter. Lowering filled every default from the catalogue, so a missing one
+    /// is a bug in munl, not a reason to assume a value.
     fn value(&self, name: &str) -> Result<Value, NodeFailure> {
-        if let Some(v) = self.params.get(name) {
-            return Ok(v.clone());
-        }
-        ops::find(Category::Method, self.op)
-            .and_then(|op| op.field(name))
-            .and_then(|f| f.default.value())
-            .ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", self.op)))
+        self.params.get(name).cloned().ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", self.op)))
     }
 
     /// An integer hyper-parameter.
@@ -268,7 +255,7 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     };
     // A tuned method's best values are already in `params`: the engine resolved its searches.
     let model = models::load(&original_dir.join(file::MODEL), res.device)?;
-    let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
+    let mut ctx = Ctx::new(&node.op, node.payload.params().clone(), model, res, split, job.progress);
     let start = Instant::now();
     run(&mut ctx)?;
     device::synchronize(res.device);

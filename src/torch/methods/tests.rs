@@ -11,7 +11,7 @@ use crate::ops::{self, Category, Value};
 use crate::stats::split::Split;
 use crate::torch::data::resident::Resident;
 use crate::torch::metrics::losses::per_sample;
-use crate::torch::models::{init::init, init::GLOBAL_RNG, Model};
+use crate::torch::models::{init::init, rng::GLOBAL_RNG, Model};
 
 /// A tiny dataset (96 random 3×16×16 images, 4 classes) with a fixed split, and a `cnn`
 /// (width 8) on it.
@@ -54,9 +54,12 @@ pub(crate) fn params(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
 
 fn quiet(_: u64, _: u64, _: &str) {}
 
-/// A context for `op` on a copy of the fixture's model.
-pub(crate) fn ctx<'a>(f: &'a Fixture, op: &'a str, p: &'a BTreeMap<String, Value>) -> Ctx<'a> {
-    Ctx::new(op, p, f.model.duplicate().expect("copy"), &f.res, &f.split, &quiet)
+/// A context for `op` on a copy of the fixture's model, with `p` over the catalogue's defaults
+/// (as lowering fills them).
+pub(crate) fn ctx<'a>(f: &'a Fixture, op: &'a str, p: &BTreeMap<String, Value>) -> Ctx<'a> {
+    let mut all = ops::defaults(Category::Method, op);
+    all.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ctx::new(op, all, f.model.duplicate().expect("copy"), &f.res, &f.split, &quiet)
 }
 
 /// Runs `op` with `p` on the fixture; returns the unlearned model and the epoch losses.

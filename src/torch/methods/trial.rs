@@ -34,7 +34,7 @@ pub(crate) fn trial(
         return Err(NodeFailure::new(format!("the torch backend has no method `{}`", node.op)));
     };
     let model = models::load(&original_dir.join(file::MODEL), res.device)?;
-    let mut ctx = Ctx::new(&node.op, &node.params, model, res, split, job.progress);
+    let mut ctx = Ctx::new(&node.op, node.payload.params().clone(), model, res, split, job.progress);
     let start = Instant::now();
     let ran = run(&mut ctx);
     device::synchronize(res.device);

@@ -1,8 +1,9 @@
 //! Seeded initial weights (node kind `init`).
 //!
 //! All draws happen on the CPU from libtorch's global generator after `tch::manual_seed(seed)`,
-//! under a process-wide lock so concurrent jobs cannot interleave their draws: the weights are a
-//! function of (arch, fields, classes, seed) alone, whatever the device or `--jobs`.
+//! under `rng::GLOBAL_RNG` so concurrent jobs cannot interleave their draws: the weights are a
+//! function of (arch, fields, classes, seed) alone, whatever the device or `--jobs` (`rng` says
+//! why this is not a generator of the model's own).
 //!
 //! ResNet-18 replays what `torch.manual_seed(seed); torchvision.models.resnet18(num_classes=C)`
 //! does to the CPU generator (models.md §1.2, §3): every Conv2d draws its default
@@ -23,15 +24,12 @@
 //! biases), drawn in module order.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use tch::{Device, Kind, Tensor};
 
+use super::rng::GLOBAL_RNG;
 use super::{cnn, resnet18::STAGES, tinyvit, StateDict};
 use crate::artifact::NodeFailure;
-
-/// Serialises every use of libtorch's global CPU generator.
-pub(crate) static GLOBAL_RNG: Mutex<()> = Mutex::new(());
 
 /// PyTorch's `kaiming_uniform_(w, a=√5)` bound, computed in f64 exactly as `torch.nn.init`:
 /// gain = √(2 / (1 + a²)), std = gain / √fan_in, bound = √3 · std.

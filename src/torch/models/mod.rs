@@ -4,6 +4,7 @@ mod cnn;
 pub(crate) mod init;
 mod layers;
 mod resnet18;
+pub(crate) mod rng;
 #[cfg(test)]
 mod tests;
 mod tinyvit;

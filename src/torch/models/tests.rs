@@ -304,6 +304,6 @@ fn resnet18_saved_by_munl_runs_in_torchvision() {
 /// Random test input drawn under the lock that seeded initialisation holds, so tests running
 /// in parallel cannot shift another test's seeded weights.
 fn locked_randn(shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> tch::Tensor {
-    let _guard = crate::torch::models::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = super::rng::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::Tensor::randn(shape.as_ref(), options)
 }

@@ -12,6 +12,7 @@
 use tch::{Kind, Tensor};
 
 use super::layers::{BatchNorm, Conv, LayerNorm, Linear, Weights};
+use super::rng::GLOBAL_RNG;
 use crate::artifact::NodeFailure;
 
 /// Embedding dimension of stages 0..3 (§2 table).
@@ -53,9 +54,9 @@ fn drop_path(x: Tensor, p: f64, train: bool) -> Tensor {
     shape[0] = x.size()[0];
     let mut mask = Tensor::empty(shape.as_slice(), (x.kind(), x.device()));
     {
-        // The global generator is shared with seeded initialisation, which may run on another
-        // worker thread: drawing while it holds the lock would change its weights.
-        let _guard = super::init::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        // The global generators are shared with seeded draws (initialisation, the methods'), which
+        // may run on another worker thread: drawing in the middle of one would shift its stream.
+        let _guard = GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
         let _ = mask.bernoulli_float_(keep);
     }
     x / keep * mask

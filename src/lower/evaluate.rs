@@ -1,0 +1,109 @@
+//! Lowers `evaluate` declarations: the models compared, the reference and the metrics.
+
+use crate::ops::{self, Category, Metric, Value};
+use crate::syntax::ast::{Decl, DeclKind, ExprKind};
+
+use super::cx::Cx;
+use super::{value, Evaluate, LowerError, ModelRef};
+
+impl<'a> Cx<'a> {
+    /// `evaluate NAME { models = […]; reference = …; metrics = […] }`; metrics that compare with a
+    /// reference need `reference`.
+    pub(super) fn evaluate(&mut self, d: &'a Decl, trains: &[&Decl], unlearns: &[&Decl]) -> Option<Evaluate> {
+        let (_, fields) = self.effective(d)?;
+        let before = self.errors.len();
+        let mut models = None;
+        let mut reference = None;
+        let mut metrics: Vec<Metric> = Metric::DEFAULT.to_vec();
+        let mut metrics_span = d.name.span;
+        for f in &fields {
+            match f.name.name.as_str() {
+                "models" => {
+                    let ExprKind::List(items) = &f.value.kind else {
+                        self.errors.push(LowerError::WrongType {
+                            field: "models".into(),
+                            expected: "a list of `train` and `unlearn` names".into(),
+                            span: f.value.span,
+                            found: value::describe(&f.value),
+                            help: None,
+                        });
+                        continue;
+                    };
+                    let mut refs = vec![];
+                    for item in items {
+                        let kinds = [DeclKind::Train, DeclKind::Unlearn];
+                        let wanted = "`train` or `unlearn` declaration";
+                        let pool: Vec<&Decl> = trains.iter().chain(unlearns).copied().collect();
+                        if let Some(i) = self.decl_ref(item, &kinds, wanted, &pool) {
+                            refs.push(if i < trains.len() {
+                                ModelRef::Train(i)
+                            } else {
+                                ModelRef::Unlearn(i - trains.len())
+                            });
+                        }
+                    }
+                    models = Some(refs);
+                }
+                "reference" => {
+                    reference = self.decl_ref(&f.value, &[DeclKind::Train], "`train` declaration", trains);
+                }
+                "metrics" => {
+                    metrics_span = f.value.span;
+                    let ExprKind::List(items) = &f.value.kind else {
+                        self.errors.push(LowerError::WrongType {
+                            field: "metrics".into(),
+                            expected: "a list of metric names".into(),
+                            span: f.value.span,
+                            found: value::describe(&f.value),
+                            help: None,
+                        });
+                        continue;
+                    };
+                    metrics.clear();
+                    for item in items {
+                        if let Some(Value::Call(c)) =
+                            value::value("metrics", ops::Ty::Call(Category::Metric), item, &mut self.errors)
+                        {
+                            // The catalogue's metric entries and `Metric` are kept equal by a test.
+                            metrics.extend(Metric::from_name(&c.op));
+                        }
+                    }
+                }
+                _ => self.unknown_field(f, "`evaluate`", &["models", "reference", "metrics"]),
+            }
+        }
+        if models.is_none() {
+            self.errors.push(LowerError::MissingField {
+                field: "models".into(),
+                context: format!("evaluate `{}`", d.name.name),
+                span: d.name.span,
+                help: Some("e.g. `models = [original, retrained, ft]`".into()),
+            });
+        }
+        if metrics.contains(&Metric::Rte) && reference.is_none() && self.errors.len() == before {
+            self.errors.push(LowerError::MissingField {
+                field: "reference".into(),
+                context: format!("evaluate `{}` with metric `rte`", d.name.name),
+                span: metrics_span,
+                help: Some("rte compares run times with a reference model: add `reference = retrained`".into()),
+            });
+        }
+        if let Some(m) = metrics.iter().find(|m| m.needs_reference() && **m != Metric::Rte).map(|m| m.name()) {
+            if reference.is_none() && self.errors.len() == before {
+                self.errors.push(LowerError::MissingField {
+                    field: "reference".into(),
+                    context: format!("evaluate `{}` with metric `{m}`", d.name.name),
+                    span: metrics_span,
+                    help: Some(format!("{m} compares with a reference model: add `reference = retrained`")),
+                });
+            }
+        }
+        (self.errors.len() == before).then(|| Evaluate {
+            name: d.name.name.clone(),
+            span: d.name.span,
+            models: models.unwrap_or_default(),
+            reference,
+            metrics,
+        })
+    }
+}

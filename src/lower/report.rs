@@ -1,0 +1,83 @@
+//! Lowers `report` declarations: the `evaluate` rendered and one output path per format.
+
+use std::path::{Component, Path};
+
+use crate::ops::{self, Format, Value};
+use crate::syntax::ast::{Decl, DeclKind};
+
+use super::cx::Cx;
+use super::{value, LowerError, Report};
+
+impl<'a> Cx<'a> {
+    /// `report NAME { evaluate = …; <format> = "path" }`; without `evaluate`, the `evaluate` of the
+    /// same name.
+    pub(super) fn report(&mut self, d: &'a Decl, evaluates: &[&Decl]) -> Option<Report> {
+        let (_, fields) = self.effective(d)?;
+        let before = self.errors.len();
+        let mut evaluate = None;
+        let mut outputs = vec![];
+        for f in &fields {
+            let name = f.name.name.as_str();
+            if name == "evaluate" {
+                evaluate = self.decl_ref(&f.value, &[DeclKind::Evaluate], "`evaluate` declaration", evaluates);
+            } else if let Some(format) = Format::from_name(name) {
+                if let Some(Value::Str(path)) = value::value(name, ops::Ty::Str, &f.value, &mut self.errors) {
+                    let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+                    if let Some(reason) = bad_report_path(&path) {
+                        self.errors.push(LowerError::BadPath { path, reason: reason.into(), span: f.value.span });
+                    } else if format == Format::Plot && !matches!(plot_ext.as_deref(), Some("svg" | "png")) {
+                        let reason = "must end in `.svg` or `.png` (the plot's format)".into();
+                        self.errors.push(LowerError::BadPath { path, reason, span: f.value.span });
+                    } else {
+                        outputs.push((format, path));
+                    }
+                }
+            } else {
+                let mut known = vec!["evaluate"];
+                known.extend(Format::ALL.map(Format::name));
+                self.unknown_field(f, "`report`", &known);
+            }
+        }
+        if evaluate.is_none() && !fields.iter().any(|f| f.name.name == "evaluate") {
+            evaluate = evaluates.iter().position(|e| e.name.name == d.name.name);
+            if evaluate.is_none() {
+                self.errors.push(LowerError::MissingField {
+                    field: "evaluate".into(),
+                    context: format!("report `{}`", d.name.name),
+                    span: d.name.span,
+                    help: Some("name the report like its `evaluate`, or set `evaluate = <name>`".into()),
+                });
+            }
+        }
+        outputs.sort_by_key(|(format, _)| *format);
+        (self.errors.len() == before).then(|| Report {
+            name: d.name.name.clone(),
+            span: d.name.span,
+            evaluate: evaluate.unwrap_or_default(),
+            outputs,
+        })
+    }
+}
+
+/// Why a report path may not be used, if it may not.
+fn bad_report_path(path: &str) -> Option<&'static str> {
+    let p = Path::new(path);
+    if path.is_empty() {
+        return Some("is empty");
+    }
+    if p.is_absolute() {
+        return Some("is absolute");
+    }
+    let mut depth = 0i32;
+    for c in p.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Some("leaves the experiment's folder");
+        }
+    }
+    None
+}

@@ -1,0 +1,146 @@
+//! Lowers `unlearn` declarations: the method, the `train` it starts from, its fixed fields and
+//! the search of `tune = search(…)` with the Retrain model it scores against.
+
+use crate::ops::{self, Category, Value};
+use crate::span::Span;
+use crate::syntax::ast::{Decl, DeclKind, Expr, ExprKind};
+
+use super::cx::Cx;
+use super::{ir, search, value, LowerError, Train, Unlearn};
+
+impl<'a> Cx<'a> {
+    /// `unlearn NAME = method(train) { … }`; `lowered` holds the trains lowered so far, which the
+    /// search reads the epochs and the Retrain model from.
+    pub(super) fn unlearn(&mut self, d: &'a Decl, trains: &[&Decl], lowered: &[Train]) -> Option<Unlearn> {
+        let (head, fields) = self.effective(d)?;
+        let Some(Expr { kind: ExprKind::Call { callee, args }, span }) = head else {
+            self.errors.push(LowerError::MissingField {
+                field: "method".into(),
+                context: format!("unlearn `{}`", d.name.name),
+                span: head.map_or(d.name.span, |h| h.span),
+                help: Some("e.g. `unlearn ft = finetune(original)`".into()),
+            });
+            return None;
+        };
+        let Some(spec) = ops::find(Category::Method, &callee.name) else {
+            // Reuse the unknown-op diagnostic with its suggestions.
+            value::call(Category::Method, &callee.name, callee.span, &[], &mut self.errors);
+            return None;
+        };
+        let from = match args.as_slice() {
+            [arg] if arg.name.is_none() => self.decl_ref(&arg.value, &[DeclKind::Train], "`train` declaration", trains),
+            _ => {
+                self.errors.push(LowerError::WrongType {
+                    field: callee.name.clone(),
+                    expected: "one argument: the `train` declaration to unlearn from".into(),
+                    span: *span,
+                    found: format!("{} argument(s)", args.len()),
+                    help: Some(format!("e.g. `{}(original)`", callee.name)),
+                });
+                None
+            }
+        };
+        // `tune = search(…)` and distributions are taken apart from the fixed fields.
+        let mut tune = None;
+        let mut written = vec![];
+        let mut block: Vec<crate::syntax::ast::Arg> = vec![];
+        let before = self.errors.len();
+        for f in &fields {
+            if f.name.name == "tune" {
+                tune = Some(f);
+                continue;
+            }
+            if value::is_distribution(&f.value) {
+                match spec.field(&f.name.name).filter(|fs| search::searchable(fs)) {
+                    Some(fs) => {
+                        if let Some(dist) = search::written(fs, &f.value, &mut self.errors) {
+                            written.push((f.name.name.clone(), dist));
+                        }
+                    }
+                    None => self.errors.push(LowerError::WrongType {
+                        field: f.name.name.clone(),
+                        expected: format!("a field of `{}` that takes a number", spec.name),
+                        span: f.value.span,
+                        found: "a searched value".into(),
+                        help: None,
+                    }),
+                }
+                continue;
+            }
+            block.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
+        }
+        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors);
+        let search = match tune {
+            None if !written.is_empty() => {
+                self.errors.push(LowerError::MissingField {
+                    field: "tune".into(),
+                    context: format!("unlearn `{}`", d.name.name),
+                    span: d.name.span,
+                    help: Some("searched fields need `tune = search(trials: 100, seeds: [0, 1, 2])`".into()),
+                });
+                None
+            }
+            None => None,
+            Some(t) => {
+                let call = value::value("tune", ops::Ty::Call(Category::Search), &t.value, &mut self.errors)
+                    .and_then(|v| v.as_call().cloned());
+                let from = from.and_then(|i| lowered.get(i));
+                let epochs = from.and_then(|original| original.params.get("epochs")).and_then(Value::as_i64);
+                match (call.as_ref().and_then(search::settings), from, epochs) {
+                    (Some(settings), Some(original), Some(epochs)) => {
+                        let e_max = search::epoch_cap(epochs);
+                        // The method's field order is the order the reference suggests them in.
+                        let mut space: Vec<(String, ir::Dist)> = if written.is_empty() {
+                            let fixed: Vec<&str> =
+                                block.iter().filter_map(|a| a.name.as_ref()).map(|n| n.name.as_str()).collect();
+                            search::reference_space(spec, &fixed, e_max)
+                        } else {
+                            written
+                        };
+                        space.sort_by_key(|(n, _)| spec.fields.iter().position(|f| f.name == n));
+                        let reference = self.retrain_of(original, lowered, t.value.span);
+                        reference.map(|reference| ir::Search { settings, space, reference })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Unlearn {
+            name: d.name.name.clone(),
+            span: d.name.span,
+            method: spec.name.into(),
+            from: from?,
+            params: params?.args,
+            search,
+        })
+    }
+
+    /// The Retrain model a search compares with: the one `train` declaration on the same model
+    /// and dataset as `original` that trains on the retain set.
+    fn retrain_of(&mut self, original: &Train, lowered: &[Train], span: Span) -> Option<usize> {
+        let found: Vec<usize> = (0..lowered.len())
+            .filter(|&i| {
+                let t = &lowered[i];
+                t.model == original.model && t.dataset == original.dataset && t.subset == "retain"
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                self.errors.push(LowerError::MissingField {
+                    field: "a Retrain model".into(),
+                    context: format!("the search of a method on `{}`", original.name),
+                    span,
+                    help: Some(format!(
+                        "the search scores trials against the Retrain model: declare exactly one `train` on the same model with `data = <dataset>.retain` ({} found)",
+                        found.len()
+                    )),
+                });
+                None
+            }
+        }
+    }
+}

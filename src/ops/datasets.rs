@@ -1,0 +1,231 @@
+//! What munl knows about each dataset source without reading data (datasets.md §1–§2): its
+//! class count, model input size, normalisation, train-time augmentation, official files with
+//! their checksums, and where to download them. One table, read by lowering (class counts), the
+//! fetcher (addresses) and the torch decoders (files, checksums, normalisation, augmentation).
+
+/// The reference's train-time augmentation of a source (datasets.md §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Augment {
+    /// No augmentation (UTKFace).
+    None,
+    /// Random horizontal flip, p = 0.5 (MNIST family; synthetic by choice).
+    Flip,
+    /// Zero-pad 4, random 32×32 crop, then random horizontal flip (CIFAR).
+    CropFlip,
+}
+
+/// One official file and its published MD5 (of the file as distributed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OfficialFile {
+    pub(crate) name: &'static str,
+    pub(crate) md5: &'static str,
+}
+
+/// The official distribution of a source.
+#[derive(Debug)]
+pub(crate) struct Download {
+    /// The files fetched when none of `alternatives` is present (torchvision's choice of form).
+    pub(crate) files: &'static [&'static str],
+    /// Base addresses tried in order; a file's address is the base followed by its name.
+    pub(crate) mirrors: &'static [&'static str],
+    /// Other forms of the source that its decoder reads as well: when the data folder holds any
+    /// of them, nothing is fetched (CIFAR: the extracted folders, the binary version, or the
+    /// folder being the extracted folder itself).
+    pub(crate) alternatives: &'static [&'static str],
+}
+
+impl Download {
+    /// The address of `file` on the first mirror, for help texts.
+    pub(crate) fn address(&self, file: &str) -> String {
+        format!("{}{file}", self.mirrors[0])
+    }
+}
+
+/// The facts of one source op.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    /// The source op.
+    pub(crate) source: &'static str,
+    /// The name in messages.
+    pub(crate) title: &'static str,
+    /// Classes; `None` where the source's `classes` field says (`synthetic`, `image_folder`).
+    pub(crate) classes: Option<i64>,
+    /// Side of the square images the models see.
+    pub(crate) input_size: usize,
+    /// Per-channel normalisation (datasets.md §2.1).
+    pub(crate) mean: [f64; 3],
+    pub(crate) std: [f64; 3],
+    pub(crate) augment: Augment,
+    /// The four IDX files of an MNIST-family source (train images, train labels, test images,
+    /// test labels) with their official MD5s; CIFAR's batch layouts live with their decoder.
+    pub(crate) idx_files: Option<[OfficialFile; 4]>,
+    pub(crate) download: Option<Download>,
+}
+
+const IDX_NAMES: &[&str] = &[
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+];
+
+const fn idx(md5: [&'static str; 4]) -> [OfficialFile; 4] {
+    [
+        OfficialFile { name: "train-images-idx3-ubyte.gz", md5: md5[0] },
+        OfficialFile { name: "train-labels-idx1-ubyte.gz", md5: md5[1] },
+        OfficialFile { name: "t10k-images-idx3-ubyte.gz", md5: md5[2] },
+        OfficialFile { name: "t10k-labels-idx1-ubyte.gz", md5: md5[3] },
+    ]
+}
+
+const TORONTO: &[&str] = &["https://www.cs.toronto.edu/~kriz/"];
+
+/// Every source munl decodes.
+const ALL: &[Facts] = &[
+    Facts {
+        source: "mnist",
+        title: "MNIST",
+        classes: Some(10),
+        input_size: 32,
+        mean: [0.1307; 3],
+        std: [0.3081; 3],
+        augment: Augment::Flip,
+        idx_files: Some(idx([
+            "6bbc9ace898e44ae57da46a324031adb",
+            "a25bea736e30d166cdddb491f175f624",
+            "2646ac647ad5339dbf082846283269ea",
+            "27ae3e4e09519cfbb04c329615203637",
+        ])),
+        download: Some(Download {
+            files: IDX_NAMES,
+            // The mirror torchvision uses, then the original page.
+            mirrors: &["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
+            alternatives: &[],
+        }),
+    },
+    Facts {
+        source: "fashion_mnist",
+        title: "Fashion-MNIST",
+        classes: Some(10),
+        input_size: 32,
+        mean: [0.2860; 3],
+        std: [0.3530; 3],
+        augment: Augment::Flip,
+        idx_files: Some(idx([
+            "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+            "9018921c3c673c538a1fc5bad174d6f9",
+            "8181f5470baa50b63fa0f6fddb340f0a",
+            "15d484375f8d13e6eb1aabb0c3f46965",
+        ])),
+        download: Some(Download {
+            files: IDX_NAMES,
+            mirrors: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+            alternatives: &[],
+        }),
+    },
+    Facts {
+        source: "cifar10",
+        title: "CIFAR-10",
+        classes: Some(10),
+        input_size: 32,
+        mean: [0.4914, 0.4822, 0.4465],
+        std: [0.2023, 0.1994, 0.2010],
+        augment: Augment::CropFlip,
+        idx_files: None,
+        // The python version, as torchvision downloads it; the decoder checks its MD5.
+        download: Some(Download {
+            files: &["cifar-10-python.tar.gz"],
+            mirrors: TORONTO,
+            alternatives: &[
+                "cifar-10-batches-py",
+                "cifar-10-batches-bin",
+                "cifar-10-binary.tar.gz",
+                "data_batch_1",
+                "data_batch_1.bin",
+            ],
+        }),
+    },
+    Facts {
+        source: "cifar100",
+        title: "CIFAR-100",
+        classes: Some(100),
+        input_size: 32,
+        mean: [0.5071, 0.4865, 0.4409],
+        std: [0.2673, 0.2564, 0.2762],
+        augment: Augment::CropFlip,
+        idx_files: None,
+        download: Some(Download {
+            files: &["cifar-100-python.tar.gz"],
+            mirrors: TORONTO,
+            alternatives: &["cifar-100-python", "cifar-100-binary", "cifar-100-binary.tar.gz", "train", "train.bin"],
+        }),
+    },
+    // No stable official address.
+    Facts {
+        source: "utkface",
+        title: "UTKFace",
+        classes: Some(5),
+        input_size: 224,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        augment: Augment::None,
+        idx_files: None,
+        download: None,
+    },
+    // munl's own source: centred on mid-grey; flips only, as no crop is defined for it.
+    Facts {
+        source: "synthetic",
+        title: "synthetic",
+        classes: None,
+        input_size: 32,
+        mean: [0.5; 3],
+        std: [0.25; 3],
+        augment: Augment::Flip,
+        idx_files: None,
+        download: None,
+    },
+];
+
+/// The facts of a source op; `image_folder` has none of its own (it borrows those of the
+/// benchmark dataset its `like` field names).
+pub(crate) fn facts(source: &str) -> Option<&'static Facts> {
+    ALL.iter().find(|f| f.source == source)
+}
+
+/// The official distribution of a source; `None` for sources without one.
+pub(crate) fn download(source: &str) -> Option<&'static Download> {
+    facts(source)?.download.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{in_category, Category, Ty};
+
+    #[test]
+    fn every_source_op_has_facts_or_borrows_them() {
+        let sources: Vec<&str> = in_category(Category::Source).map(|op| op.name).collect();
+        for name in &sources {
+            assert!(facts(name).is_some() || *name == "image_folder", "{name} has no facts");
+        }
+        for f in ALL {
+            assert!(sources.contains(&f.source), "{} is no source op", f.source);
+        }
+        // `image_folder` borrows from exactly the sources its `like` field offers.
+        let like = crate::ops::find(Category::Source, "image_folder").unwrap().field("like").unwrap();
+        let Ty::Word(words) = like.ty else { panic!("`like` is a word") };
+        assert!(words.iter().all(|w| facts(w).is_some_and(|f| f.classes.is_some())));
+    }
+
+    #[test]
+    fn downloads_have_base_addresses() {
+        for name in ["mnist", "fashion_mnist", "cifar10", "cifar100"] {
+            let d = download(name).unwrap();
+            assert!(!d.files.is_empty() && !d.mirrors.is_empty());
+            assert!(d.mirrors.iter().all(|m| m.ends_with('/')), "{name}: mirrors are base addresses");
+        }
+        assert!(download("synthetic").is_none());
+        let idx = facts("mnist").unwrap().idx_files.unwrap();
+        assert_eq!(idx.map(|f| f.name).as_slice(), IDX_NAMES, "the fetched files are the checked ones");
+    }
+}

@@ -1,0 +1,108 @@
+//! Adding nodes to a plan: [`Builder`] keys each node and merges equal ones; one file per kind
+//! of declaration says which nodes it becomes.
+
+mod datasets;
+mod tables;
+mod trains;
+mod unlearns;
+
+use std::collections::{BTreeMap, HashMap};
+
+pub(super) use datasets::datasets;
+pub(super) use tables::{evaluates, reports};
+pub(super) use trains::{train_at, trains};
+pub(super) use unlearns::unlearns;
+
+use super::{Coords, Description, Node, NodeId, Paths, Payload, Plan};
+use crate::span::Span;
+
+/// The dataset and split node of each dataset declaration, by declaration index.
+pub(super) type Data = Vec<(NodeId, NodeId)>;
+
+/// One node before keying.
+pub(super) struct Spec<'a> {
+    pub(super) op: &'a str,
+    pub(super) version: u32,
+    pub(super) payload: Payload,
+    pub(super) inputs: Vec<(String, NodeId)>,
+    pub(super) coords: Coords,
+    pub(super) paths: Paths,
+    pub(super) label: String,
+    pub(super) decl: &'a str,
+    pub(super) span: Span,
+}
+
+/// The coordinates of a node expanded over the model seed.
+pub(super) fn at_seed(seed: u64) -> Coords {
+    Coords::from([("seed".to_string(), seed)])
+}
+
+/// A plan under construction.
+pub(super) struct Builder {
+    plan: Plan,
+}
+
+impl Builder {
+    pub(super) fn new() -> Builder {
+        Builder {
+            plan: Plan {
+                nodes: vec![],
+                descriptions: vec![],
+                decls: BTreeMap::new(),
+                reports: vec![],
+                by_key: HashMap::new(),
+            },
+        }
+    }
+
+    pub(super) fn finish(self) -> Plan {
+        self.plan
+    }
+
+    /// Adds a node, or returns the existing node with the same key.
+    pub(super) fn add(&mut self, s: Spec<'_>) -> NodeId {
+        let input_keys = s.inputs.iter().map(|(role, id)| (role.clone(), self.plan.nodes[id.0].key)).collect();
+        let description = Description::new(s.op, s.version, &s.payload, input_keys, s.coords.clone());
+        let key = description.key();
+        if let Some(id) = self.plan.by_key.get(&key) {
+            return *id;
+        }
+        let id = NodeId(self.plan.nodes.len());
+        self.plan.nodes.push(Node {
+            key,
+            op: s.op.to_string(),
+            version: s.version,
+            payload: s.payload,
+            inputs: s.inputs,
+            coords: s.coords,
+            paths: s.paths,
+            label: s.label,
+            decl: s.decl.to_string(),
+            span: s.span,
+        });
+        self.plan.descriptions.push(description);
+        self.plan.by_key.insert(key, id);
+        id
+    }
+
+    /// Records the main nodes of a declaration (a target name).
+    pub(super) fn declare(&mut self, name: &str, ids: Vec<NodeId>) {
+        self.plan.decls.insert(name.to_string(), ids);
+    }
+
+    /// Adds `id` to the nodes of a declaration, once.
+    pub(super) fn declare_also(&mut self, name: &str, id: NodeId) {
+        let ids = self.plan.decls.entry(name.to_string()).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+
+    pub(super) fn is_declared(&self, name: &str) -> bool {
+        self.plan.decls.contains_key(name)
+    }
+
+    pub(super) fn add_report(&mut self, id: NodeId) {
+        self.plan.reports.push(id);
+    }
+}

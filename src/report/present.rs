@@ -1,0 +1,87 @@
+//! What every format shows the same way: the row labels of a report, the column headers, the
+//! paper-shaped column selection and the number cells. A leaf: the format renderers import it,
+//! it imports none of them.
+
+use crate::artifact::table::{Aggregate, Table, COLUMNS};
+
+/// What a report says about its rows besides the numbers: the evaluation's name and, per row of
+/// the table, the method (declaration) name, the dataset and the architecture.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Labels {
+    pub(crate) title: String,
+    pub(crate) methods: Vec<String>,
+    /// Dataset declaration name per row ("" when the plan does not say).
+    pub(crate) datasets: Vec<String>,
+    /// Architecture (`cnn`, `resnet18`, …) per row ("" when the plan does not say).
+    pub(crate) models: Vec<String>,
+}
+
+impl Labels {
+    /// The method name of a row ("?" past the end of the labels).
+    pub(crate) fn method(&self, row: usize) -> &str {
+        self.methods.get(row).map_or("?", String::as_str)
+    }
+
+    /// The method's name, marked when it is the reference.
+    pub(crate) fn shown_name(&self, t: &Table, row: usize) -> String {
+        if t.reference == Some(row) {
+            format!("{} (reference)", self.method(row))
+        } else {
+            self.method(row).to_string()
+        }
+    }
+}
+
+/// The header of a table column ("?" for a column `COLUMNS` does not know).
+pub(crate) fn header(column: &str) -> &'static str {
+    COLUMNS.iter().find(|(c, _, _)| *c == column).map_or("?", |(_, _, h)| h)
+}
+
+/// The paper-shaped summary (evaluation.md §6): column, header.
+pub(crate) const PAPER: &[(&str, &str)] = &[
+    ("retain_acc", "RA"),
+    ("forget_acc", "FA"),
+    ("test_acc", "TA"),
+    ("rr", "RR"),
+    ("fr", "FR"),
+    ("tr", "TR"),
+    ("retdev", "RetDev"),
+    ("indiscernibility", "Indisc"),
+    ("mia_test", "T-MIA"),
+    ("rte", "RTE"),
+];
+
+/// The paper columns this table has.
+pub(crate) fn paper_columns(t: &Table) -> Vec<(&'static str, &'static str)> {
+    PAPER.iter().copied().filter(|(c, _)| t.columns.iter().any(|x| x == c)).collect()
+}
+
+/// A number to four decimals, "–" when it is not finite.
+pub(crate) fn cell(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.4}")
+    } else {
+        "–".into()
+    }
+}
+
+/// A per-seed or derived value, "–" when undefined.
+pub(crate) fn opt(x: Option<f64>) -> String {
+    x.map_or("–".into(), cell)
+}
+
+/// `mean ± half-width` (the half-width only when there are two seeds or more).
+pub(crate) fn pm(a: &Aggregate, spread: f64) -> String {
+    if !a.mean.is_finite() {
+        "–".into()
+    } else if a.n > 1 {
+        format!("{} ± {}", cell(a.mean), cell(spread))
+    } else {
+        cell(a.mean)
+    }
+}
+
+/// The number of seeds behind the aggregates (the largest n of any cell).
+pub(crate) fn seeds_of(t: &Table) -> usize {
+    t.rows.iter().flat_map(|r| r.summary.values()).map(|a| a.n).max().unwrap_or(0)
+}
