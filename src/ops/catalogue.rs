@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use super::methods;
 use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT, FRACTION, RATE};
 use super::value::{Call, Value};
+use super::{datasets, methods};
 
-/// Every operation munl knows, in catalogue order (the methods live in `methods`).
+/// Every operation munl knows, in catalogue order (the sources live in `datasets`, the methods
+/// in `methods`).
 pub(crate) fn all() -> impl Iterator<Item = &'static OpSpec> {
-    BUILDING.iter().chain(methods::ALL).chain(MEASURING)
+    datasets::SOURCES.iter().chain(BUILDING).chain(methods::ALL).chain(MEASURING)
 }
 
 /// Looks an operation up by category and name.
@@ -62,90 +63,9 @@ fn default_call(op: &str) -> Call {
     Call { op: op.to_string(), args }
 }
 
-/// The operations listed before the methods: sources, splits, architectures, optimisers,
-/// schedules and the training recipe.
+/// The operations listed after the sources and before the methods: splits, architectures,
+/// optimisers, schedules and the training recipe.
 static BUILDING: &[OpSpec] = &[
-    // ---- dataset sources
-    OpSpec {
-        name: "mnist",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.1307, 0.3081)",
-        positional: &["dir"],
-        fields: &[field("dir", Ty::Str, Default::Str("mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
-    },
-    OpSpec {
-        name: "fashion_mnist",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "Fashion-MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.2860, 0.3530)",
-        positional: &["dir"],
-        fields: &[field("dir", Ty::Str, Default::Str("fashion-mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
-    },
-    OpSpec {
-        name: "synthetic",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
-        positional: &[],
-        fields: &[
-            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of classes"),
-            field("size", COUNT, Default::Int(1200), "images in the train part"),
-            field("test", COUNT, Default::Int(200), "images in the test part"),
-            field("shape", Ty::IntList, Default::IntList(&[3, 32, 32]), "[channels, height, width]"),
-            field("seed", Ty::Int { min: 0 }, Default::Int(0), "generator seed"),
-        ],
-    },
-    OpSpec {
-        name: "cifar10",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "CIFAR-10 from the official python-pickle batches or the binary version (60 000 images, 10 classes, torchvision's order); normalised with (0.4914, 0.4822, 0.4465) / (0.2023, 0.1994, 0.2010); pad-4 crop + flip",
-        positional: &["dir"],
-        fields: &[field("dir", Ty::Str, Default::Str("cifar10"), "folder under the data root ($MUNL_DATA, else data/)")],
-    },
-    OpSpec {
-        name: "cifar100",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "CIFAR-100 (fine labels, 100 classes) from the official python-pickle or binary files; normalised with (0.5071, 0.4865, 0.4409) / (0.2673, 0.2564, 0.2762); pad-4 crop + flip",
-        positional: &["dir"],
-        fields: &[field("dir", Ty::Str, Default::Str("cifar100"), "folder under the data root ($MUNL_DATA, else data/)")],
-    },
-    OpSpec {
-        name: "utkface",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "UTKFace aligned & cropped faces, label = 5 age bins (20-year steps); 200 → 224 bilinear, ImageNet normalisation, no augmentation; the 80/20 split of the reference over file names sorted first (deviation: the reference uses directory-listing order)",
-        positional: &["dir"],
-        fields: &[field("dir", Ty::Str, Default::Str("UTKFace"), "folder of `AGE_GENDER_RACE_DATE.jpg.chip.jpg` files under the data root")],
-    },
-    OpSpec {
-        name: "image_folder",
-        category: Category::Source,
-        version: 1,
-        export: Export::KEEP,
-        quirks: &[],
-        doc: "any `train/<class>/*.{png,jpg}` + `test/<class>/*` tree, from a folder or a .tar.gz; classes in sorted order; `like` picks the normalisation and augmentation of a benchmark dataset",
-        positional: &["path"],
-        fields: &[
-            field("path", Ty::Str, Default::Required, "folder or .tar.gz under the data root"),
-            field("like", Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]), Default::Word("cifar10"), "whose normalisation and augmentation to use"),
-            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of class folders (checked when the data is read)"),
-        ],
-    },
     // ---- splits
     OpSpec {
         name: "random",

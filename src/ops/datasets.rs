@@ -1,7 +1,11 @@
-//! What munl knows about each dataset source without reading data (datasets.md §1–§2): its
-//! class count, model input size, normalisation, train-time augmentation, official files with
-//! their checksums, and where to download them. One table, read by lowering (class counts), the
-//! fetcher (addresses) and the torch decoders (files, checksums, normalisation, augmentation).
+//! The dataset sources: their catalogue entries (the fields a file may give them) and what munl
+//! knows about each without reading data (datasets.md §1–§2) — class count, model input size,
+//! normalisation, train-time augmentation, official files with their checksums, and where to
+//! download them. One table, read by lowering (class counts), the fetcher (addresses) and the
+//! torch decoders (files, checksums, normalisation, augmentation). A new source is an entry and
+//! a row here, plus its decoder in `torch/data/`.
+
+use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT};
 
 /// The reference's train-time augmentation of a source (datasets.md §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +83,90 @@ const fn idx(md5: [&'static str; 4]) -> [OfficialFile; 4] {
 }
 
 const TORONTO: &[&str] = &["https://www.cs.toronto.edu/~kriz/"];
+
+/// The catalogue entries of the sources, in the order `munl methods --all` lists them.
+pub(super) static SOURCES: &[OpSpec] = &[
+    OpSpec {
+        name: "mnist",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.1307, 0.3081)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "fashion_mnist",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "Fashion-MNIST from the four official IDX .gz files (70 000 images, 10 classes); grey → RGB, 28 → 32 bilinear, normalised with (0.2860, 0.3530)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("fashion-mnist"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "synthetic",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
+        positional: &[],
+        fields: &[
+            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of classes"),
+            field("size", COUNT, Default::Int(1200), "images in the train part"),
+            field("test", COUNT, Default::Int(200), "images in the test part"),
+            field("shape", Ty::IntList, Default::IntList(&[3, 32, 32]), "[channels, height, width]"),
+            field("seed", Ty::Int { min: 0 }, Default::Int(0), "generator seed"),
+        ],
+    },
+    OpSpec {
+        name: "cifar10",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "CIFAR-10 from the official python-pickle batches or the binary version (60 000 images, 10 classes, torchvision's order); normalised with (0.4914, 0.4822, 0.4465) / (0.2023, 0.1994, 0.2010); pad-4 crop + flip",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("cifar10"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "cifar100",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "CIFAR-100 (fine labels, 100 classes) from the official python-pickle or binary files; normalised with (0.5071, 0.4865, 0.4409) / (0.2673, 0.2564, 0.2762); pad-4 crop + flip",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("cifar100"), "folder under the data root ($MUNL_DATA, else data/)")],
+    },
+    OpSpec {
+        name: "utkface",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "UTKFace aligned & cropped faces, label = 5 age bins (20-year steps); 200 → 224 bilinear, ImageNet normalisation, no augmentation; the 80/20 split of the reference over file names sorted first (deviation: the reference uses directory-listing order)",
+        positional: &["dir"],
+        fields: &[field("dir", Ty::Str, Default::Str("UTKFace"), "folder of `AGE_GENDER_RACE_DATE.jpg.chip.jpg` files under the data root")],
+    },
+    OpSpec {
+        name: "image_folder",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "any `train/<class>/*.{png,jpg}` + `test/<class>/*` tree, from a folder or a .tar.gz; classes in sorted order; `like` picks the normalisation and augmentation of a benchmark dataset",
+        positional: &["path"],
+        fields: &[
+            field("path", Ty::Str, Default::Required, "folder or .tar.gz under the data root"),
+            field("like", Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]), Default::Word("cifar10"), "whose normalisation and augmentation to use"),
+            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of class folders (checked when the data is read)"),
+        ],
+    },
+];
 
 /// Every source munl decodes.
 const ALL: &[Facts] = &[
