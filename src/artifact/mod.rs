@@ -27,7 +27,7 @@ pub use failure::{FailureKind, NodeFailure};
 pub(crate) use info::TrialResult;
 pub use info::{DatasetInfo, Distances, Metrics, RunInfo};
 pub(crate) use json::{read_json, write_json};
-pub(crate) use search::{SearchResult, TrialRecord};
+pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST};
 
 /// File names inside a cache entry.
 pub(crate) mod file {

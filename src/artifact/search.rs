@@ -11,8 +11,20 @@ use crate::ops::Value;
 pub(crate) struct SearchResult {
     pub(crate) trials: Vec<TrialRecord>,
     /// Index into `trials` of the completed trial with the smallest Euclidean norm of its
-    /// objectives (the first on ties); `None` when no trial completed.
+    /// objectives (the first on ties) among the first `best_among_first` completed ones; `None`
+    /// when no trial completed.
     pub(crate) best: Option<usize>,
+    /// How many completed trials, in trial-number order, the best is chosen among: the
+    /// reference's 100 even when a study ran more (evaluation.md §5.3, U-LiRA's 200 trials).
+    #[serde(default = "reference_selection")]
+    pub(crate) best_among_first: usize,
+}
+
+/// The reference chooses each study's best among its first 100 completed trials.
+pub(crate) const BEST_AMONG_FIRST: usize = 100;
+
+fn reference_selection() -> usize {
+    BEST_AMONG_FIRST
 }
 
 /// One trial of a search.

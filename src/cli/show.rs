@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::artifact::file;
+use crate::artifact::{file, SearchResult};
 use crate::plan::{explain, NodeId, StatusKind};
 
 use super::load::load_with_cache;
@@ -81,6 +81,9 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 for (f, v) in &stored {
                     println!("  {f}: {}", serde_json::to_string(v).unwrap_or_default());
                 }
+                if let Ok(search) = crate::artifact::read_json::<SearchResult>(&e.dir.join(file::SEARCH)) {
+                    print!("{}", trials(&search));
+                }
                 if let Ok(shapes) = super::weights::shapes(&e.dir.join(file::MODEL)) {
                     println!("  model    {} parameters", super::weights::parameter_count(&shapes));
                     print!("{}", super::weights::summary(&shapes));
@@ -90,4 +93,25 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         }
     }
     EXIT_OK
+}
+
+/// A search's trials as a table, and which one won among which.
+fn trials(search: &SearchResult) -> String {
+    let mut out = String::new();
+    let score = |s: Option<f64>| s.map_or("∞".to_string(), |x| format!("{x:.4}"));
+    match search.best {
+        Some(b) => out.push_str(&format!(
+            "  best     trial {}, score {}, chosen among the first {} completed trials (the reference's rule)\n",
+            search.trials[b].number,
+            score(search.trials[b].score),
+            search.best_among_first
+        )),
+        None => out.push_str("  best     none: no trial completed\n"),
+    }
+    for t in &search.trials {
+        let values: Vec<String> = t.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let note = t.note.as_deref().map_or(String::new(), |n| format!("  ({n})"));
+        out.push_str(&format!("  trial {:>4} {:<8} {:>8}  {}{note}\n", t.number, t.state, score(t.score), values.join(" ")));
+    }
+    out
 }

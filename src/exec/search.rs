@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::commit::compute_and_commit;
-use crate::artifact::{file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult};
+use crate::artifact::{file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult, BEST_AMONG_FIRST};
 use crate::backend::{Backend, Input, Job};
 use crate::cache::Cache;
 use crate::digest::Key;
@@ -152,7 +152,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
         return Err(NodeFailure::new(format!("the sampler stopped after {completed} of {wanted} trials")));
     }
     let best = best_of(&records);
-    let result = SearchResult { trials: records, best };
+    let result = SearchResult { trials: records, best, best_among_first: BEST_AMONG_FIRST };
     write_json(&job.out.join(file::SEARCH), &result)
 }
 
@@ -169,9 +169,11 @@ fn values_of(space: &Space, integer: &[bool], sampled: &BTreeMap<String, f64>) -
         .collect()
 }
 
-/// The completed trial with the smallest score, the first on ties (+∞ only if nothing else).
+/// The completed trial with the smallest score among the first [`BEST_AMONG_FIRST`] completed
+/// ones by trial number, the first on ties (+∞ only if nothing else): the reference's selection,
+/// which ignores later trials of a longer study (evaluation.md §5.3 [QUIRK]).
 fn best_of(records: &[TrialRecord]) -> Option<usize> {
-    let complete = records.iter().enumerate().filter(|(_, r)| r.state == "complete");
+    let complete = records.iter().enumerate().filter(|(_, r)| r.state == "complete").take(BEST_AMONG_FIRST);
     complete
         .min_by(|(_, a), (_, b)| a.score.unwrap_or(f64::INFINITY).total_cmp(&b.score.unwrap_or(f64::INFINITY)))
         .map(|(i, _)| i)
@@ -298,6 +300,28 @@ mod tests {
     }
 
     #[test]
+    fn the_best_is_chosen_among_the_first_100_completed_trials() {
+        let rec = |number: usize, state: &str, score: f64| TrialRecord {
+            number,
+            values: BTreeMap::new(),
+            state: state.into(),
+            objectives: vec![],
+            score: Some(score),
+            note: None,
+            key: None,
+        };
+        // 200 trials (a U-LiRA study): one pruned early, the 100th completed at number 100; the
+        // best score of all comes later and is not eligible.
+        let mut records: Vec<TrialRecord> = (0..200).map(|n| rec(n, "complete", 1.0 + n as f64)).collect();
+        records[3].state = "pruned".into();
+        records[100].score = Some(0.5);
+        records[150].score = Some(0.1);
+        assert_eq!(best_of(&records), Some(100), "the 100th completed trial is the last eligible one");
+        records[100].score = Some(9.0);
+        assert_eq!(best_of(&records), Some(0));
+    }
+
+    #[test]
     fn export_rules_follow_the_reference() {
         let dir = tempfile::tempdir().unwrap();
         let values =
@@ -311,12 +335,13 @@ mod tests {
             note: None,
             key: None,
         };
-        let result = SearchResult { trials: vec![trial], best: Some(0) };
+        let result = SearchResult { trials: vec![trial], best: Some(0), best_among_first: BEST_AMONG_FIRST };
         std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
         let prmq = best_values("prmq", ExportMode::Reference, &[dir.path()]).unwrap();
         assert_eq!(prmq["epochs"], Value::Float(3.0));
         assert_eq!(best_values("prmq", ExportMode::Searched, &[dir.path()]).unwrap()["epochs"], Value::Float(3.7));
-        assert!(!best_values("scrub", ExportMode::Reference, &[dir.path()]).unwrap().contains_key("epochs"));
+        let scrub = best_values("scrub", ExportMode::Reference, &[dir.path()]).unwrap();
+        assert_eq!(scrub["epochs"], Value::Float(3.7), "SCRUB keeps its searched epochs");
     }
 
     /// A best trial of 0.02 written where a tuned node's search input points.
@@ -331,7 +356,7 @@ mod tests {
             note: None,
             key: None,
         };
-        let result = SearchResult { trials: vec![trial], best: Some(0) };
+        let result = SearchResult { trials: vec![trial], best: Some(0), best_among_first: BEST_AMONG_FIRST };
         std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
         dir
     }

@@ -324,7 +324,7 @@ static MEASURING: &[OpSpec] = &[
                 "export",
                 Ty::Word(&["reference", "searched"]),
                 Default::Word("reference"),
-                "`reference` applies the reference's export rules to the best trial (int casts, SCRUB's epochs dropped); `searched` uses its values as they are",
+                "`reference` applies the reference's export rules to the best trial (PRMQ's epochs cast to int, SCRUB v1's `kd_t` dropped); `searched` uses its values as they are",
             ),
         ],
     },
@@ -384,8 +384,10 @@ mod tests {
 
     #[test]
     fn export_rules_are_part_of_the_methods_entries() {
-        let scrub = find(Category::Method, "scrub").unwrap();
-        assert_eq!(scrub.export.drop, &["epochs"]);
+        // The reference's rule tests `sga_num_epochs`, which SCRUB's `sgda_num_epochs` does not
+        // match: SCRUB keeps its searched epochs (unlearners.md §3.7, §4).
+        assert_eq!(find(Category::Method, "scrub").unwrap().export, Export::KEEP);
+        assert_eq!(find(Category::Method, "scrub_v1").unwrap().export.drop, &["kd_t"]);
         assert_eq!(find(Category::Method, "prmq").unwrap().export.truncate, &["epochs"]);
         assert_eq!(find(Category::Method, "finetune").unwrap().export, Export::KEEP);
     }
