@@ -57,6 +57,25 @@ pub(crate) struct Row {
     /// reference's mean accuracy (the third-party reproduction's reading, evaluation.md §6).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) ratio_of_means: BTreeMap<String, Option<f64>>,
+    /// Indiscernibility of the mean test MIA over the seeds, `1 − |2·mean(T-MIA) − 1|`: the
+    /// reference's Indisc column (all 17 rows of its table, evaluation.md §6) and the ranking's
+    /// tie-breaker. The per-seed mean is `summary["indiscernibility"]`, which is lower near 0.5
+    /// (the function is concave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) indisc_of_mean: Option<f64>,
+}
+
+impl Row {
+    /// The value the paper-shaped tables show for `column`: the aggregate over seeds, except
+    /// Indisc, which the reference computes from the mean T-MIA (no spread).
+    pub(crate) fn paper(&self, column: &str) -> Option<Aggregate> {
+        let summary = self.summary.get(column).copied();
+        if column != "indiscernibility" {
+            return summary;
+        }
+        let n = summary.map_or(0, |a| a.n);
+        Some(Aggregate { n, mean: self.indisc_of_mean.unwrap_or(f64::NAN), std: f64::NAN, ci95: f64::NAN })
+    }
 }
 
 /// One model seed's values; `None` where a value is undefined (e.g. RTE of a zero-time model).

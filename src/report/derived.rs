@@ -38,7 +38,8 @@ pub(crate) fn ratio_of_means(row: &Row, reference: &Row) -> [(&'static str, Opti
 }
 
 /// Ranks the shown rows other than the reference (evaluation.md §6, the third-party reading):
-/// RetDev as ratio of means ascending, then mean Indisc descending, then declaration order;
+/// RetDev as ratio of means ascending, then Indisc of the mean T-MIA descending (the reference's
+/// Indisc), then declaration order;
 /// undefined keys sort last. Two methods are *statistically tied* when the 95 % confidence
 /// intervals (mean ± half-width over the seeds) of their per-seed RetDev overlap, touching
 /// included; an interval that is undefined (no seed with a defined RetDev) ties with nothing.
@@ -48,7 +49,7 @@ pub(crate) fn rank(t: &Table) -> Vec<Ranked> {
     let key = |row: usize| {
         let r = &t.rows[row];
         let retdev = r.ratio_of_means.get("retdev").copied().flatten();
-        let indisc = r.summary.get("indiscernibility").and_then(|a| a.value());
+        let indisc = r.indisc_of_mean;
         (retdev, indisc)
     };
     let mut order: Vec<usize> = (0..t.shown.min(t.rows.len())).filter(|&i| i != reference).collect();

@@ -66,11 +66,20 @@ pub(crate) fn tabulate(
         };
         let summary = columns.iter().map(|c| (c.clone(), aggregate(c))).collect();
         hidden.push(COLUMNS.iter().map(|(c, _, _)| (c.to_string(), aggregate(c))).collect());
-        table.rows.push(Row { seeds: seed_rows, summary, ratio_of_means: BTreeMap::new() });
+        let indisc_of_mean = metrics
+            .contains(&Metric::Indiscernibility)
+            .then(|| aggregate("mia_test").value().and_then(indiscernibility))
+            .flatten();
+        table.rows.push(Row { seeds: seed_rows, summary, ratio_of_means: BTreeMap::new(), indisc_of_mean });
     }
     let retention_wanted = metrics.contains(&Metric::Retention);
     if let (true, Some(r)) = (retention_wanted, reference) {
-        let full = |i: usize| Row { seeds: vec![], summary: hidden[i].clone(), ratio_of_means: BTreeMap::new() };
+        let full = |i: usize| Row {
+            seeds: vec![],
+            summary: hidden[i].clone(),
+            ratio_of_means: BTreeMap::new(),
+            indisc_of_mean: hidden[i].get("mia_test").and_then(|a| a.value()).and_then(indiscernibility),
+        };
         let reference_row = full(r);
         let romeans: Vec<_> = (0..table.rows.len()).map(|i| ratio_of_means(&full(i), &reference_row)).collect();
         for (row, rom) in table.rows.iter_mut().zip(romeans) {

@@ -21,6 +21,7 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
                 "seeds": row.seeds,
                 "summary": row.summary,
                 "ratio_of_means": row.ratio_of_means,
+                "indisc_of_mean_mia": row.indisc_of_mean,
             })
         })
         .collect();
@@ -49,7 +50,8 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
         "notes": {
             "summary": "mean, sample std (ddof 1) and 95 % Student-t CI half-width over the seeds; rr, fr, tr, retdev in `summary` are means of per-seed ratios against the reference of the same seed",
             "ratio_of_means": "mean accuracy over the seeds divided by the reference's mean accuracy",
-            "ranking": "retdev_ratio_of_means ascending, then indisc descending; tied_with: methods whose 95 % CIs of per-seed RetDev overlap",
+            "indisc_of_mean_mia": "1 - |2m - 1| of the mean test MIA m over the seeds: the reference's Indisc; summary.indiscernibility is the mean of the per-seed values",
+            "ranking": "retdev_ratio_of_means ascending, then indisc (of the mean test MIA) descending; tied_with: methods whose 95 % CIs of per-seed RetDev overlap",
         },
     })
 }

@@ -49,6 +49,7 @@ pub(crate) fn latex(t: &Table, l: &Labels) -> String {
         seeds_of(t)
     );
     s.push_str("% RR, FR, TR, RetDev: means of per-seed ratios to the reference of the same seed.\n");
+    s.push_str("% Indisc: 1 - |2m - 1| of the mean test MIA m over the seeds, as the reference reports it.\n");
     if ranked {
         s.push_str("% Rank: RetDev as ratio of means ascending, then Indisc descending; tied: overlapping 95 % CIs of RetDev.\n");
     }
@@ -74,7 +75,7 @@ pub(crate) fn latex(t: &Table, l: &Labels) -> String {
             s.push_str(" (reference)");
         }
         for (c, _) in &paper {
-            let _ = write!(s, " & {}", cell(row.summary.get(*c)));
+            let _ = write!(s, " & {}", cell(row.paper(c).as_ref()));
         }
         if ranked {
             match t.ranking.iter().find(|r| r.row == i) {

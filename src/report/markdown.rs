@@ -27,7 +27,7 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
         for (i, row) in t.rows.iter().enumerate().take(shown) {
             let _ = write!(s, "| {} |", l.shown_name(t, i));
             for (c, _) in &paper {
-                let _ = write!(s, " {} |", row.summary.get(*c).map_or("–".into(), |a| pm(a, a.ci95)));
+                let _ = write!(s, " {} |", row.paper(c).map_or("–".into(), |a| pm(&a, a.ci95)));
             }
             s.push('\n');
         }
@@ -39,7 +39,10 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
             );
         }
         if paper.iter().any(|(c, _)| *c == "indiscernibility") {
-            s.push_str("Indisc = 1 − |2·T-MIA − 1| (test MIA).\n");
+            s.push_str(
+                "Indisc = 1 − |2·m − 1| of the mean test MIA m over the seeds, as the reference reports it \
+                 (the mean of the per-seed values is under all metrics).\n",
+            );
         }
         if paper.iter().any(|(c, _)| *c == "rte") {
             s.push_str("RTE = reference's time ÷ the model's time, same seed.\n");
@@ -78,7 +81,7 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
             );
         }
         s.push_str(
-            "\nRanked by RetDev as ratio of means (ascending), equal values by mean Indisc (descending). \
+            "\nRanked by RetDev as ratio of means (ascending), equal values by Indisc of the mean test MIA (descending). \
              ≈: statistically tied — the 95 % CIs of the per-seed RetDev of the methods in \"tied with\" \
              overlap this method's.\n",
         );

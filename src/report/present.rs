@@ -70,11 +70,11 @@ pub(crate) fn opt(x: Option<f64>) -> String {
     x.map_or("–".into(), cell)
 }
 
-/// `mean ± half-width` (the half-width only when there are two seeds or more).
+/// `mean ± half-width` (the half-width only when there are two seeds or more and it is defined).
 pub(crate) fn pm(a: &Aggregate, spread: f64) -> String {
     if !a.mean.is_finite() {
         "–".into()
-    } else if a.n > 1 {
+    } else if a.n > 1 && spread.is_finite() {
         format!("{} ± {}", cell(a.mean), cell(spread))
     } else {
         cell(a.mean)

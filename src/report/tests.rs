@@ -230,3 +230,32 @@ fn plot_without_the_needed_metrics_says_so() {
     let text = super::plot::svg(&t, &l);
     assert!(text.contains("needs metrics accuracy and indiscernibility") && text.contains("needs metric rte"));
 }
+
+/// The reference's Indisc column is the indiscernibility of the mean test MIA, not the mean of
+/// the per-seed indiscernibilities (evaluation.md §6: all 17 rows of its table); it also breaks
+/// ties in the ranking.
+#[test]
+fn indisc_is_taken_of_the_mean_test_mia() {
+    let measured = vec![
+        // a: test MIA 0.3 and 0.7: per-seed Indisc 0.6 and 0.6, of the mean 0.5 → 1.0.
+        vec![m(0.9, 0.8, 0.9, 0.3, 1.0), m(0.9, 0.8, 0.9, 0.7, 1.0)],
+        // reference
+        vec![m(0.9, 0.8, 0.9, 0.5, 1.0), m(0.9, 0.8, 0.9, 0.5, 1.0)],
+        // b: test MIA 0.45 twice: per-seed Indisc 0.9, of the mean 0.9 — same RetDev as a.
+        vec![m(0.9, 0.8, 0.9, 0.45, 1.0), m(0.9, 0.8, 0.9, 0.45, 1.0)],
+    ];
+    let t = tabulate(&metrics(ALL), &[0, 1], 3, Some(1), &measured);
+    assert_eq!(t.rows[0].indisc_of_mean, Some(1.0));
+    assert!((t.rows[0].summary["indiscernibility"].mean - 0.6).abs() < 1e-12, "the per-seed mean is kept");
+    assert!((t.rows[2].indisc_of_mean.unwrap() - 0.9).abs() < 1e-12);
+    let order: Vec<usize> = t.ranking.iter().map(|r| r.row).collect();
+    assert_eq!(order, [0, 2], "equal RetDev: the higher Indisc of the mean ranks first");
+    let labels = Labels {
+        title: "t".into(),
+        methods: ["a", "reference", "b"].map(String::from).to_vec(),
+        datasets: vec![],
+        models: vec![],
+    };
+    let md = markdown(&t, &labels);
+    assert!(md.lines().any(|l| l.starts_with("| a |") && l.contains("| 1.0000 |")), "{md}");
+}
