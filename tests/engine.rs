@@ -317,3 +317,20 @@ fn a_search_killed_at_a_trial_resumes_there() {
         assert!(before.contains(&name(n)) || after.contains(&name(n)), "trial {n} never ran");
     }
 }
+
+/// One method diverging on one seed completes (as the reference's final runs do) and the table
+/// is still made, with that model's missing values marked and explained.
+#[test]
+fn a_diverged_seed_keeps_the_table_and_says_why() {
+    let lab = Lab::new();
+    let fake = Fake { diverging: ["unlearn ga [seed=0]".to_string()].into(), ..Fake::default() };
+    let (_, summary) = lab.run(TOY, &fake);
+    assert!(summary.failed.is_empty() && summary.skipped.is_empty(), "{summary:?}");
+    let report = walk(lab.dir.path()).into_iter().find(|p| p.ends_with("report.md")).expect("the report is committed");
+    let md = std::fs::read_to_string(report).unwrap();
+    let note = md.lines().find(|l| l.starts_with("- ga, seed 0:")).unwrap_or_else(|| panic!("no footnote:\n{md}"));
+    assert!(note.contains("diverged") && note.contains("`mia_test` unavailable"), "{note}");
+    let ga = md.lines().find(|l| l.starts_with("| ga |")).expect("ga's row");
+    assert!(ga.contains("(1/2 seeds)"), "the T-MIA of ga is over the one seed that has it: {ga}");
+    assert!(!md.contains("- ft, seed"), "ft measured fine:\n{md}");
+}

@@ -13,6 +13,9 @@ pub struct Fake {
     pub failing: HashSet<String>,
     /// Labels that fail (e.g. one trial of a search, as if the run was killed there).
     pub failing_labels: HashSet<String>,
+    /// Labels of `unlearn` nodes whose run diverges but completes, as a final run does: their
+    /// measurements then have no MIA.
+    pub diverging: HashSet<String>,
 }
 
 impl Fake {
@@ -44,7 +47,13 @@ impl Backend for Fake {
         let write = |name: &str, text: String| std::fs::write(job.out.join(name), text).unwrap();
         match job.node.kind() {
             NodeKind::Train | NodeKind::Unlearn => {
-                let run = RunInfo { seconds: 1.0 + unit(job, 0), epoch_losses: vec![0.5], device: "fake".into() };
+                let diverged = self.diverging.contains(&job.node.label);
+                let run = RunInfo {
+                    seconds: 1.0 + unit(job, 0),
+                    epoch_losses: vec![if diverged { None } else { Some(0.5) }],
+                    device: "fake".into(),
+                    diverged: diverged.then(|| "loss became NaN at epoch 1, batch 2".to_string()),
+                };
                 write("run.json", serde_json::to_string(&run).unwrap());
                 write("model.safetensors", job.node.key.hex());
             }
@@ -53,15 +62,27 @@ impl Backend for Fake {
                 write("distance.json", d.to_string());
             }
             NodeKind::Measure => {
+                let of_diverged = job
+                    .node
+                    .label
+                    .strip_prefix("measure ")
+                    .is_some_and(|rest| self.diverging.contains(&format!("unlearn {rest}")));
+                let why = "the losses are not finite".to_string();
                 let m = Metrics {
                     retain_acc: unit(job, 0),
                     forget_acc: unit(job, 1),
                     val_acc: unit(job, 2),
                     test_acc: unit(job, 3),
-                    mia_val: unit(job, 4),
-                    mia_test: unit(job, 5),
+                    mia_val: (!of_diverged).then(|| unit(job, 4)),
+                    mia_test: (!of_diverged).then(|| unit(job, 5)),
                     seconds: 1.0 + unit(job, 6),
                     distances: None,
+                    unavailable: if of_diverged {
+                        [("mia_val".to_string(), why.clone()), ("mia_test".to_string(), why)].into()
+                    } else {
+                        Default::default()
+                    },
+                    diverged: of_diverged.then(|| "loss became NaN at epoch 1, batch 2".to_string()),
                 };
                 write("metrics.json", serde_json::to_string(&m).unwrap());
             }

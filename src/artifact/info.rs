@@ -1,6 +1,8 @@
 //! The JSON facts nodes write: `dataset.json`, `run.json`, `metrics.json`, `distance.json`,
 //! `trial.json`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// `dataset.json`: facts about a decoded dataset.
@@ -21,9 +23,14 @@ pub struct DatasetInfo {
 pub struct RunInfo {
     /// Wall time of the method call alone (evaluation.md §4): no loading, no evaluation.
     pub seconds: f64,
-    /// Mean training loss per epoch (the quantity each method minimises).
-    pub epoch_losses: Vec<f64>,
+    /// Mean training loss per epoch (the quantity each method minimises); an epoch whose loss
+    /// was not finite is `null`.
+    pub epoch_losses: Vec<Option<f64>>,
     pub device: String,
+    /// Where the run's loss first became NaN or infinite, when it did. A final unlearning run
+    /// goes on to its end as the reference's does; the model is what the method left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<String>,
 }
 
 /// `metrics.json`: the measurements of one model.
@@ -33,10 +40,18 @@ pub struct Metrics {
     pub forget_acc: f64,
     pub val_acc: f64,
     pub test_acc: f64,
-    pub mia_val: f64,
-    pub mia_test: f64,
+    /// `None` when the attack could not be run (see `unavailable`).
+    pub mia_val: Option<f64>,
+    pub mia_test: Option<f64>,
     /// The measured model's `run.json` seconds (0 for an initialisation).
     pub seconds: f64,
+    /// Why a measurement is missing, by metric column (`mia_val`, `mia_test`): e.g. a diverged
+    /// model's NaN losses, which the attacker cannot fit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unavailable: BTreeMap<String, String>,
+    /// The measured run's divergence (`run.json`), carried into the tables' footnotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<String>,
     /// Distances to the reference model, when the `distance` metric asked for them (read from
     /// the separate `distance.json` of the same model and seed).
     #[serde(default, skip_serializing_if = "Option::is_none")]

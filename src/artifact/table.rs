@@ -83,6 +83,10 @@ impl Row {
 pub(crate) struct SeedRow {
     pub(crate) seed: u64,
     pub(crate) values: BTreeMap<String, Option<f64>>,
+    /// Why values of this model and seed are missing: the run diverged, a metric could not be
+    /// computed (e.g. "mia_test unavailable: …"). Reports print them as footnotes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) notes: Vec<String>,
 }
 
 /// Mean, sample standard deviation and 95% CI half-width (Student t) over the seeds. NaN (no
@@ -125,8 +129,11 @@ pub(crate) struct Ranked {
     pub(crate) rank: usize,
     /// RetDev, ratio of means (the ranking key).
     pub(crate) retdev: Option<f64>,
-    /// Mean Indisc over the seeds (the tie-breaker).
+    /// Indisc of the mean test MIA over the seeds (the tie-breaker).
     pub(crate) indisc: Option<f64>,
+    /// Why the row ranks last, when its RetDev is unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) note: Option<String>,
     /// Rows whose 95 % CI of the per-seed RetDev overlaps this row's: statistically tied.
     pub(crate) tied_with: Vec<usize>,
 }

@@ -85,7 +85,9 @@ pub(crate) fn rank(t: &Table) -> Vec<Ranked> {
                     _ => false,
                 })
                 .collect();
-            Ranked { row, rank: i + 1, retdev, indisc, tied_with }
+            let note =
+                retdev.is_none().then(|| "RetDev unavailable: no accuracy of this model or the reference".to_string());
+            Ranked { row, rank: i + 1, retdev, indisc, tied_with, note }
         })
         .collect()
 }

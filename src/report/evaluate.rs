@@ -57,7 +57,7 @@ pub(crate) fn tabulate(
         for (i, m) in per_seed.iter().enumerate() {
             let all = values(m, reference.map(|r| &measured[r][i]));
             let values = columns.iter().map(|c| (c.clone(), all.get(c.as_str()).copied().flatten())).collect();
-            seed_rows.push(SeedRow { seed: seeds[i], values });
+            seed_rows.push(SeedRow { seed: seeds[i], values, notes: notes(m) });
             all_rows.push(all);
         }
         let aggregate = |c: &str| {
@@ -100,6 +100,12 @@ pub(crate) fn tabulate(
     table
 }
 
+/// Why a measurement lacks values: the run's divergence, then each unavailable metric.
+fn notes(m: &Metrics) -> Vec<String> {
+    let diverged = m.diverged.iter().map(|d| format!("the run diverged ({d})"));
+    diverged.chain(m.unavailable.iter().map(|(column, why)| format!("`{column}` unavailable: {why}"))).collect()
+}
+
 /// Every column's value for one measurement, against the reference's measurement of the same
 /// seed where there is one; derived metrics per evaluation.md §4.
 fn values(m: &Metrics, reference: Option<&Metrics>) -> BTreeMap<&'static str, Option<f64>> {
@@ -115,10 +121,10 @@ fn values(m: &Metrics, reference: Option<&Metrics>) -> BTreeMap<&'static str, Op
         ("forget_acc", Some(m.forget_acc)),
         ("val_acc", Some(m.val_acc)),
         ("test_acc", Some(m.test_acc)),
-        ("mia_val", Some(m.mia_val)),
-        ("mia_test", Some(m.mia_test)),
+        ("mia_val", m.mia_val),
+        ("mia_test", m.mia_test),
         // [AMBIGUOUS] in the spec: the paper's Indisc is read from the *test* MIA.
-        ("indiscernibility", indiscernibility(m.mia_test)),
+        ("indiscernibility", m.mia_test.and_then(indiscernibility)),
         ("seconds", Some(m.seconds)),
         ("rte", rte),
         ("rr", rr),

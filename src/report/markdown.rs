@@ -27,7 +27,13 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
         for (i, row) in t.rows.iter().enumerate().take(shown) {
             let _ = write!(s, "| {} |", l.shown_name(t, i));
             for (c, _) in &paper {
-                let _ = write!(s, " {} |", row.paper(c).map_or("–".into(), |a| pm(&a, a.ci95)));
+                let cell = row.paper(c).map_or("–".into(), |a| {
+                    // An aggregate over fewer seeds than the table has says over how many.
+                    let partial =
+                        if a.n < n && a.mean.is_finite() { format!(" ({}/{n} seeds)", a.n) } else { String::new() };
+                    pm(&a, a.ci95) + &partial
+                });
+                let _ = write!(s, " {cell} |");
             }
             s.push('\n');
         }
@@ -47,6 +53,11 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
         if paper.iter().any(|(c, _)| *c == "rte") {
             s.push_str("RTE = reference's time ÷ the model's time, same seed.\n");
         }
+    }
+    let notes = footnotes(t, l);
+    if !notes.is_empty() {
+        s.push_str("\n### unavailable values\n\n");
+        s.push_str(&notes);
     }
     if t.rows.iter().take(shown).any(|r| !r.ratio_of_means.is_empty()) {
         s.push_str(
@@ -126,4 +137,19 @@ fn all_metrics(t: &Table, l: &Labels) -> String {
         s.push('\n');
     }
     s
+}
+
+/// One line per (model, seed) with missing values, saying why: "- ga, seed 0: the run diverged
+/// (…); `mia_test` unavailable: …". Empty when nothing is missing.
+fn footnotes(t: &Table, l: &Labels) -> String {
+    let mut out = String::new();
+    for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        for seed in row.seeds.iter().filter(|s| !s.notes.is_empty()) {
+            let _ = writeln!(out, "- {}, seed {}: {}", l.method(i), seed.seed, seed.notes.join("; "));
+        }
+    }
+    for r in t.ranking.iter().filter(|r| r.note.is_some()) {
+        let _ = writeln!(out, "- {} ranks last: {}", l.method(r.row), r.note.as_deref().unwrap_or_default());
+    }
+    out
 }

@@ -17,10 +17,12 @@ fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
         forget_acc: fa,
         val_acc: ta,
         test_acc: ta,
-        mia_val: mia_test,
-        mia_test,
+        mia_val: Some(mia_test),
+        mia_test: Some(mia_test),
         seconds,
         distances: None,
+        unavailable: Default::default(),
+        diverged: None,
     }
 }
 

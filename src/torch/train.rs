@@ -62,16 +62,19 @@ impl EpochLosses {
     }
 }
 
-/// Writes `model.safetensors` and `run.json`.
+/// Writes `model.safetensors` and `run.json`; `diverged` says where the loss first stopped being
+/// finite, for a run that went on regardless.
 pub(crate) fn write_run(
     out: &Path,
     model: &Model,
     seconds: f64,
     epoch_losses: Vec<f64>,
+    diverged: Option<String>,
     device: Device,
 ) -> Result<(), NodeFailure> {
     store::write_tensors(&out.join(file::MODEL), &model.state_dict())?;
-    let info = RunInfo { seconds, epoch_losses, device: device::describe(device) };
+    let epoch_losses = epoch_losses.into_iter().map(|l| l.is_finite().then_some(l)).collect();
+    let info = RunInfo { seconds, epoch_losses, device: device::describe(device), diverged };
     store::write_json(&out.join(file::RUN), &info)
 }
 
@@ -118,7 +121,8 @@ pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Pat
     }
     device::synchronize(res.device);
     let seconds = start.elapsed().as_secs_f64();
-    write_run(job.out, &model, seconds, epoch_losses, res.device)
+    // An Original or Retrain that diverges fails: everything downstream compares with it.
+    write_run(job.out, &model, seconds, epoch_losses, None, res.device)
 }
 
 /// One train-mode pass minimising `sign · CE` per batch (sign −1 ascends the loss, §3.2).

@@ -27,7 +27,7 @@ use super::device;
 use super::models::{self, rng::GLOBAL_RNG, Model};
 use super::optim::{Masks, Optimizer};
 use super::train::{self, EpochLosses};
-use crate::artifact::{file, NodeFailure};
+use crate::artifact::{file, FailureKind, NodeFailure};
 use crate::backend::Job;
 use crate::ops::Value;
 use crate::stats::mt19937::Mt19937;
@@ -92,6 +92,11 @@ pub(crate) struct Ctx<'a> {
     progress: Progress<'a>,
     /// Mean loss per epoch (or phase), written to `run.json`.
     pub(crate) losses: Vec<f64>,
+    /// Go on through a non-finite loss (final runs) instead of failing (search trials, whose
+    /// divergence scores +∞).
+    pub(crate) continue_on_divergence: bool,
+    /// Where the loss first became non-finite, when `continue_on_divergence` let the run go on.
+    pub(crate) diverged: Option<String>,
     /// How many seeded torch draws the method has made (each gets its own seed).
     draws: Cell<i64>,
 }
@@ -116,6 +121,8 @@ impl<'a> Ctx<'a> {
             classes,
             progress,
             losses: Vec::new(),
+            continue_on_divergence: false,
+            diverged: None,
             draws: Cell::new(0),
         }
     }
@@ -215,10 +222,18 @@ impl<'a> Ctx<'a> {
         flags.index_fill(0, &idx, 1)
     }
 
-    /// Ends epoch `e` of `total`: one host read of the losses (a non-finite loss fails the node
-    /// naming the epoch and batch), a progress report, and the mean kept for `run.json`.
+    /// Ends epoch `e` of `total`: one host read of the losses, a progress report, and the mean
+    /// kept for `run.json`. A non-finite loss fails the node naming the epoch and batch, or, with
+    /// `continue_on_divergence`, is recorded (the first one) and the epoch's mean is NaN.
     pub(crate) fn epoch_done(&mut self, e: usize, total: usize, losses: EpochLosses) -> Result<f64, NodeFailure> {
-        let mean = losses.finish(e)?;
+        let mean = match losses.finish(e) {
+            Ok(mean) => mean,
+            Err(f) if f.kind == FailureKind::Diverged && self.continue_on_divergence => {
+                self.diverged.get_or_insert(f.message);
+                f64::NAN
+            }
+            Err(f) => return Err(f),
+        };
         (self.progress)(e as u64 + 1, total as u64, &format!("loss {mean:.4}"));
         self.losses.push(mean);
         Ok(mean)
@@ -256,11 +271,14 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     // A tuned method's best values are already in `params`: the engine resolved its searches.
     let model = models::load(&original_dir.join(file::MODEL), res.device)?;
     let mut ctx = Ctx::new(&node.op, node.payload.params().clone(), model, res, split, job.progress);
+    // A final run goes on through a non-finite loss, as the reference's does: its model and
+    // where it diverged are kept, and the tables mark what cannot be measured.
+    ctx.continue_on_divergence = true;
     let start = Instant::now();
     run(&mut ctx)?;
     device::synchronize(res.device);
     let seconds = start.elapsed().as_secs_f64();
-    train::write_run(job.out, &ctx.model, seconds, ctx.losses, res.device)
+    train::write_run(job.out, &ctx.model, seconds, ctx.losses, ctx.diverged, res.device)
 }
 
 /// `epochs` epochs of CE steps in train mode, the way FT, CT, MSG, SRL and SalUn train: each

@@ -1,6 +1,7 @@
 //! The `measure` node: retain / forget / validation / test accuracy and Val / Test MIA of one
 //! model, in eval mode on plain images in stored order (profile EVAL, datasets.md §2.3).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
@@ -102,14 +103,27 @@ fn compute_with_losses(
     let val = evaluate(model, res, &split.val, true)?;
     let test = evaluate(model, res, &split.test, true)?;
     // One generator per model evaluation: Val MIA, then Test MIA continuing its stream
-    // (evaluation.md §3, attack.md §6).
+    // (evaluation.md §3, attack.md §6). An attack that cannot run (a diverged model's NaN
+    // losses) leaves its MIA unavailable, with the reason, instead of failing the node: the
+    // reference reports such a model with "MIA failed on NaN losses" (paper_results.md §3).
     let mut rng = MiaRng::new();
-    let help = "the model's losses cannot be attacked: a diverged model has NaN losses";
-    let mia_val = rng.mia(&val.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
-    let mia_test =
-        rng.mia(&test.losses, &forget.losses).map_err(|e| NodeFailure::new(e.to_string()).with_help(help))?;
+    let mut unavailable = BTreeMap::new();
+    let mut attack = |name: &str, held_out: &[f64]| match rng.mia(held_out, &forget.losses) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            unavailable.insert(name.to_string(), e.to_string());
+            None
+        }
+    };
+    let mia_val = attack("mia_val", &val.losses);
+    let mia_test = attack("mia_test", &test.losses);
     let run = model_dir.join(file::RUN);
-    let seconds = if run.is_file() { store::read_json::<RunInfo>(&run)?.seconds } else { 0.0 };
+    let (seconds, diverged) = if run.is_file() {
+        let info = store::read_json::<RunInfo>(&run)?;
+        (info.seconds, info.diverged)
+    } else {
+        (0.0, None)
+    };
     let metrics = Metrics {
         retain_acc: retain.accuracy,
         forget_acc: forget.accuracy,
@@ -119,6 +133,8 @@ fn compute_with_losses(
         mia_test,
         seconds,
         distances: None,
+        unavailable,
+        diverged,
     };
     Ok((metrics, [("forget", forget.losses), ("val", val.losses), ("test", test.losses)]))
 }
