@@ -23,8 +23,11 @@ use crate::plan::{Description, Node, Params, Paths, Payload, SearchSpec};
 use crate::search::{self, Dist, Outcome, Param, Space};
 
 /// The sampler's space of a search's distributions, in suggest order, and which fields take
-/// integers.
-fn space_of(spec: &SearchSpec) -> Result<(Space, Vec<bool>), NodeFailure> {
+/// integers. Each parameter carries the field's name (proposals come back under it) and is
+/// known to the sampler by the reference's name for it, by which NSGA-III orders its relative
+/// space (search.md §4.2).
+fn space_of(method: &str, spec: &SearchSpec) -> Result<(Space, Vec<bool>), NodeFailure> {
+    let op = ops::find(Category::Method, method);
     let mut params = vec![];
     let mut integer = vec![];
     for (field, dist) in &spec.space {
@@ -41,7 +44,8 @@ fn space_of(spec: &SearchSpec) -> Result<(Space, Vec<bool>), NodeFailure> {
                 (Dist::Float { low: x, high: x, log: false }, v.as_i64().is_some())
             }
         };
-        params.push(Param::new(field.clone(), dist));
+        let study_name = op.and_then(|op| op.field(field)).map_or(field.as_str(), |f| f.reference_name());
+        params.push(Param::new(field.clone(), dist).known_as(study_name));
         integer.push(is_int);
     }
     let space = Space::new(params).map_err(|e| NodeFailure::new(format!("bad search space: {e}")))?;
@@ -60,7 +64,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
     let Payload::Search(spec) = &node.payload else {
         return Err(NodeFailure::new(format!("`{}` is not a search", node.label)));
     };
-    let (space, integer) = space_of(spec)?;
+    let (space, integer) = space_of(&node.op, spec)?;
     let (sampler, wanted, prune_above) = (spec.sampler, spec.trials.max(1), spec.prune_batch_above);
     // Searched seeds are coordinates of the search node; the model seed seeds its sampler.
     let seed = node.seed().unwrap_or_default();

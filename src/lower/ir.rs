@@ -80,7 +80,7 @@ pub(crate) struct Unlearn {
 pub(crate) struct Search {
     /// The `search(…)` call's fields, resolved.
     pub(crate) settings: SearchSettings,
-    /// Searched fields in the method's field order (the order the reference suggests them).
+    /// Searched fields in the order the reference suggests them (`OpSpec::suggestion_order`).
     pub(crate) space: Vec<(String, Dist)>,
     /// Index into `Experiment::trains`: the Retrain model the objectives compare with.
     pub(crate) reference: usize,

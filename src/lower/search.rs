@@ -49,13 +49,21 @@ pub(super) fn reference(space: Space, ty: Ty, e_max: i64) -> Dist {
     }
 }
 
-/// The method's reference space minus the fields the file fixes.
+/// The method's reference space minus the fields the file fixes, in the reference's
+/// suggestion order.
 pub(super) fn reference_space(op: &OpSpec, fixed: &[&str], e_max: i64) -> Vec<(String, Dist)> {
-    op.fields
-        .iter()
+    op.suggestion_order()
+        .into_iter()
         .filter(|f| !fixed.contains(&f.name))
         .filter_map(|f| Some((f.name.to_string(), reference(f.space?, f.ty, e_max))))
         .collect()
+}
+
+/// Puts searched fields in the order a search suggests them (`OpSpec::suggestion_order`):
+/// the reference's order, then fields the reference does not search in catalogue order.
+pub(super) fn in_suggestion_order(op: &OpSpec, space: &mut [(String, Dist)]) {
+    let order = op.suggestion_order();
+    space.sort_by_key(|(n, _)| order.iter().position(|f| f.name == n));
 }
 
 fn number(e: &Expr) -> Option<f64> {
@@ -153,9 +161,73 @@ mod tests {
         let names: Vec<&str> = space.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["epochs", "batch", "lr", "momentum", "weight_decay", "mask_lr", "mask_momentum", "mask_weight_decay"]
+            ["lr", "momentum", "weight_decay", "batch", "epochs", "mask_lr", "mask_momentum", "mask_weight_decay"]
         );
-        assert_eq!(space[0].1, Dist::IntUniform(1, 10));
-        assert_eq!(space[3].1, Dist::Fixed(Value::Float(0.9)));
+        assert_eq!(space[1].1, Dist::Fixed(Value::Float(0.9)));
+        assert_eq!(space[4].1, Dist::IntUniform(1, 10));
+    }
+
+    /// The searched fields of each tuned `unlearn` of `units`, lowered from a small file.
+    fn lowered_spaces(units: &str) -> Vec<(String, Vec<String>)> {
+        let text = format!(
+            r#"
+seeds = 0..1
+dataset mnist {{
+  source = mnist("mnist")
+  split  = random(val: 0.15, forget: 0.10, seed: 123)
+}}
+model net = resnet18()
+train original {{
+  model  = net
+  data   = mnist.train
+  epochs = 50
+  batch  = 256
+  optim  = sgd(lr: 0.1, momentum: 0.9, weight_decay: 5e-4)
+  sched  = cosine()
+}}
+train retrained = original {{ data = mnist.retain }}
+{units}
+"#
+        );
+        let source = crate::source::Source::new("order.munl", text);
+        let compiled = crate::compile::compile(&source, std::path::Path::new("data")).expect("compiles");
+        compiled
+            .experiment
+            .unlearns
+            .iter()
+            .map(|u| {
+                let space = u.search.as_ref().expect("tuned").space.iter().map(|(n, _)| n.clone()).collect();
+                (u.name.clone(), space)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_lowered_search_suggests_in_the_reference_order() {
+        let spaces = lowered_spaces(
+            "unlearn ft = finetune(original) { tune = search(trials: 4, seeds: [0]) }
+unlearn m = msg(original) { tune = search(trials: 4, seeds: [0]) }
+unlearn p = prmq(original) { batch = 64; tune = search(trials: 4, seeds: [0]) }
+unlearn k = cf_k(original) { tune = search(trials: 4, seeds: [0]) }
+unlearn w = finetune(original) {
+  epochs = int_uniform(1, 5)
+  weight_decay = log_uniform(1e-5, 1e-2)
+  lr = log_uniform(1e-4, 1e-1)
+  tune = search(trials: 4, seeds: [0])
+}",
+        );
+        let want: [(&str, &[&str]); 5] = [
+            ("ft", &["lr", "momentum", "weight_decay", "batch", "epochs"]),
+            ("m", &["init_rate", "lr", "momentum", "weight_decay", "batch", "epochs"]),
+            ("p", &["prune_amount", "lr", "momentum", "weight_decay", "epochs"]),
+            ("k", &["epochs", "batch", "decay_rate", "sgda_lr", "l2", "lr", "momentum", "num_blocks"]),
+            // Written distributions are suggested in the reference's order too.
+            ("w", &["lr", "weight_decay", "epochs"]),
+        ];
+        assert_eq!(spaces.len(), want.len());
+        for ((name, space), (want_name, want_space)) in spaces.iter().zip(want) {
+            assert_eq!(name, want_name);
+            assert_eq!(space, want_space, "{name}");
+        }
     }
 }

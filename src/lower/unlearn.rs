@@ -89,7 +89,7 @@ impl<'a> Cx<'a> {
                 match (call.as_ref().and_then(search::settings), from, epochs) {
                     (Some(settings), Some(original), Some(epochs)) => {
                         let e_max = search::epoch_cap(epochs);
-                        // The method's field order is the order the reference suggests them in.
+                        // Suggested in the reference's order, as its study draws them.
                         let mut space: Vec<(String, ir::Dist)> = if written.is_empty() {
                             let fixed: Vec<&str> =
                                 block.iter().filter_map(|a| a.name.as_ref()).map(|n| n.name.as_str()).collect();
@@ -97,7 +97,7 @@ impl<'a> Cx<'a> {
                         } else {
                             written
                         };
-                        space.sort_by_key(|(n, _)| spec.fields.iter().position(|f| f.name == n));
+                        search::in_suggestion_order(spec, &mut space);
                         let reference = self.retrain_of(original, lowered, t.value.span);
                         reference.map(|reference| ir::Search { settings, space, reference })
                     }

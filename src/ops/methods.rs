@@ -4,7 +4,15 @@
 //! Field names are flat: the reference's nested optimiser blocks become prefixes
 //! (`forget_optimizer.learning_rate` → `forget_lr`). Fields marked [DEAD] are searched by the
 //! reference but change nothing; they are kept so a search draws the same dimensions.
+//!
+//! Every field the reference searches records how its search knows it (`.suggested(slot,
+//! name)`, or the generic helpers below): its dotted config name, by which NSGA-III sorts the
+//! relative search space, and its place in the order the reference suggests the method's
+//! parameters — its `HYPER_PARAMETERS` dict (`munl/unlearning/*.py`, the generic block in
+//! `munl/settings.py`; unlearners.md §1, §3; search.md §8). The catalogue lists fields in its
+//! own order; a search suggests them in the reference's (`OpSpec::suggestion_order`).
 
+use super::spec::Slot::{After, Generic, Own};
 use super::spec::{field, searched, Category, Default, Export, FieldSpec, OpSpec, Space, Ty, COUNT, FRACTION, RATE};
 
 /// Every method, in the order `munl methods` lists them. A new method is its entry below and
@@ -38,20 +46,27 @@ const UNIT: Space = Space::Uniform(0.0, 1.0);
 const TEMPERATURE: Space = Space::Uniform(0.0, 5.0);
 const TEMP: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
 
-const fn epochs(d: i64) -> FieldSpec {
-    searched("epochs", COUNT, Default::Int(d), Space::Epochs, "passes over the method's data")
-}
-const fn batch(d: i64) -> FieldSpec {
-    searched("batch", COUNT, Default::Int(d), BATCHES, "batch size")
-}
+// The generic block of the reference's search (unlearners.md §1), suggested as
+// `optimizer.learning_rate`, `optimizer.momentum`, `optimizer.weight_decay`, `batch_size`,
+// `num_epochs`.
 const fn lr(d: f64) -> FieldSpec {
     searched("lr", RATE, Default::Float(d), LOG_RATE, "SGD learning rate")
+        .suggested(Generic(0), "optimizer.learning_rate")
 }
 const fn momentum(d: f64) -> FieldSpec {
     searched("momentum", FRACTION, Default::Float(d), Space::Fixed(0.9), "SGD momentum (searches pin it to 0.9)")
+        .suggested(Generic(1), "optimizer.momentum")
 }
 const fn weight_decay(d: f64) -> FieldSpec {
     searched("weight_decay", RATE, Default::Float(d), LOG_RATE, "SGD weight decay")
+        .suggested(Generic(2), "optimizer.weight_decay")
+}
+const fn batch(d: i64) -> FieldSpec {
+    searched("batch", COUNT, Default::Int(d), BATCHES, "batch size").suggested(Generic(3), "batch_size")
+}
+const fn epochs(d: i64) -> FieldSpec {
+    searched("epochs", COUNT, Default::Int(d), Space::Epochs, "passes over the method's data")
+        .suggested(Generic(4), "num_epochs")
 }
 const fn unit(name: &'static str, d: f64, doc: &'static str) -> FieldSpec {
     searched(name, FRACTION, Default::Float(d), UNIT, doc)
@@ -118,7 +133,8 @@ pub(super) const NEGGRAD_PLUS: OpSpec = method(
         lr(0.01),
         momentum(0.9),
         weight_decay(0.0),
-        unit("alpha", 0.95, "weight of the retain loss; 1 − alpha weighs the negated forget loss"),
+        unit("alpha", 0.95, "weight of the retain loss; 1 − alpha weighs the negated forget loss")
+            .suggested(After(0), "alpha"),
     ],
 );
 
@@ -132,9 +148,12 @@ pub(super) const BAD_TEACHER: OpSpec = method(
     &[
         epochs(10),
         batch(256),
-        searched("lr", RATE, Default::Float(0.01), LOG_RATE, "Adam learning rate"),
-        searched("weight_decay", RATE, Default::Float(0.0), LOG_RATE, "Adam L2 weight decay"),
-        searched("kl_temperature", TEMP, Default::Float(1.0), TEMPERATURE, "softmax temperature T"),
+        searched("lr", RATE, Default::Float(0.01), LOG_RATE, "Adam learning rate")
+            .suggested(Generic(0), "optimizer.learning_rate"),
+        searched("weight_decay", RATE, Default::Float(0.0), LOG_RATE, "Adam L2 weight decay")
+            .suggested(Generic(2), "optimizer.weight_decay"),
+        searched("kl_temperature", TEMP, Default::Float(1.0), TEMPERATURE, "softmax temperature T")
+            .suggested(Own(0), "kl_temperature"),
     ],
 );
 
@@ -152,10 +171,12 @@ pub(super) const SALUN: OpSpec = method(
         lr(0.01),
         momentum(0.0),
         weight_decay(0.0),
-        unit("threshold", 0.5, "fraction of parameters the mask keeps"),
-        rate("mask_lr", 0.01, "[DEAD] mask optimiser learning rate"),
-        pinned("mask_momentum", "[DEAD] mask optimiser momentum"),
-        rate("mask_weight_decay", 5e-4, "[DEAD] mask optimiser weight decay"),
+        unit("threshold", 0.5, "fraction of parameters the mask keeps").suggested(After(0), "threshold"),
+        rate("mask_lr", 0.01, "[DEAD] mask optimiser learning rate")
+            .suggested(After(1), "mask_optimizer.learning_rate"),
+        pinned("mask_momentum", "[DEAD] mask optimiser momentum").suggested(After(2), "mask_optimizer.momentum"),
+        rate("mask_weight_decay", 5e-4, "[DEAD] mask optimiser weight decay")
+            .suggested(After(3), "mask_optimizer.weight_decay"),
         faithful("reproduce the weighted saliency sum"),
     ],
 );
@@ -170,19 +191,21 @@ pub(super) const SCRUB: OpSpec = method(
         "final benchmark runs keep the searched epochs: the reference's export rule tests the suffix `sga_num_epochs`, which `sgda_num_epochs` does not match",
     ],
     &[
-        searched("epochs", COUNT, Default::Int(5), Space::Epochs, "SGDA epochs"),
+        searched("epochs", COUNT, Default::Int(5), Space::Epochs, "SGDA epochs").suggested(Own(6), "sgda_num_epochs"),
         field("batch", COUNT, Default::Int(32), "batch size of the validation loader"),
-        searched("retain_batch", COUNT, Default::Int(32), BATCHES, "retain batch size"),
-        searched("forget_batch", COUNT, Default::Int(64), BATCHES, "forget batch size"),
-        rate("lr", 5e-4, "SGD learning rate"),
-        pinned("momentum", "SGD momentum (searches pin it to 0.9)"),
-        rate("weight_decay", 5e-4, "SGD weight decay"),
-        unit("gamma", 1.0, "weight of CE in the min steps"),
-        unit("alpha", 0.5, "weight of KL in the min steps"),
-        unit("beta", 0.0, "[DEAD] weight of a zero term"),
-        unit("smoothing", 0.5, "[DEAD] weight of a zero term"),
-        searched("msteps", COUNT, Default::Int(3), Space::Epochs, "epochs with max steps"),
-        searched("kd_t", TEMP, Default::Float(2.0), TEMPERATURE, "distillation temperature"),
+        searched("retain_batch", COUNT, Default::Int(32), BATCHES, "retain batch size")
+            .suggested(Own(10), "retain_batch_size"),
+        searched("forget_batch", COUNT, Default::Int(64), BATCHES, "forget batch size")
+            .suggested(Own(11), "forget_batch_size"),
+        rate("lr", 5e-4, "SGD learning rate").suggested(Own(7), "sgda_learning_rate"),
+        pinned("momentum", "SGD momentum (searches pin it to 0.9)").suggested(Own(9), "sgda_momentum"),
+        rate("weight_decay", 5e-4, "SGD weight decay").suggested(Own(8), "sgda_weight_decay"),
+        unit("gamma", 1.0, "weight of CE in the min steps").suggested(Own(0), "gamma"),
+        unit("alpha", 0.5, "weight of KL in the min steps").suggested(Own(1), "alpha"),
+        unit("beta", 0.0, "[DEAD] weight of a zero term").suggested(Own(2), "beta"),
+        unit("smoothing", 0.5, "[DEAD] weight of a zero term").suggested(Own(3), "smoothing"),
+        searched("msteps", COUNT, Default::Int(3), Space::Epochs, "epochs with max steps").suggested(Own(4), "msteps"),
+        searched("kd_t", TEMP, Default::Float(2.0), TEMPERATURE, "distillation temperature").suggested(Own(5), "kd_T"),
         field("lr_decay_rate", FRACTION, Default::Float(0.1), "lr factor at 50, 80 and 90 % of the epochs"),
         faithful("return the final student when the rule selects index 0"),
     ],
@@ -193,8 +216,8 @@ pub(super) const FISHER: OpSpec = method(
     "FF (§3.8): diagonal Fisher estimate over the retain set in eval mode (one backward per class per\nbatch), then Gaussian noise with variance alpha/(Fisher + 1e-8), clamped and averaged per output unit.",
     &["the reference crashes on TinyViT (attention biases have no gradient in eval mode): munl refuses `vit11m`"],
     &[
-        searched("batch", COUNT, Default::Int(64), BATCHES, "batch size"),
-        unit("alpha", 0.2, "noise scale"),
+        searched("batch", COUNT, Default::Int(64), BATCHES, "batch size").suggested(Own(0), "batch_size"),
+        unit("alpha", 0.2, "noise scale").suggested(Own(1), "alpha"),
     ],
 );
 
@@ -206,27 +229,32 @@ pub(super) const INFLUENCE: OpSpec = method(
         "`epochs` is searched by the reference but unused ([DEAD])",
     ],
     &[
-        searched("epochs", COUNT, Default::Int(10), Space::Epochs, "[DEAD]"),
-        searched("batch", COUNT, Default::Int(256), BATCHES, "batch size of the gradient sums"),
-        unit("alpha", 0.2, "step along the influence direction"),
+        searched("epochs", COUNT, Default::Int(10), Space::Epochs, "[DEAD]").suggested(Own(0), "num_epochs"),
+        searched("batch", COUNT, Default::Int(256), BATCHES, "batch size of the gradient sums")
+            .suggested(Own(1), "batch_size"),
+        unit("alpha", 0.2, "step along the influence direction").suggested(Own(2), "alpha"),
     ],
 );
 
+// CF-k and EU-k do not use the generic block: their own order (`sgda_*`, then the top-level
+// `learning_rate` and `momentum`).
 const CF_K_FIELDS: [FieldSpec; 8] = [
-    epochs(10),
-    batch(256),
+    epochs(10).suggested(Own(0), "num_epochs"),
+    batch(256).suggested(Own(1), "batch_size"),
     searched(
         "num_blocks",
         COUNT,
         Default::Int(1),
         Space::IntUniform(1, 10),
         "last blocks trained (ResNet-18 has 4, TinyViT 3)",
-    ),
-    rate("lr", 0.01, "SGD learning rate (momentum 0, weight decay 0)"),
-    unit("decay_rate", 0.1, "lr factor at 50, 80 and 90 % of the epochs (`sgda_decay_rate`)"),
-    rate("l2", 0.1, "weight λ of (λ/2)·‖θ − θ_start‖² (`sgda_weight_decay`)"),
-    rate("sgda_lr", 5e-4, "[DEAD]"),
-    pinned("momentum", "[DEAD]"),
+    )
+    .suggested(Own(7), "num_blocks"),
+    rate("lr", 0.01, "SGD learning rate (momentum 0, weight decay 0)").suggested(Own(5), "learning_rate"),
+    unit("decay_rate", 0.1, "lr factor at 50, 80 and 90 % of the epochs (`sgda_decay_rate`)")
+        .suggested(Own(2), "sgda_decay_rate"),
+    rate("l2", 0.1, "weight λ of (λ/2)·‖θ − θ_start‖² (`sgda_weight_decay`)").suggested(Own(4), "sgda_weight_decay"),
+    rate("sgda_lr", 5e-4, "[DEAD]").suggested(Own(3), "sgda_learning_rate"),
+    pinned("momentum", "[DEAD]").suggested(Own(6), "momentum"),
 ];
 
 pub(super) const CF_K: OpSpec = method(
@@ -252,7 +280,8 @@ pub(super) const EU_K: OpSpec = method(
         CF_K_FIELDS[5],
         CF_K_FIELDS[6],
         CF_K_FIELDS[7],
-        searched("training_epoch_factor", COUNT, Default::Int(10), Space::IntUniform(1, 10), "[DEAD]"),
+        searched("training_epoch_factor", COUNT, Default::Int(10), Space::IntUniform(1, 10), "[DEAD]")
+            .suggested(Own(8), "training_epoch_factor"),
     ],
 );
 
@@ -266,14 +295,20 @@ pub(super) const FCS: OpSpec = method(
         lr(5e-3),
         momentum(0.9),
         weight_decay(0.0),
-        rate("forget_lr", 3e-4, "contrast optimiser learning rate (cosine over all contrast steps)"),
-        pinned("forget_momentum", "contrast optimiser momentum"),
-        rate("forget_weight_decay", 0.0, "contrast optimiser weight decay"),
-        rate("retain_lr", 1e-3, "strengthen optimiser learning rate, × batch/64"),
-        pinned("retain_momentum", "strengthen optimiser momentum"),
-        rate("retain_weight_decay", 1e-2, "strengthen optimiser weight decay"),
-        searched("temperature", TEMP, Default::Float(1.15), TEMPERATURE, "contrast temperature τ"),
-        searched("eta_min", RATE, Default::Float(1e-6), Space::LogUniform(1e-6, 1e-1), "contrast cosine floor"),
+        rate("forget_lr", 3e-4, "contrast optimiser learning rate (cosine over all contrast steps)")
+            .suggested(Own(3), "forget_optimizer.learning_rate"),
+        pinned("forget_momentum", "contrast optimiser momentum").suggested(Own(4), "forget_optimizer.momentum"),
+        rate("forget_weight_decay", 0.0, "contrast optimiser weight decay")
+            .suggested(Own(5), "forget_optimizer.weight_decay"),
+        rate("retain_lr", 1e-3, "strengthen optimiser learning rate, × batch/64")
+            .suggested(Own(0), "retain_optimizer.learning_rate"),
+        pinned("retain_momentum", "strengthen optimiser momentum").suggested(Own(1), "retain_optimizer.momentum"),
+        rate("retain_weight_decay", 1e-2, "strengthen optimiser weight decay")
+            .suggested(Own(2), "retain_optimizer.weight_decay"),
+        searched("temperature", TEMP, Default::Float(1.15), TEMPERATURE, "contrast temperature τ")
+            .suggested(Own(6), "temperature"),
+        searched("eta_min", RATE, Default::Float(1e-6), Space::LogUniform(1e-6, 1e-1), "contrast cosine floor")
+            .suggested(Own(7), "eta_min"),
     ],
 );
 
@@ -290,7 +325,7 @@ pub(super) const MSG: OpSpec = method(
         lr(1e-3),
         momentum(0.9),
         weight_decay(5e-4),
-        unit("init_rate", 0.3, "fraction of each conv's weights re-initialised"),
+        unit("init_rate", 0.3, "fraction of each conv's weights re-initialised").suggested(Own(0), "init_rate"),
     ],
 );
 
@@ -307,8 +342,8 @@ pub(super) const CFW: OpSpec = method(
         lr(7e-4),
         momentum(0.9),
         weight_decay(5e-4),
-        unit("start_std", 0.6, "std of the first confusion noise"),
-        unit("final_std", 0.005, "std of the second confusion noise"),
+        unit("start_std", 0.6, "std of the first confusion noise").suggested(Own(0), "start_confuser_std"),
+        unit("final_std", 0.005, "std of the second confusion noise").suggested(Own(1), "final_confuser_std"),
     ],
 );
 
@@ -320,12 +355,16 @@ pub(super) const PRMQ: OpSpec = method(
         "final benchmark runs use ⌊epochs⌋ (the best-HP export casts it to int)",
     ],
     &[
-        searched("epochs", RATE, Default::Float(3.2), Space::EpochsFloat, "passes over retain (fractional)"),
+        // `{prune_amount, **HYPER_PARAMETERS, num_epochs: float}`: the re-assigned key keeps the
+        // generic block's place.
+        searched("epochs", RATE, Default::Float(3.2), Space::EpochsFloat, "passes over retain (fractional)")
+            .suggested(Generic(4), "num_epochs"),
         batch(64),
         lr(5e-4),
         momentum(0.9),
         weight_decay(5e-4),
-        unit("prune_amount", 0.99, "fraction of conv/linear weights and biases pruned"),
+        unit("prune_amount", 0.99, "fraction of conv/linear weights and biases pruned")
+            .suggested(Own(0), "prune_amount"),
     ],
 )
 .exporting(Export { drop: &[], truncate: &["epochs"] });
@@ -347,11 +386,14 @@ pub(super) const KDE: OpSpec = method(
         lr(9e-4),
         momentum(0.9),
         weight_decay(5e-4),
-        searched("retain_epochs", COUNT, Default::Int(3), Space::Epochs, "epochs of the retain phase"),
-        rate("retain_lr", 1e-3, "retain-phase learning rate (cosine)"),
-        pinned("retain_momentum", "retain-phase momentum"),
-        rate("retain_weight_decay", 5e-4, "retain-phase weight decay"),
-        searched("temperature", TEMP, Default::Float(5.0), TEMPERATURE, "distillation temperature"),
+        searched("retain_epochs", COUNT, Default::Int(3), Space::Epochs, "epochs of the retain phase")
+            .suggested(Own(1), "retain_num_epochs"),
+        rate("retain_lr", 1e-3, "retain-phase learning rate (cosine)")
+            .suggested(Own(2), "retain_optimizer.learning_rate"),
+        pinned("retain_momentum", "retain-phase momentum").suggested(Own(3), "retain_optimizer.momentum"),
+        rate("retain_weight_decay", 5e-4, "retain-phase weight decay").suggested(Own(4), "retain_optimizer.weight_decay"),
+        searched("temperature", TEMP, Default::Float(5.0), TEMPERATURE, "distillation temperature")
+            .suggested(Own(0), "temperature"),
     ],
 );
 
@@ -368,19 +410,22 @@ pub(super) const RNI: OpSpec = method(
         lr(2e-4),
         momentum(0.9),
         weight_decay(5e-4),
-        searched("fine_epochs", COUNT, Default::Int(4), Space::Epochs, "final epochs that train every layer"),
-        searched("reset_epochs", COUNT, Default::Int(1), Space::Epochs, "first epochs without noise"),
-        unit("noise_ratio", 0.7, "noised layers per epoch = int(noise_ratio · 9)"),
-        unit("origin_noise", 0.04, "scale of the injected Gaussian noise"),
+        searched("fine_epochs", COUNT, Default::Int(4), Space::Epochs, "final epochs that train every layer")
+            .suggested(Own(0), "fine_num_epochs"),
+        searched("reset_epochs", COUNT, Default::Int(1), Space::Epochs, "first epochs without noise")
+            .suggested(Own(4), "reset_num_epochs"),
+        unit("noise_ratio", 0.7, "noised layers per epoch = int(noise_ratio · 9)").suggested(Own(5), "noise_ratio"),
+        unit("origin_noise", 0.04, "scale of the injected Gaussian noise").suggested(Own(6), "origin_noise"),
         searched(
             "fine_lr",
             Ty::Floats,
             Default::FloatList(&[2e-4, 2e-4, 2e-4, 1e-3, 1e-3, 1e-4]),
             LOG_RATE,
             "fine-phase learning rate, or one per fine epoch",
-        ),
-        pinned("fine_momentum", "fine-phase momentum"),
-        rate("fine_weight_decay", 5e-4, "fine-phase weight decay"),
+        )
+        .suggested(Own(1), "fine_optimizer.learning_rate"),
+        pinned("fine_momentum", "fine-phase momentum").suggested(Own(2), "fine_optimizer.momentum"),
+        rate("fine_weight_decay", 5e-4, "fine-phase weight decay").suggested(Own(3), "fine_optimizer.weight_decay"),
     ],
 );
 
@@ -410,3 +455,182 @@ pub(super) const SCRUB_V1: OpSpec = method(
     ],
 )
 .exporting(Export { drop: &["kd_t"], truncate: &[] });
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// The generic block of `munl/settings.py`, in the order the reference suggests it.
+    const GENERIC: [(&str, &str); 5] = [
+        ("lr", "optimizer.learning_rate"),
+        ("momentum", "optimizer.momentum"),
+        ("weight_decay", "optimizer.weight_decay"),
+        ("batch", "batch_size"),
+        ("epochs", "num_epochs"),
+    ];
+
+    /// (munl field, reference name) of the searched fields, in the reference's suggestion order.
+    fn suggested(op: &OpSpec) -> Vec<(&'static str, &'static str)> {
+        op.suggestion_order().into_iter().filter_map(|f| Some((f.name, f.reference?.name))).collect()
+    }
+
+    fn with_generic(
+        first: &[(&'static str, &'static str)],
+        after: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        first.iter().chain(&GENERIC).chain(after).copied().collect()
+    }
+
+    /// Each method's `HYPER_PARAMETERS` (unlearners.md §1, §3; `munl/unlearning/*.py`).
+    #[test]
+    fn searched_fields_come_in_the_reference_order_under_the_reference_names() {
+        let expected: Vec<(&OpSpec, Vec<(&str, &str)>)> = vec![
+            (&FINETUNE, with_generic(&[], &[])),
+            (&GRADIENT_ASCENT, with_generic(&[], &[])),
+            (&SUCCESSIVE_RANDOM_LABELS, with_generic(&[], &[])),
+            (&NEGGRAD_PLUS, with_generic(&[], &[("alpha", "alpha")])),
+            // The reference also suggests the pinned momentum, which Adam ignores: no draw.
+            (
+                &BAD_TEACHER,
+                vec![
+                    ("kl_temperature", "kl_temperature"),
+                    ("lr", "optimizer.learning_rate"),
+                    ("weight_decay", "optimizer.weight_decay"),
+                    ("batch", "batch_size"),
+                    ("epochs", "num_epochs"),
+                ],
+            ),
+            (
+                &SALUN,
+                with_generic(
+                    &[],
+                    &[
+                        ("threshold", "threshold"),
+                        ("mask_lr", "mask_optimizer.learning_rate"),
+                        ("mask_momentum", "mask_optimizer.momentum"),
+                        ("mask_weight_decay", "mask_optimizer.weight_decay"),
+                    ],
+                ),
+            ),
+            (
+                &SCRUB,
+                vec![
+                    ("gamma", "gamma"),
+                    ("alpha", "alpha"),
+                    ("beta", "beta"),
+                    ("smoothing", "smoothing"),
+                    ("msteps", "msteps"),
+                    ("kd_t", "kd_T"),
+                    ("epochs", "sgda_num_epochs"),
+                    ("lr", "sgda_learning_rate"),
+                    ("weight_decay", "sgda_weight_decay"),
+                    ("momentum", "sgda_momentum"),
+                    ("retain_batch", "retain_batch_size"),
+                    ("forget_batch", "forget_batch_size"),
+                ],
+            ),
+            (&FISHER, vec![("batch", "batch_size"), ("alpha", "alpha")]),
+            (&INFLUENCE, vec![("epochs", "num_epochs"), ("batch", "batch_size"), ("alpha", "alpha")]),
+            (
+                &CF_K,
+                vec![
+                    ("epochs", "num_epochs"),
+                    ("batch", "batch_size"),
+                    ("decay_rate", "sgda_decay_rate"),
+                    ("sgda_lr", "sgda_learning_rate"),
+                    ("l2", "sgda_weight_decay"),
+                    ("lr", "learning_rate"),
+                    ("momentum", "momentum"),
+                    ("num_blocks", "num_blocks"),
+                ],
+            ),
+            (
+                &EU_K,
+                vec![
+                    ("epochs", "num_epochs"),
+                    ("batch", "batch_size"),
+                    ("decay_rate", "sgda_decay_rate"),
+                    ("sgda_lr", "sgda_learning_rate"),
+                    ("l2", "sgda_weight_decay"),
+                    ("lr", "learning_rate"),
+                    ("momentum", "momentum"),
+                    ("num_blocks", "num_blocks"),
+                    ("training_epoch_factor", "training_epoch_factor"),
+                ],
+            ),
+            (
+                &FCS,
+                with_generic(
+                    &[
+                        ("retain_lr", "retain_optimizer.learning_rate"),
+                        ("retain_momentum", "retain_optimizer.momentum"),
+                        ("retain_weight_decay", "retain_optimizer.weight_decay"),
+                        ("forget_lr", "forget_optimizer.learning_rate"),
+                        ("forget_momentum", "forget_optimizer.momentum"),
+                        ("forget_weight_decay", "forget_optimizer.weight_decay"),
+                        ("temperature", "temperature"),
+                        ("eta_min", "eta_min"),
+                    ],
+                    &[],
+                ),
+            ),
+            (&MSG, with_generic(&[("init_rate", "init_rate")], &[])),
+            (&CFW, with_generic(&[("start_std", "start_confuser_std"), ("final_std", "final_confuser_std")], &[])),
+            // `num_epochs` is re-assigned after the generic block and keeps its place.
+            (&PRMQ, with_generic(&[("prune_amount", "prune_amount")], &[])),
+            (&CT, with_generic(&[], &[])),
+            (
+                &KDE,
+                with_generic(
+                    &[
+                        ("temperature", "temperature"),
+                        ("retain_epochs", "retain_num_epochs"),
+                        ("retain_lr", "retain_optimizer.learning_rate"),
+                        ("retain_momentum", "retain_optimizer.momentum"),
+                        ("retain_weight_decay", "retain_optimizer.weight_decay"),
+                    ],
+                    &[],
+                ),
+            ),
+            (
+                &RNI,
+                with_generic(
+                    &[
+                        ("fine_epochs", "fine_num_epochs"),
+                        ("fine_lr", "fine_optimizer.learning_rate"),
+                        ("fine_momentum", "fine_optimizer.momentum"),
+                        ("fine_weight_decay", "fine_optimizer.weight_decay"),
+                        ("reset_epochs", "reset_num_epochs"),
+                        ("noise_ratio", "noise_ratio"),
+                        ("origin_noise", "origin_noise"),
+                    ],
+                    &[],
+                ),
+            ),
+            (&NEGATIVE_GRADIENT, with_generic(&[], &[])),
+            (&SCRUB_V1, vec![]),
+        ];
+        assert_eq!(expected.len(), ALL.len(), "every method is listed");
+        for (op, want) in expected {
+            assert_eq!(suggested(op), want, "{}", op.name);
+        }
+    }
+
+    #[test]
+    fn exactly_the_searched_fields_have_a_unique_reference_name_and_slot() {
+        for op in ALL {
+            let mut slots = HashSet::new();
+            let mut names = HashSet::new();
+            for f in op.fields {
+                assert_eq!(f.space.is_some(), f.reference.is_some(), "{}.{}", op.name, f.name);
+                if let Some(r) = f.reference {
+                    assert!(slots.insert(r.slot), "{}.{}: slot {:?} twice", op.name, f.name, r.slot);
+                }
+                // Also for fields the reference does not search, which a file may still search.
+                assert!(names.insert(f.reference_name()), "{}.{}: name twice", op.name, f.name);
+            }
+        }
+    }
+}

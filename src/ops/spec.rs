@@ -137,6 +137,48 @@ pub(crate) struct FieldSpec {
     pub(crate) default: Default,
     pub(crate) space: Option<Space>,
     pub(crate) doc: &'static str,
+    /// How the reference's search knows this field; `None` if the reference does not search it.
+    pub(crate) reference: Option<Reference>,
+}
+
+/// A field as the reference's hyper-parameter search has it (search.md §4.2, §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reference {
+    /// Its config path relative to `unlearner.cfg` (`optimizer.learning_rate`,
+    /// `forget_optimizer.learning_rate`, `num_epochs`): the parameter's name in the reference's
+    /// Optuna study, by which NSGA-III sorts its relative search space.
+    pub(crate) name: &'static str,
+    /// Where the reference suggests it among the method's searched fields.
+    pub(crate) slot: Slot,
+}
+
+/// A place in the order the reference suggests a method's parameters: the order of the
+/// method's `HYPER_PARAMETERS` dict (search.md §8). Most methods merge their own parameters
+/// with the generic block of `munl/settings.py` — learning rate, momentum, weight decay, batch
+/// size, epochs — written after them (`{own…, **HYPER_PARAMETERS}`: BT, FCS, MSG, CFW, PRMQ,
+/// KDE, RNI) or before them (`{**HYPER_PARAMETERS, own…}`: NG+, SalUn). Slots order as every
+/// `Own` < every `Generic` < every `After`, each kind by its index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Slot {
+    /// The method's own parameters suggested before the generic block (or a method without it).
+    Own(u8),
+    /// The generic block: 0 learning rate, 1 momentum, 2 weight decay, 3 batch size, 4 epochs.
+    Generic(u8),
+    /// The method's own parameters suggested after the generic block.
+    After(u8),
+}
+
+impl FieldSpec {
+    /// The field as the reference searches it: suggested at `slot`, named `name` there.
+    pub(crate) const fn suggested(self, slot: Slot, name: &'static str) -> FieldSpec {
+        FieldSpec { reference: Some(Reference { name, slot }), ..self }
+    }
+
+    /// The name a search sorts this field by: the reference's where it searches the field,
+    /// else munl's own.
+    pub(crate) fn reference_name(&self) -> &'static str {
+        self.reference.map_or(self.name, |r| r.name)
+    }
 }
 
 /// One operation of the catalogue.
@@ -175,10 +217,19 @@ impl OpSpec {
     pub(crate) fn field(&self, name: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The fields in the order a search suggests them: those the reference searches in the
+    /// reference's order (their [`Slot`]s), then the others in catalogue order.
+    pub(crate) fn suggestion_order(&self) -> Vec<&FieldSpec> {
+        let mut fields: Vec<&FieldSpec> = self.fields.iter().collect();
+        // Stable: fields without a slot keep their catalogue order, after every slotted one.
+        fields.sort_by_key(|f| (f.reference.is_none(), f.reference.map(|r| r.slot)));
+        fields
+    }
 }
 
 pub(crate) const fn field(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, ty, default, space: None, doc }
+    FieldSpec { name, ty, default, space: None, doc, reference: None }
 }
 
 pub(crate) const fn searched(
@@ -188,7 +239,7 @@ pub(crate) const fn searched(
     space: Space,
     doc: &'static str,
 ) -> FieldSpec {
-    FieldSpec { name, ty, default, space: Some(space), doc }
+    FieldSpec { name, ty, default, space: Some(space), doc, reference: None }
 }
 
 pub(crate) const COUNT: Ty = Ty::Int { min: 1 };

@@ -4,7 +4,10 @@
 //! A [`Space`] lists its parameters in **suggest order** (the caller's order: every trial suggests
 //! every parameter in that order, which fixes the order of prior draws, §3.2). The NSGA-III
 //! *relative* space is the non-single-valued parameters **sorted by name** (plain string order,
-//! §4.2), kept here as [`Space::relative`].
+//! §4.2), kept here as [`Space::relative`]. The name sorted by is the one the study knows the
+//! parameter by ([`Param::study_name`]: for a reference search, the reference's dotted config
+//! name such as `optimizer.learning_rate`), which may differ from the name proposals are
+//! reported under ([`Param::name`]: munl's field, `lr`).
 
 use std::collections::HashSet;
 
@@ -26,13 +29,23 @@ pub(crate) enum Dist {
 /// A named distribution.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Param {
+    /// The name proposals carry the value under ([`super::Proposal::values`]).
     pub(crate) name: String,
+    /// The name of the parameter in the study, which orders the relative space (§4.2); `name`
+    /// unless set with [`Param::known_as`].
+    pub(crate) study_name: String,
     pub(crate) dist: Dist,
 }
 
 impl Param {
     pub(crate) fn new(name: impl Into<String>, dist: Dist) -> Self {
-        Self { name: name.into(), dist }
+        let name = name.into();
+        Self { study_name: name.clone(), name, dist }
+    }
+
+    /// The same parameter, known to the study (and sorted in the relative space) as `study_name`.
+    pub(crate) fn known_as(self, study_name: impl Into<String>) -> Self {
+        Self { study_name: study_name.into(), ..self }
     }
 }
 
@@ -180,26 +193,31 @@ impl Dist {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Space {
     params: Vec<Param>,
-    /// Indices into `params` of the non-single-valued parameters, sorted by name.
+    /// Indices into `params` of the non-single-valued parameters, sorted by study name.
     relative: Vec<usize>,
 }
 
 impl Space {
     /// Validates the parameters (given in suggest order) and derives the relative space.
+    /// Names and study names must each be unique.
     pub(crate) fn new(params: Vec<Param>) -> Result<Self, SpaceError> {
         let mut names = HashSet::new();
+        let mut study_names = HashSet::new();
         for p in &params {
-            if p.name.is_empty() {
+            if p.name.is_empty() || p.study_name.is_empty() {
                 return Err(SpaceError::EmptyName);
             }
             if !names.insert(p.name.as_str()) {
                 return Err(SpaceError::DuplicateName(p.name.clone()));
             }
+            if !study_names.insert(p.study_name.as_str()) {
+                return Err(SpaceError::DuplicateName(p.study_name.clone()));
+            }
             p.dist.validate(&p.name)?;
         }
         let mut relative: Vec<usize> = (0..params.len()).filter(|&i| params[i].dist.single().is_none()).collect();
         // Rust's `str` order is byte order of UTF-8, i.e. code-point order, as Python's `sorted`.
-        relative.sort_by(|&a, &b| params[a].name.cmp(&params[b].name));
+        relative.sort_by(|&a, &b| params[a].study_name.cmp(&params[b].study_name));
         Ok(Self { params, relative })
     }
 
@@ -209,7 +227,7 @@ impl Space {
     }
 
     /// The relative search space: indices (into [`Space::params`]) of the non-single-valued
-    /// parameters in name order (§4.2).
+    /// parameters in study-name order (§4.2).
     pub(crate) fn relative(&self) -> &[usize] {
         &self.relative
     }
@@ -235,6 +253,27 @@ mod tests {
         .expect("valid");
         let names: Vec<&str> = space.relative().iter().map(|&i| space.params()[i].name.as_str()).collect();
         assert_eq!(names, ["batch_size", "num_epochs", "optimizer.learning_rate", "optimizer.weight_decay"]);
+    }
+
+    #[test]
+    fn relative_space_is_sorted_by_the_study_names() {
+        // munl's flat names sort `batch, epochs, forget_lr, lr`; the reference's dotted names
+        // sort `batch_size, forget_optimizer.learning_rate, num_epochs, optimizer.learning_rate`.
+        let space = Space::new(vec![
+            Param::new("forget_lr", log_float(1e-5, 1e-1)).known_as("forget_optimizer.learning_rate"),
+            Param::new("lr", log_float(1e-5, 1e-1)).known_as("optimizer.learning_rate"),
+            Param::new("momentum", Dist::Float { low: 0.9, high: 0.9, log: false }).known_as("optimizer.momentum"),
+            Param::new("batch", Dist::Categorical(vec![64.0, 128.0, 256.0])).known_as("batch_size"),
+            Param::new("epochs", Dist::Int { low: 1, high: 37, log: false, step: 1 }).known_as("num_epochs"),
+        ])
+        .expect("valid");
+        let names: Vec<&str> = space.relative().iter().map(|&i| space.params()[i].name.as_str()).collect();
+        assert_eq!(names, ["batch", "forget_lr", "epochs", "lr"]);
+        let twice = Space::new(vec![
+            Param::new("lr", log_float(1e-5, 1e-1)).known_as("x"),
+            Param::new("wd", log_float(1e-5, 1e-1)).known_as("x"),
+        ]);
+        assert_eq!(twice, Err(SpaceError::DuplicateName("x".into())));
     }
 
     #[test]

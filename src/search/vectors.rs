@@ -92,7 +92,8 @@ fn rows(space: &Space, table: &Value) -> Vec<Row> {
                 "FAIL" => Outcome::Failed,
                 other => panic!("unknown state {other}"),
             };
-            let values = space.params().iter().map(|p| num(&t["params"][p.name.as_str()])).collect();
+            // The tables name parameters as the study knows them.
+            let values = space.params().iter().map(|p| num(&t["params"][p.study_name.as_str()])).collect();
             let generation = u32::try_from(int(&t["gen"])).expect("small");
             Row { outcome, generation, values, src: t["src"].as_str().expect("src").to_string() }
         })
@@ -167,6 +168,33 @@ fn seed0_optuna_500_full_table() {
     for (g, list) in elites_of(&all, "seed0_optuna_500") {
         assert_eq!(elites[g], list, "5.0 elite of generation {g}");
     }
+}
+
+/// The catalogue's `finetune` search is the vectors' space: the reference's names in the
+/// reference's suggestion order. Built as the engine builds it (munl's field names, known to
+/// the sampler by the reference's), it replays the table to the bit.
+#[test]
+fn the_catalogue_generic_space_is_the_vectors_space() {
+    use crate::ops::{find, Category};
+    let all = vectors();
+    let vectors_space = space(&all);
+    let op = find(Category::Method, "finetune").expect("finetune");
+    let searched: Vec<(&str, &str)> =
+        op.suggestion_order().into_iter().filter_map(|f| Some((f.name, f.reference?.name))).collect();
+    let names: Vec<&str> = vectors_space.params().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(searched.iter().map(|&(_, r)| r).collect::<Vec<_>>(), names);
+    let params = searched
+        .iter()
+        .zip(vectors_space.params())
+        .map(|(&(field, reference), p)| Param::new(field, p.dist.clone()).known_as(reference))
+        .collect();
+    let space = Space::new(params).expect("valid");
+    assert_eq!(space.relative(), vectors_space.relative());
+    let rows = rows(&space, &all["seed0_optuna_361"]["trials"]);
+    check_rows(SamplerKind::Nsga3, 0, &space, &rows, "seed0_optuna_361 (catalogue names)");
+    let history: Vec<Outcome> = rows.iter().map(|r| r.outcome.clone()).collect();
+    let next = propose(SamplerKind::Nsga3, 0, &space, &history[..60]);
+    assert_eq!(next.values["lr"].to_bits(), rows[60].values[0].to_bits(), "proposals carry munl's names");
 }
 
 #[test]
