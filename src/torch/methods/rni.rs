@@ -15,20 +15,24 @@
 //!    serves every fine epoch), `fine_momentum`, `fine_weight_decay`; else `lr`, `momentum`,
 //!    `weight_decay`;
 //! 4. one pass of CE steps over the shuffled retain set in train mode (frozen BatchNorms still
-//!    update their running statistics).
+//!    update their running statistics);
+//! 5. the eval-mode accuracy on the validation set (in order, batches of `batch`), which the
+//!    reference only logs: it is reported with the epoch's progress, and its time counts in
+//!    the method's, as in the reference.
 //!
 //! NumPy's global generator: `Mt19937(123)` created once per run. `np.random.choice(a, k,
 //! replace=False)` of the legacy `RandomState` is `a[permutation(len(a))[:k]]`, a full
 //! in-place shuffle of `arange(len(a))` drawn with `interval`, then the first k: `Shuffle::
 //! permutation` and a truncation here. The discarded uniform is `random_sample()`.
 //!
-//! Deviations: the per-epoch validation accuracy the reference only logs is not computed; where
-//! int(noise_ratio·9) exceeds the selected non-"bn" names (only on models with fewer than 9
-//! non-"bn" parameters, where NumPy would raise), all of them are noised; a `fine_lr` list too
-//! short for the fine epochs fails the node, as the reference's indexing would.
+//! Deviations: where int(noise_ratio·9) exceeds the selected non-"bn" names (only on models
+//! with fewer than 9 non-"bn" parameters, where NumPy would raise), all of them are noised; a
+//! `fine_lr` list too short for the fine epochs fails the node, as the reference's indexing
+//! would.
 
 use std::collections::BTreeSet;
 
+use super::losses::accuracy;
 use super::reinit::reset_parameters;
 use super::select::{classifier, is_bn_by_name};
 use super::{steps, Ctx};
@@ -130,14 +134,17 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
         let masks = Masks { grad: None, active: Some(&active) };
         let losses =
             steps(m, &mut opt, masks, ctx.res, &pass, batch, |x, y| m.forward(x, true).cross_entropy_for_logits(y));
-        ctx.epoch_done(ep, epochs, losses)?;
+        let loss = ctx.epoch_done(ep, epochs, losses)?;
+        // The reference's log-only validation pass, inside the timed method like the reference's.
+        let val = accuracy(&ctx.model, ctx.res, &ctx.split.val, batch);
+        (ctx.progress)(ep as u64 + 1, epochs as u64, &format!("loss {loss:.4}, val accuracy {val:.2}%"));
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{fixture_with, run as run_method};
+    use super::super::tests::{fixture_with, params, run as run_method};
     use super::*;
     use crate::ops::Value;
 
@@ -196,5 +203,28 @@ mod tests {
             let want = plan[0].selected.contains(n) || n.starts_with("fc.");
             assert_eq!(moved, want, "{n}");
         }
+    }
+
+    #[test]
+    fn every_epoch_ends_with_the_eval_mode_validation_accuracy() {
+        let f = super::super::tests::fixture();
+        let reports = std::sync::Mutex::new(Vec::new());
+        let progress = |done: u64, total: u64, message: &str| {
+            reports.lock().unwrap().push((done, total, message.to_string()));
+        };
+        let mut p = crate::ops::defaults(crate::ops::Category::Method, "rni");
+        p.extend(params(&[("epochs", Value::Int(3)), ("fine_epochs", Value::Int(1)), ("batch", Value::Int(16))]));
+        let mut ctx = Ctx::new("rni", p, f.model.duplicate().expect("copy"), &f.res, &f.split, &progress);
+        run(&mut ctx).expect("rni");
+        let reports = reports.lock().unwrap().clone();
+        let accuracies: Vec<(u64, u64, String)> = reports
+            .iter()
+            .filter_map(|(d, t, m)| m.split("val accuracy ").nth(1).map(|a| (*d, *t, a.to_string())))
+            .collect();
+        // Once per epoch, in order: the reference evaluates after every epoch's training pass.
+        assert_eq!(accuracies.iter().map(|(d, t, _)| (*d, *t)).collect::<Vec<_>>(), [(1, 3), (2, 3), (3, 3)]);
+        // The last one is the final model's eval-mode accuracy on the validation set.
+        let last = accuracy(&ctx.model, &f.res, &f.split.val, 16);
+        assert_eq!(accuracies[2].2, format!("{last:.2}%"));
     }
 }
