@@ -111,7 +111,13 @@ fn trials(search: &SearchResult) -> String {
     for t in &search.trials {
         let values: Vec<String> = t.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let note = t.note.as_deref().map_or(String::new(), |n| format!("  ({n})"));
-        out.push_str(&format!("  trial {:>4} {:<8} {:>8}  {}{note}\n", t.number, t.state, score(t.score), values.join(" ")));
+        out.push_str(&format!(
+            "  trial {:>4} {:<8} {:>8}  {}{note}\n",
+            t.number,
+            t.state,
+            score(t.score),
+            values.join(" ")
+        ));
     }
     out
 }

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::commit::compute_and_commit;
-use crate::artifact::{file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult, BEST_AMONG_FIRST};
+use crate::artifact::{
+    file, read_json, write_json, NodeFailure, SearchResult, TrialRecord, TrialResult, BEST_AMONG_FIRST,
+};
 use crate::backend::{Backend, Input, Job};
 use crate::cache::Cache;
 use crate::digest::Key;
