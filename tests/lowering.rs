@@ -123,3 +123,24 @@ fn where_data_lives_and_reports_go_is_in_no_key() {
     let dataset = here.target("mnist").unwrap()[0];
     assert_ne!(here.node(dataset).data_dir(), there.node(dataset).data_dir());
 }
+
+/// A report path must name a file inside the experiment's folder: "." would put the written
+/// file (and its temporary) outside it.
+#[test]
+fn report_paths_name_files_inside_the_experiment() {
+    let head = "dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }\n\
+                model m = cnn()\ntrain o { model = m; data = d.train; epochs = 1 }\n\
+                evaluate e { models = [o]; metrics = [accuracy] }\n";
+    for (path, why) in [
+        (".", "names a folder"),
+        ("out/", "names a folder"),
+        ("../x.md", "leaves the experiment"),
+        ("/x.md", "is absolute"),
+    ] {
+        let text = format!("{head}report e {{ markdown = \"{path}\" }}\n");
+        let err = compile_fixture("paths.munl", &text).expect_err(path);
+        assert!(err.contains("munl::lower::bad_path") && err.contains(why), "{path}: {err}");
+    }
+    let ok = format!("{head}report e {{ markdown = \"results/e.md\" }}\n");
+    compile_fixture("paths.munl", &ok).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -47,20 +47,22 @@ pub(crate) fn run(
         report(&error, &loaded.source);
     }
     let mut stdout = String::new();
+    let mut unwritten = 0;
     for id in &targets {
         let node = plan.node(*id);
         if node.kind() != NodeKind::Report {
             continue;
         }
         let Some(entry) = cache.lookup(&node.key) else { continue };
-        match crate::report::materialise(node, &entry.dir) {
-            Ok(written) => {
-                for path in written {
-                    eprintln!("wrote   {}", path.display());
-                }
-            }
-            Err(e) => eprintln!("error: cannot write the files of `{}`: {e}", node.label),
+        let done = crate::report::materialise(node, &entry.dir);
+        for path in &done.written {
+            eprintln!("wrote   {}", path.display());
         }
+        for (path, e) in &done.failed {
+            eprintln!("error: `{}` cannot write `{}`: {e}", node.label, path.display());
+        }
+        // The report's own result is committed; only copying it out failed, which fails the run.
+        unwritten += usize::from(!done.failed.is_empty());
         if let Some(md) = crate::report::summary_markdown(&entry.dir) {
             stdout.push_str(&md);
             stdout.push('\n');
@@ -71,11 +73,11 @@ pub(crate) fn run(
         "munl: {} ran, {} cached, {} failed, {} skipped in {:.2}s",
         summary.ran.len(),
         summary.hits.len(),
-        summary.failed.len(),
+        summary.failed.len() + unwritten,
         summary.skipped.len(),
         summary.seconds
     );
-    if summary.failed.is_empty() {
+    if summary.failed.is_empty() && unwritten == 0 {
         EXIT_OK
     } else {
         EXIT_FAILED

@@ -65,6 +65,9 @@ fn bad_report_path(path: &str) -> Option<&'static str> {
     if path.is_empty() {
         return Some("is empty");
     }
+    if p.file_name().is_none() || path.ends_with('/') {
+        return Some("names a folder: give the file to write");
+    }
     if p.is_absolute() {
         return Some("is absolute");
     }

@@ -62,23 +62,46 @@ pub(crate) fn summary_markdown(entry: &Path) -> Option<String> {
     Some(text.split(DETAILS).next().unwrap_or(&text).trim_end().to_string() + "\n")
 }
 
-/// Copies the rendered files of a committed report node to its output paths (atomically, and
-/// only when the content differs). Returns the paths written.
-pub(crate) fn materialise(node: &crate::plan::Node, entry: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut written = vec![];
+/// What copying a report's files to their paths did.
+#[derive(Debug, Default)]
+pub(crate) struct Materialised {
+    /// Files written (those already up to date are not).
+    pub(crate) written: Vec<PathBuf>,
+    /// Files that could not be written, with why. The others are written regardless.
+    pub(crate) failed: Vec<(PathBuf, std::io::Error)>,
+}
+
+/// Copies the rendered files of a committed report node to its output paths, each atomically
+/// (a temporary file beside the target, renamed over it, removed if anything fails) and only
+/// when the content differs.
+pub(crate) fn materialise(node: &crate::plan::Node, entry: &Path) -> Materialised {
+    let mut done = Materialised::default();
     for (format, target) in &node.paths.outputs {
-        let png = *format == Format::Plot && target.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
-        let content = std::fs::read(entry.join(if png { PNG } else { format.file() }))?;
-        if std::fs::read(target).is_ok_and(|old| old == content) {
-            continue;
+        match write_one(*format, target, entry) {
+            Ok(true) => done.written.push(target.clone()),
+            Ok(false) => {}
+            Err(e) => done.failed.push((target.clone(), e)),
         }
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let tmp = target.with_extension(format!("munl-tmp-{}", std::process::id()));
-        std::fs::write(&tmp, &content)?;
-        std::fs::rename(&tmp, target)?;
-        written.push(target.clone());
     }
-    Ok(written)
+    done
+}
+
+/// Writes one output; `false` when it was already up to date.
+fn write_one(format: Format, target: &Path, entry: &Path) -> std::io::Result<bool> {
+    let png = format == Format::Plot && target.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let content = std::fs::read(entry.join(if png { PNG } else { format.file() }))?;
+    if std::fs::read(target).is_ok_and(|old| old == content) {
+        return Ok(false);
+    }
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file"));
+    };
+    std::fs::create_dir_all(parent)?;
+    // Beside the target, so the rename is atomic and nothing lands outside its folder.
+    let tmp = parent.join(format!(".{}.munl-tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = std::fs::write(&tmp, &content).and_then(|()| std::fs::rename(&tmp, target));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| true)
 }

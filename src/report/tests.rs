@@ -261,3 +261,37 @@ fn indisc_is_taken_of_the_mean_test_mia() {
     let md = markdown(&t, &labels);
     assert!(md.lines().any(|l| l.starts_with("| a |") && l.contains("| 1.0000 |")), "{md}");
 }
+
+/// A report file that cannot be written (its path is a folder) is reported as failed, the other
+/// formats are still written, and no temporary file is left anywhere.
+#[test]
+fn a_failed_report_write_fails_alone_and_leaves_nothing_behind() {
+    use crate::ops::Format;
+    use crate::plan::{Node, Paths, Payload, ReportSpec};
+    let entry = tempfile::tempdir().unwrap();
+    std::fs::write(entry.path().join(Format::Markdown.file()), "# ok\n").unwrap();
+    std::fs::write(entry.path().join(Format::Csv.file()), "a,b\n").unwrap();
+    let experiment = tempfile::tempdir().unwrap();
+    std::fs::create_dir(experiment.path().join("isdir.csv")).unwrap();
+    let outputs =
+        vec![(Format::Markdown, experiment.path().join("ok.md")), (Format::Csv, experiment.path().join("isdir.csv"))];
+    let node = Node {
+        key: crate::digest::Key::of(b"report"),
+        op: "report".into(),
+        version: 2,
+        payload: Payload::Report(ReportSpec { title: "e".into(), rows: vec![], formats: vec![Format::Csv] }),
+        inputs: vec![],
+        coords: Default::default(),
+        paths: Paths { data: None, outputs },
+        label: "report e".into(),
+        decl: "e".into(),
+        span: crate::span::Span::new(0, 0),
+    };
+    let done = super::materialise(&node, entry.path());
+    assert_eq!(done.written, [experiment.path().join("ok.md")]);
+    assert_eq!(done.failed.len(), 1, "{:?}", done.failed);
+    assert_eq!(done.failed[0].0, experiment.path().join("isdir.csv"));
+    assert_eq!(std::fs::read_to_string(experiment.path().join("ok.md")).unwrap(), "# ok\n");
+    let left: Vec<_> = std::fs::read_dir(experiment.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
+}
