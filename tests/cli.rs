@@ -237,3 +237,85 @@ fn a_search_runs_its_trials_in_the_worker_and_the_best_values_win() {
     }
     assert!(search["best"].as_u64().is_some(), "{search}");
 }
+
+/// Thousands of nested brackets are a diagnostic, not a stack overflow.
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    let deep = format!("model deep = cnn(width: {}8{})\n", "[".repeat(6085), "]".repeat(6085));
+    let dir = lab(&[("deep.munl", &deep)]);
+    for cmd in ["check", "plan"] {
+        let out = munl(dir.path(), &[cmd, "deep.munl"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("munl::syntax::too_deep") && err.contains("nested more than 64 deep"), "{err}");
+    }
+    // Brackets in strings and comments do not count.
+    let quoted = format!("# {}\nmodel m = cnn()\n", "(".repeat(200));
+    let dir = lab(&[("quoted.munl", &quoted)]);
+    assert_eq!(munl(dir.path(), &["check", "quoted.munl"]).status.code(), Some(0));
+}
+
+/// A byte-order mark is accepted; bytes that are not UTF-8 are an error that says where.
+#[test]
+fn byte_order_marks_and_invalid_utf8() {
+    let dir = lab(&[("bom.munl", &format!("\u{feff}{TOY}"))]);
+    let out = munl(dir.path(), &["check", "bom.munl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut bytes = b"seeds = 0..2\n# caf".to_vec();
+    bytes.extend([0xe9, b'\n']);
+    std::fs::write(dir.path().join("latin1.munl"), bytes).unwrap();
+    let out = munl(dir.path(), &["check", "latin1.munl"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not UTF-8") && err.contains("byte offset 18 (line 2)"), "{err}");
+}
+
+/// An empty or comments-only file is valid but does nothing: say so.
+#[test]
+fn an_empty_file_is_warned_about() {
+    let dir = lab(&[("empty.munl", "# nothing yet\n")]);
+    for cmd in ["check", "run"] {
+        let out = munl(dir.path(), &[cmd, "empty.munl"]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stderr).contains("warning: empty.munl declares nothing"), "{}", text(&out.stderr));
+    }
+}
+
+/// `munl plan … | head` ends quietly when the reader goes away, whatever the command.
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    let many = TOY.replace("seeds = 0..2", "seeds = 0..3000");
+    let dir = lab(&[("many.munl", &many)]);
+    for args in [&["plan", "many.munl"][..], &["graph", "many.munl"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_munl"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("MUNL_CACHE", dir.path().join("cache"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+    }
+}
+
+/// A report file that cannot be written fails the run (exit 2) without losing the others or
+/// leaving temporaries. Needs the torch worker (`torch` feature).
+#[test]
+#[cfg(feature = "torch")]
+fn a_report_that_cannot_be_written_fails_the_run() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    std::fs::create_dir_all(dir.path().join("results/bench.csv")).unwrap();
+    let out = munl(dir.path(), &["run", "toy.munl", "--device", "cpu"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`report bench` cannot write") && err.contains("bench.csv"), "{err}");
+    assert!(err.contains("1 failed"), "{err}");
+    assert!(dir.path().join("results/bench.md").is_file(), "the other format is written");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
+}

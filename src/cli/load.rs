@@ -26,9 +26,14 @@ pub(crate) fn data_root() -> PathBuf {
 
 /// Loads and plans a file, or prints every diagnostic and returns the exit code.
 pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
-    let source = Source::read(path).map_err(|e| super::fail(format!("cannot read {}: {e}", path.display())))?;
+    let source = Source::read(path).map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
     match compile(&source, &data_root()) {
-        Ok(Compiled { experiment, plan }) => Ok(Loaded { source, experiment, plan }),
+        Ok(Compiled { experiment, plan }) => {
+            if plan.nodes.is_empty() {
+                eprintln!("warning: {} declares nothing: there is nothing to check or run", source.name());
+            }
+            Ok(Loaded { source, experiment, plan })
+        }
         Err(diagnostics) => {
             for d in diagnostics.iter() {
                 report(d, &source);

@@ -116,6 +116,7 @@ enum CacheCommand {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { file } => load::check(&file),
@@ -135,6 +136,29 @@ pub fn main() -> ExitCode {
         Command::Bench { arch, batch, steps, device } => run::bench(&device, &arch, batch, steps),
     };
     ExitCode::from(code)
+}
+
+/// Exit status when the reader of stdout went away (`munl plan … | head`): 128 + SIGPIPE, as a
+/// shell reports a process that the signal ended.
+pub(crate) const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// Makes every command end quietly when its output pipe closes, as Unix tools do. Rust ignores
+/// SIGPIPE, so `println!` panics on the closed pipe instead; this is the one place that turns
+/// that panic into a silent exit, whichever command was printing.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        default(info);
+    }));
 }
 
 /// Prints an error message that has no source location.

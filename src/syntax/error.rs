@@ -39,6 +39,18 @@ pub(crate) enum SyntaxError {
         span: Span,
     },
 
+    /// Brackets nested deeper than any experiment needs; parsing them could exhaust the stack.
+    #[error("brackets nested more than {max} deep")]
+    #[diagnostic(
+        code(munl::syntax::too_deep),
+        help("a `.munl` value nests a few levels (a list of calls of lists); flatten this one")
+    )]
+    TooDeep {
+        max: usize,
+        #[label("this bracket opens level {}", max + 1)]
+        span: Span,
+    },
+
     /// The file ended inside a `{`, `(` or `[`.
     #[error("unclosed `{open}`")]
     #[diagnostic(code(munl::syntax::unclosed), help("add the matching `{close}`"))]
@@ -123,6 +135,7 @@ impl SyntaxError {
             SyntaxError::Unexpected { span, .. }
             | SyntaxError::UnknownKind { span, .. }
             | SyntaxError::Unclosed { span, .. }
+            | SyntaxError::TooDeep { span, .. }
             | SyntaxError::UnterminatedString { span }
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::IntOverflow { span, .. }

@@ -25,8 +25,15 @@ mod grammar {
     pub(super) struct MunlParser;
 }
 
+/// How deep brackets may nest. The grammar is recursive, so a file of thousands of nested
+/// brackets would overflow the stack; no experiment needs more than a handful of levels.
+pub(super) const MAX_NESTING: usize = 64;
+
 /// Parses a whole file; errors are sorted by position.
 pub(super) fn file(text: &str) -> Result<File, Vec<SyntaxError>> {
+    if let Some(span) = too_deep(text) {
+        return Err(vec![SyntaxError::TooDeep { max: MAX_NESTING, span }]);
+    }
     let mut errors = match MunlParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let mut builder = Builder::default();
@@ -325,6 +332,38 @@ struct Lexed {
     unterminated: Vec<Span>,
     /// The innermost bracket still open at the failure position.
     open_at_pos: Option<(char, Span)>,
+}
+
+/// The first bracket that opens nesting level `MAX_NESTING + 1`, outside strings and comments.
+/// A plain scan, not the grammar: it must not recurse itself.
+fn too_deep(text: &str) -> Option<Span> {
+    let (mut depth, mut in_string, mut escaped, mut in_comment) = (0usize, false, false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => (in_string, in_comment) = (false, false),
+            _ if in_comment => {}
+            _ if in_string => {
+                match (escaped, c) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => escaped = false,
+                }
+                continue;
+            }
+            '"' => in_string = true,
+            '#' => in_comment = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(Span::new(i, i + 1));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        escaped = false;
+    }
+    None
 }
 
 /// Runs the grammar's `lex` rule, which matches strings and comments whole so that quotes and
