@@ -319,3 +319,22 @@ fn a_report_that_cannot_be_written_fails_the_run() {
     let left: Vec<_> = std::fs::read_dir(dir.path().join("results")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
 }
+
+/// `plan` says what `run` will do: with the report cached, a deleted measurement under it is not
+/// needed, and neither command runs it. Needs the torch worker (`torch` feature).
+#[test]
+#[cfg(feature = "torch")]
+fn plan_and_run_agree_when_an_input_of_a_cached_node_is_gone() {
+    let dir = lab(&[("toy.munl", TOY)]);
+    assert_eq!(munl(dir.path(), &["run", "toy.munl", "--device", "cpu"]).status.code(), Some(0));
+    let show = munl(dir.path(), &["show", "toy.munl", "measure ft [seed=0]", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).expect("show --json");
+    std::fs::remove_dir_all(shown["entry"].as_str().expect("a cached entry")).unwrap();
+    let plan = text(&munl(dir.path(), &["plan", "toy.munl"]).stdout);
+    assert!(plan.ends_with("1 nodes: 0 to run, 1 cached\n"), "{plan}");
+    let run = munl(dir.path(), &["run", "toy.munl", "--device", "cpu"]);
+    assert!(text(&run.stderr).contains("0 ran, 1 cached"), "{}", text(&run.stderr));
+    // Asking for the measurement itself runs it, and the plan says so first.
+    let plan = text(&munl(dir.path(), &["plan", "toy.munl", "measure ft [seed=0]"]).stdout);
+    assert!(plan.contains("1 to run"), "{plan}");
+}

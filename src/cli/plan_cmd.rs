@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::plan::{ancestors, explain, to_dot, StatusKind};
+use crate::plan::{demand, explain, to_dot, NodeId, StatusKind};
 
 use super::load::{load, load_with_cache, targets};
 use super::EXIT_OK;
@@ -16,11 +16,16 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
         Err(code) => return code,
     };
     let plan = &loaded.plan;
-    let ids = match targets(plan, names) {
-        Ok(t) => ancestors(plan, &t),
+    let targets = match targets(plan, names) {
+        Ok(t) => t,
         Err(code) => return code,
     };
     let statuses = explain(plan, &cache);
+    // What a run visits: a cached node's own inputs are not needed, even if they are missing.
+    let ids: Vec<NodeId> = demand(plan, &targets, |id| (statuses[id.0].kind == StatusKind::Cached).then_some(()))
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let mut out = String::new();
     let (mut run, mut cached) = (0, 0);
     for id in &ids {

@@ -5,7 +5,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use crate::cache::Cache;
-use crate::plan::{NodeId, NodeKind, Plan};
+use crate::plan::{demand, NodeId, NodeKind, Plan};
 
 use super::commit::compute_and_commit;
 use super::fetch;
@@ -97,25 +97,16 @@ pub fn execute(
         stop: false,
         summary: Summary::default(),
     };
-    // Demand: walk down from the targets, stopping at cache hits.
-    let mut visited = vec![false; n];
-    let mut stack: Vec<NodeId> = targets.to_vec();
-    while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut visited[id.0], true) {
-            continue;
-        }
-        let node = plan.node(id);
-        match cache.lookup(&node.key) {
+    // Demand: walk down from the targets, stopping at cache hits (as `munl plan` counts).
+    for (id, hit) in demand(plan, targets, |id| cache.lookup(&plan.node(id).key)) {
+        match hit {
             Some(entry) => {
                 shared.entry[id.0] = Some(entry.dir);
                 shared.summary.hits.push(id);
                 remember(cache, plan, id);
                 on_event(Event::Hit(id));
             }
-            None => {
-                shared.state[id.0] = State::Waiting;
-                stack.extend(node.inputs.iter().map(|(_, input)| *input));
-            }
+            None => shared.state[id.0] = State::Waiting,
         }
     }
     shared.summary.hits.sort();

@@ -1,7 +1,6 @@
 //! The plan as a petgraph graph: demand (which nodes a target needs) and Graphviz output.
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{Dfs, Reversed};
 
 use super::{NodeId, Plan, Status, StatusKind};
 
@@ -19,19 +18,28 @@ fn graph(plan: &Plan) -> DiGraph<(), ()> {
     g
 }
 
-/// Every node the targets need (themselves included), in topological order.
-pub(crate) fn ancestors(plan: &Plan, targets: &[NodeId]) -> Vec<NodeId> {
-    let g = graph(plan);
-    let reversed = Reversed(&g);
-    let mut needed = vec![false; plan.nodes.len()];
-    for t in targets {
-        let mut dfs = Dfs::new(reversed, NodeIndex::new(t.0));
-        while let Some(n) = dfs.next(reversed) {
-            needed[n.index()] = true;
+/// The nodes a run of `targets` visits, in id order, each with what `lookup` found for it:
+/// walking down from the targets and stopping at every node `lookup` finds (a cache hit), whose
+/// own inputs a run never looks at. `exec::execute` and `munl plan` both walk this way, so what
+/// the plan says will run is what runs.
+pub(crate) fn demand<T>(
+    plan: &Plan,
+    targets: &[NodeId],
+    mut lookup: impl FnMut(NodeId) -> Option<T>,
+) -> Vec<(NodeId, Option<T>)> {
+    let mut found: Vec<Option<Option<T>>> = (0..plan.nodes.len()).map(|_| None).collect();
+    let mut stack: Vec<NodeId> = targets.to_vec();
+    while let Some(id) = stack.pop() {
+        if found[id.0].is_some() {
+            continue;
         }
+        let hit = lookup(id);
+        if hit.is_none() {
+            stack.extend(plan.nodes[id.0].inputs.iter().map(|(_, input)| *input));
+        }
+        found[id.0] = Some(hit);
     }
-    // Ids are a topological order by construction (inputs are added first).
-    (0..plan.nodes.len()).filter(|i| needed[*i]).map(NodeId).collect()
+    found.into_iter().enumerate().filter_map(|(i, f)| f.map(|hit| (NodeId(i), hit))).collect()
 }
 
 /// Graphviz DOT of the whole plan; with statuses, nodes to run are drawn bold.

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use explain::{explain, Status, StatusKind};
-pub(crate) use graph::{ancestors, to_dot};
+pub(crate) use graph::{demand, to_dot};
 pub(crate) use key::Description;
 pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, SearchSpec};
 pub use node::{Node, NodeId, NodeKind};
