@@ -12,6 +12,21 @@ use crate::ops::{download, Download};
 
 /// Makes sure `dir` holds the source's files, downloading missing ones.
 pub(crate) fn ensure(source: &str, dir: &Path) -> Result<(), NodeFailure> {
+    ensure_with(source, dir, curl)
+}
+
+/// Downloads `address` to `to` with curl; whether it worked.
+fn curl(address: &str, to: &Path) -> bool {
+    Command::new("curl")
+        .args(["-fsSL", "--max-time", "1800", "-o"])
+        .arg(to)
+        .arg(address)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `ensure` with the download itself given (tests use one that fails without a network).
+fn ensure_with(source: &str, dir: &Path, fetch: impl Fn(&str, &Path) -> bool) -> Result<(), NodeFailure> {
     let Some(Download { files: names, mirrors, alternatives }) = download(source) else { return Ok(()) };
     if alternatives.iter().any(|a| dir.join(a).exists()) {
         return Ok(());
@@ -26,21 +41,20 @@ pub(crate) fn ensure(source: &str, dir: &Path) -> Result<(), NodeFailure> {
         dir.display(),
         mirrors[0]
     );
+    // Folders created here and left empty by a failed download are removed again.
+    let created: Vec<&Path> = dir.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.exists()).collect();
     std::fs::create_dir_all(dir)
-        .map_err(|e| NodeFailure::new(format!("cannot create {}: {e}", dir.display())).with_help(help.clone()))?;
+        .map_err(|e| NodeFailure::io(format!("cannot create {}: {e}", dir.display())).with_help(help.clone()))?;
     for name in missing {
         let target = dir.join(name);
         let partial = dir.join(format!(".{name}.partial"));
-        let fetched = mirrors.iter().any(|m| {
-            Command::new("curl")
-                .args(["-fsSL", "--max-time", "1800", "-o"])
-                .arg(&partial)
-                .arg(format!("{m}{name}"))
-                .status()
-                .is_ok_and(|s| s.success())
-        });
+        let fetched = mirrors.iter().any(|m| fetch(&format!("{m}{name}"), &partial));
         if !fetched || std::fs::rename(&partial, &target).is_err() {
             let _ = std::fs::remove_file(&partial);
+            // Innermost first; remove_dir refuses a folder that is not empty.
+            for folder in &created {
+                let _ = std::fs::remove_dir(folder);
+            }
             return Err(NodeFailure::new(format!(
                 "`{name}` is missing from {} and could not be downloaded",
                 dir.display()
@@ -49,4 +63,31 @@ pub(crate) fn ensure(source: &str, dir: &Path) -> Result<(), NodeFailure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_fetch_creates_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data/mnist");
+        let failure = ensure_with("mnist", &dir, |_, _| false).expect_err("nothing to download from");
+        assert!(failure.message.contains("could not be downloaded"), "{failure:?}");
+        assert!(!root.path().join("data").exists(), "the folders it made are gone");
+        // A folder that was there stays, empty or not.
+        std::fs::create_dir_all(&dir).unwrap();
+        ensure_with("mnist", &dir, |_, _| false).expect_err("still nothing");
+        assert!(dir.is_dir());
+    }
+
+    #[test]
+    fn a_fetch_fills_the_folder_with_the_official_files() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("mnist");
+        ensure_with("mnist", &dir, |_, to| std::fs::write(to, b"x").is_ok()).unwrap();
+        assert!(dir.join("train-images-idx3-ubyte.gz").is_file());
+        assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+    }
 }

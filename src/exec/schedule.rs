@@ -239,7 +239,7 @@ fn run_node(
         match node.kind() {
             NodeKind::Search => super::search::run(&job, cache, backend, jobs),
             NodeKind::Dataset => {
-                if let Some(dir) = node.data_dir() {
+                if let (Some(dir), true) = (node.data_dir(), node.paths.fetch) {
                     fetch::ensure(&node.op, dir)?;
                 }
                 backend.run(&job)

@@ -13,11 +13,13 @@ impl<'a> Cx<'a> {
         let before = self.errors.len();
         let mut source =
             head.and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors));
+        let mut source_span = head.map_or(d.name.span, |h| h.span);
         let mut split = None;
         let mut limit = None;
         for f in &fields {
             match f.name.name.as_str() {
                 "source" => {
+                    source_span = f.value.span;
                     source = value::value("source", ops::Ty::Call(Category::Source), &f.value, &mut self.errors)
                 }
                 "split" => split = value::value("split", ops::Ty::Call(Category::Split), &f.value, &mut self.errors),
@@ -34,6 +36,19 @@ impl<'a> Cx<'a> {
             });
         }
         let source = source?.as_call()?.clone();
+        // Data is read from the data root or from an absolute path; a relative path may not climb
+        // out of the root, where munl would otherwise fetch into (and create) any folder.
+        for key in ["dir", "path"] {
+            if let Some(location) = source.args.get(key).and_then(Value::as_str) {
+                if climbs_out(location) {
+                    self.errors.push(LowerError::BadDataPath {
+                        path: location.to_string(),
+                        reason: "climbs out of the data root".into(),
+                        span: source_span,
+                    });
+                }
+            }
+        }
         let split = match split {
             Some(s) => s.as_call()?.clone(),
             None => ops::Default::Call("random").value()?.as_call()?.clone(),
@@ -52,4 +67,23 @@ impl<'a> Cx<'a> {
             classes,
         })
     }
+}
+
+/// Whether a relative path leaves the folder it is relative to (`../x`, `a/../../x`).
+fn climbs_out(path: &str) -> bool {
+    use std::path::Component;
+    let mut depth = 0i32;
+    for c in std::path::Path::new(path).components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            // An absolute path is allowed: it says exactly where the data is.
+            Component::RootDir | Component::Prefix(_) => return false,
+            Component::CurDir => {}
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }

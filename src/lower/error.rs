@@ -154,4 +154,16 @@ pub(crate) enum LowerError {
         #[label("{reason}")]
         span: Span,
     },
+
+    #[error("data path `{path}` {reason}")]
+    #[diagnostic(
+        code(munl::lower::bad_data_path),
+        help("relative data paths are under the data root ($MUNL_DATA, else data/); data elsewhere takes an absolute path")
+    )]
+    BadDataPath {
+        path: String,
+        reason: String,
+        #[label("{reason}")]
+        span: Span,
+    },
 }

@@ -193,6 +193,10 @@ impl Payload {
 pub(crate) struct Paths {
     /// The resolved data folder (or archive) of a dataset source.
     pub(crate) data: Option<PathBuf>,
+    /// Whether missing official files may be fetched into `data`: only under the data root,
+    /// never into a folder an absolute path names.
+    #[serde(default)]
+    pub(crate) fetch: bool,
     /// The files a report writes, by format.
     pub(crate) outputs: Vec<(Format, PathBuf)>,
 }

@@ -282,7 +282,7 @@ fn a_failed_report_write_fails_alone_and_leaves_nothing_behind() {
         payload: Payload::Report(ReportSpec { title: "e".into(), rows: vec![], formats: vec![Format::Csv] }),
         inputs: vec![],
         coords: Default::default(),
-        paths: Paths { data: None, outputs },
+        paths: Paths { data: None, fetch: false, outputs },
         label: "report e".into(),
         decl: "e".into(),
         span: crate::span::Span::new(0, 0),

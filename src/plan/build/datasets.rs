@@ -35,7 +35,7 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
             payload: Payload::Dataset { args, limit: ds.limit, content },
             inputs: vec![],
             coords: Coords::new(),
-            paths: Paths { data: at, ..Paths::default() },
+            paths: Paths { fetch: location.is_some_and(|l| !Path::new(l).is_absolute()), data: at, ..Paths::default() },
             label: format!("dataset {}", ds.name),
             decl: &ds.name,
             span: ds.span,
@@ -55,4 +55,33 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
         data.push((d, s));
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::source::Source;
+
+    fn dataset(location: &str) -> Result<crate::plan::Node, String> {
+        let text = format!("dataset d {{ source = mnist(\"{location}\") }}\n");
+        let source = Source::new("/experiments/x.munl", text);
+        let compiled =
+            crate::compile::compile(&source, Path::new("/data")).map_err(|d| crate::testing::render(&d, &source))?;
+        let id = compiled.plan.target("d").unwrap()[0];
+        Ok(compiled.plan.node(id).clone())
+    }
+
+    /// Data is fetched only into the data root; an absolute path is read from, never written
+    /// to; a relative path may not climb out of the root.
+    #[test]
+    fn data_paths_are_under_the_root_or_absolute() {
+        let under = dataset("mnist").unwrap();
+        assert_eq!((under.data_dir(), under.paths.fetch), (Some(Path::new("/data/mnist")), true));
+        let scratch = dataset("/scratch/mnist").unwrap();
+        assert_eq!((scratch.data_dir(), scratch.paths.fetch), (Some(Path::new("/scratch/mnist")), false));
+        let err = dataset("../escape_mnist").unwrap_err();
+        assert!(err.contains("munl::lower::bad_data_path") && err.contains("climbs out of the data root"), "{err}");
+        assert!(dataset("a/../b").is_ok(), "climbing back inside the root is fine");
+    }
 }
