@@ -10,11 +10,12 @@ fn munl(dir: &Path, args: &[&str]) -> Output {
 fn munl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_munl"))
         .args(args)
-        .envs(env.iter().copied())
         .current_dir(dir)
         .env("MUNL_CACHE", dir.join("cache"))
         .env("MUNL_DATA", dir.join("data"))
         .env("TORCH_CPP_LOG_LEVEL", "ERROR")
+        // After the defaults, so that a test can replace them.
+        .envs(env.iter().copied())
         .output()
         .expect("the munl binary runs")
 }
@@ -337,4 +338,42 @@ fn plan_and_run_agree_when_an_input_of_a_cached_node_is_gone() {
     // Asking for the measurement itself runs it, and the plan says so first.
     let plan = text(&munl(dir.path(), &["plan", "toy.munl", "measure ft [seed=0]"]).stdout);
     assert!(plan.contains("1 to run"), "{plan}");
+}
+
+/// A cache that cannot be created says why (the OS reason) and what to do.
+#[test]
+fn an_unusable_cache_says_why() {
+    let dir = lab(&[("toy.munl", TOY), ("afile", "not a folder")]);
+    let out = munl_with(
+        dir.path(),
+        &["plan", "toy.munl"],
+        &[("MUNL_CACHE", dir.path().join("afile/cache").to_str().unwrap())],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Not a directory") && err.contains("MUNL_CACHE"), "{err}");
+}
+
+/// A worker that dies fails the nodes in flight with its last error output (or says there was
+/// none), not with a pointer to output that may not be there.
+#[test]
+fn a_dying_worker_is_quoted() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = lab(&[("toy.munl", TOY)]);
+    let worker = dir.path().join("dying-worker");
+    std::fs::write(&worker, "#!/bin/sh\nread line\necho 'boom: out of device memory' >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = munl_with(
+        dir.path(),
+        &["run", "toy.munl", "toy", "--device", "cpu"],
+        &[("MUNL_WORKER", worker.to_str().unwrap())],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the torch worker exited")
+            && err.contains("its last error output")
+            && err.contains("boom: out of device memory"),
+        "{err}"
+    );
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// A file-system operation on one path failed.
-    #[error("cannot {op} `{}`", path.display())]
+    #[error("cannot {op} `{}`: {source}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -16,7 +16,7 @@ pub enum CacheError {
         source: io::Error,
     },
     /// Moving a folder or file into place failed.
-    #[error("cannot move `{}` to `{}`", from.display(), to.display())]
+    #[error("cannot move `{}` to `{}`: {source}", from.display(), to.display())]
     Rename {
         from: PathBuf,
         to: PathBuf,

@@ -53,7 +53,11 @@ pub(crate) fn report(diagnostic: &dyn miette::Diagnostic, source: &Source) {
 
 /// Opens the cache folder.
 pub(crate) fn cache(root: &Path) -> Result<Cache, u8> {
-    Cache::open(root).map_err(super::fail)
+    Cache::open(root).map_err(|e| {
+        super::fail(format!(
+            "{e}\n  help: the cache must be a folder you can write; point `--cache` or MUNL_CACHE at one"
+        ))
+    })
 }
 
 /// Loads and plans a file and opens the cache: what `plan`, `run` and `show` start with.

@@ -29,6 +29,9 @@ struct Running {
     waiting: Waiting,
 }
 
+/// How many of the worker's last error-output lines a failure quotes.
+const STDERR_TAIL: usize = 12;
+
 /// A backend that forwards every job to a worker process.
 pub(crate) struct WorkerBackend {
     exe: PathBuf,
@@ -67,7 +70,7 @@ impl WorkerBackend {
             .args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
                 NodeFailure::new(format!("cannot start the torch worker {}: {e}", self.exe.display())).with_help(
@@ -76,6 +79,21 @@ impl WorkerBackend {
             })?;
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        // The worker's error output goes on to ours as it comes; its last lines are kept for
+        // the failure of the nodes in flight if it dies.
+        let tail = std::thread::spawn(move || {
+            let mut last: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("{line}");
+                if last.len() == STDERR_TAIL {
+                    last.pop_front();
+                }
+                last.push_back(line);
+            }
+            last
+        });
         let waiting: Waiting = Arc::default();
         let inbox = waiting.clone();
         std::thread::spawn(move || {
@@ -96,12 +114,20 @@ impl WorkerBackend {
                     w.remove(&id);
                 }
             }
-            // The worker is gone: everything in flight fails.
+            // The worker is gone: everything in flight fails, with what it said last.
+            let last = tail.join().unwrap_or_default();
+            let help = if last.is_empty() {
+                "it wrote nothing to its error output; a crash inside libtorch (or running out of memory) ends the worker"
+                    .to_string()
+            } else {
+                let lines: Vec<String> = last.iter().map(|l| format!("  {l}")).collect();
+                format!("its last error output:\n{}", lines.join("\n"))
+            };
             let mut w = inbox.lock().unwrap_or_else(|e| e.into_inner());
             for (_, tx) in w.drain() {
-                let _ = tx
-                    .send(Update::Finished(Err(NodeFailure::new("the torch worker exited while computing this node")
-                        .with_help("its error output is above; a crash inside libtorch ends the worker"))));
+                let failure =
+                    NodeFailure::new("the torch worker exited while computing this node").with_help(help.clone());
+                let _ = tx.send(Update::Finished(Err(failure)));
             }
         });
         Ok(Running { child, stdin, waiting })
