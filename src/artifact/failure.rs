@@ -70,3 +70,8 @@ impl<E: std::fmt::Display> From<E> for NodeFailure {
         NodeFailure::new(e.to_string())
     }
 }
+
+/// The message a panic carried (`panic!` with a literal or a formatted string), if any.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied())
+}

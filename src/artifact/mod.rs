@@ -23,6 +23,7 @@ mod json;
 mod search;
 pub(crate) mod table;
 
+pub(crate) use failure::panic_text;
 pub use failure::{FailureKind, NodeFailure};
 pub(crate) use info::TrialResult;
 pub use info::{DatasetInfo, Distances, Metrics, RunInfo};

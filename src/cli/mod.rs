@@ -148,12 +148,7 @@ pub(crate) const EXIT_CLOSED_PIPE: i32 = 141;
 fn quiet_on_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or_default();
+        let message = crate::artifact::panic_text(info.payload()).unwrap_or_default();
         if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
             std::process::exit(EXIT_CLOSED_PIPE);
         }

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::artifact::NodeFailure;
+use crate::artifact::{panic_text, NodeFailure};
 use crate::cache::{Cache, ManifestInfo};
 use crate::plan::{Description, Node};
 
@@ -25,11 +25,7 @@ pub(super) fn compute_and_commit<T>(
     let value = match outcome {
         Ok(result) => result?,
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
+            let message = panic_text(&*panic).unwrap_or("unknown panic");
             return Err(NodeFailure::new(format!("internal error: {message}")));
         }
     };

@@ -329,20 +329,7 @@ mod tests {
 
     #[test]
     fn export_rules_follow_the_reference() {
-        let dir = tempfile::tempdir().unwrap();
-        let values =
-            BTreeMap::from([("epochs".to_string(), Value::Float(3.7)), ("lr".to_string(), Value::Float(0.01))]);
-        let trial = TrialRecord {
-            number: 0,
-            values,
-            state: "complete".into(),
-            objectives: vec![Some(0.1); 4],
-            score: Some(0.2),
-            note: None,
-            key: None,
-        };
-        let result = SearchResult { trials: vec![trial], best: Some(0), best_among_first: BEST_AMONG_FIRST };
-        std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();
+        let dir = searched_dir(&[("epochs", 3.7), ("lr", 0.01)]);
         let prmq = best_values("prmq", ExportMode::Reference, &[dir.path()]).unwrap();
         assert_eq!(prmq["epochs"], Value::Float(3.0));
         assert_eq!(best_values("prmq", ExportMode::Searched, &[dir.path()]).unwrap()["epochs"], Value::Float(3.7));
@@ -350,12 +337,12 @@ mod tests {
         assert_eq!(scrub["epochs"], Value::Float(3.7), "SCRUB keeps its searched epochs");
     }
 
-    /// A best trial of 0.02 written where a tuned node's search input points.
-    fn searched_dir(lr: f64) -> tempfile::TempDir {
+    /// A search folder whose one completed trial, the best, has these values.
+    fn searched_dir(values: &[(&str, f64)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let trial = TrialRecord {
             number: 0,
-            values: BTreeMap::from([("lr".to_string(), Value::Float(lr))]),
+            values: values.iter().map(|(k, v)| (k.to_string(), Value::Float(*v))).collect(),
             state: "complete".into(),
             objectives: vec![Some(0.1); 4],
             score: Some(0.2),
@@ -385,12 +372,16 @@ mod tests {
 
     #[test]
     fn a_tuned_node_reaches_its_backend_with_the_best_values() {
-        let dir = searched_dir(0.02);
+        let dir = searched_dir(&[("lr", 0.02)]);
         let node = unlearn(Some(ExportMode::Reference));
         let input = Input { role: "search/0", node: &node, key: node.key, dir: dir.path() };
         let resolved = resolve(&node, &[input]).unwrap().expect("a tuned node is resolved");
-        assert_eq!(resolved.param("lr"), Some(&Value::Float(0.02)), "the searched field takes the best value");
-        assert_eq!(resolved.param("epochs"), Some(&Value::Int(5)), "fixed fields stay");
+        assert_eq!(
+            resolved.payload.params().get("lr"),
+            Some(&Value::Float(0.02)),
+            "the searched field takes the best value"
+        );
+        assert_eq!(resolved.payload.params().get("epochs"), Some(&Value::Int(5)), "fixed fields stay");
         assert_eq!(resolved.key, node.key, "resolving changes what runs, not which node it is");
         let plain = unlearn(None);
         assert!(resolve(&plain, &[]).unwrap().is_none(), "an untuned node goes as it is");

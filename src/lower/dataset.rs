@@ -4,7 +4,7 @@ use crate::ops::{self, Category, Value};
 use crate::syntax::ast::Decl;
 
 use super::cx::Cx;
-use super::{value, Dataset, LowerError};
+use super::{climbs_out, value, Dataset, LowerError};
 
 impl<'a> Cx<'a> {
     /// `dataset NAME { source = …; split = …; limit = … }`; the class count follows from the source.
@@ -67,23 +67,4 @@ impl<'a> Cx<'a> {
             classes,
         })
     }
-}
-
-/// Whether a relative path leaves the folder it is relative to (`../x`, `a/../../x`).
-fn climbs_out(path: &str) -> bool {
-    use std::path::Component;
-    let mut depth = 0i32;
-    for c in std::path::Path::new(path).components() {
-        match c {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            // An absolute path is allowed: it says exactly where the data is.
-            Component::RootDir | Component::Prefix(_) => return false,
-            Component::CurDir => {}
-        }
-        if depth < 0 {
-            return true;
-        }
-    }
-    false
 }

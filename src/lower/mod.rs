@@ -83,3 +83,23 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         Err(cx.errors)
     }
 }
+
+/// Whether a relative path leaves the folder it is relative to (`../x`, `a/../../x`): report
+/// paths may not leave the experiment's folder, data paths the data root. An absolute path does
+/// not climb; whether one is allowed is the caller's rule.
+fn climbs_out(path: &str) -> bool {
+    use std::path::Component;
+    let mut depth = 0i32;
+    for c in std::path::Path::new(path).components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::RootDir | Component::Prefix(_) => return false,
+            Component::CurDir => {}
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}

@@ -1,12 +1,12 @@
 //! Lowers `report` declarations: the `evaluate` rendered and one output path per format.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
 use crate::ops::{self, Format, Value};
 use crate::syntax::ast::{Decl, DeclKind};
 
 use super::cx::Cx;
-use super::{value, LowerError, Report};
+use super::{climbs_out, value, LowerError, Report};
 
 impl<'a> Cx<'a> {
     /// `report NAME { evaluate = …; <format> = "path" }`; without `evaluate`, the `evaluate` of the
@@ -71,16 +71,5 @@ fn bad_report_path(path: &str) -> Option<&'static str> {
     if p.is_absolute() {
         return Some("is absolute");
     }
-    let mut depth = 0i32;
-    for c in p.components() {
-        match c {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            _ => {}
-        }
-        if depth < 0 {
-            return Some("leaves the experiment's folder");
-        }
-    }
-    None
+    climbs_out(path).then_some("leaves the experiment's folder")
 }

@@ -247,9 +247,4 @@ impl Node {
     pub fn output_paths(&self) -> impl Iterator<Item = &std::path::Path> {
         self.paths.outputs.iter().map(|(_, p)| p.as_path())
     }
-
-    /// One of the op's fields (see [`Payload::params`]).
-    pub(crate) fn param(&self, name: &str) -> Option<&Value> {
-        self.payload.params().get(name)
-    }
 }

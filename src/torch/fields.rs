@@ -1,58 +1,92 @@
-//! A catalogue op's fields as the torch backend reads them from a node. Lowering filled every
-//! default from the catalogue, so a missing field is a bug in munl — an internal failure — and
-//! never a reason to assume a value here.
+//! A catalogue op's fields as the torch backend reads them, from a node or from a method's
+//! context. Lowering filled every default from the catalogue, so a missing field is a bug in
+//! munl — an internal failure — and never a reason to assume a value here.
 
 use crate::artifact::NodeFailure;
 use crate::ops::Value;
-use crate::plan::Node;
+use crate::plan::{Node, Params};
 
-/// The field `name` of the node's op.
-pub(crate) fn value<'a>(node: &'a Node, name: &str) -> Result<&'a Value, NodeFailure> {
-    node.param(name).ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", node.op)))
+/// The fields of one op, for typed reads by name.
+#[derive(Clone, Copy)]
+pub(crate) struct Fields<'a> {
+    op: &'a str,
+    params: &'a Params,
 }
 
-/// An integer field.
-pub(crate) fn int(node: &Node, name: &str) -> Result<i64, NodeFailure> {
-    let v = value(node, name)?;
-    v.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be an integer, got {v}")))
+/// The fields of a node's op.
+pub(crate) fn of(node: &Node) -> Fields<'_> {
+    Fields { op: &node.op, params: node.payload.params() }
 }
 
-/// An integer field that counts something: at least 1.
-pub(crate) fn count(node: &Node, name: &str) -> Result<i64, NodeFailure> {
-    let v = value(node, name)?;
-    v.as_i64()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| NodeFailure::new(format!("`{name}` must be a positive integer, got {v}")))
-}
+impl<'a> Fields<'a> {
+    /// The fields `params` of the op `op`.
+    pub(crate) fn new(op: &'a str, params: &'a Params) -> Fields<'a> {
+        Fields { op, params }
+    }
 
-/// A non-negative integer field.
-pub(crate) fn natural(node: &Node, name: &str) -> Result<u64, NodeFailure> {
-    let v = value(node, name)?;
-    v.as_u64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a non-negative integer, got {v}")))
-}
+    /// The field `name`.
+    pub(crate) fn value(self, name: &str) -> Result<&'a Value, NodeFailure> {
+        self.params.get(name).ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", self.op)))
+    }
 
-/// A number field.
-pub(crate) fn float(node: &Node, name: &str) -> Result<f64, NodeFailure> {
-    let v = value(node, name)?;
-    v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}")))
-}
+    /// An integer field.
+    pub(crate) fn int(self, name: &str) -> Result<i64, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be an integer, got {v}")))
+    }
 
-/// A word or string field.
-pub(crate) fn word<'a>(node: &'a Node, name: &str) -> Result<&'a str, NodeFailure> {
-    let v = value(node, name)?;
-    v.as_str().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a word, got {v}")))
-}
+    /// An integer field that counts something (epochs, batch sizes): at least 1.
+    pub(crate) fn count(self, name: &str) -> Result<i64, NodeFailure> {
+        let n = self.int(name)?;
+        if n < 1 {
+            return Err(NodeFailure::new(format!("`{name}` must be at least 1, got {n}")));
+        }
+        Ok(n)
+    }
 
-/// A list-of-integers field.
-pub(crate) fn ints(node: &Node, name: &str) -> Result<Vec<i64>, NodeFailure> {
-    let v = value(node, name)?;
-    match v {
-        Value::List(items) => items
-            .iter()
-            .map(|x| {
-                x.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a list of integers, got {v}")))
-            })
-            .collect(),
-        _ => Err(NodeFailure::new(format!("`{name}` must be a list of integers, got {v}"))),
+    /// A non-negative integer field.
+    pub(crate) fn natural(self, name: &str) -> Result<u64, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_u64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a non-negative integer, got {v}")))
+    }
+
+    /// A number field.
+    pub(crate) fn float(self, name: &str) -> Result<f64, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}")))
+    }
+
+    /// `true` or `false`.
+    pub(crate) fn flag(self, name: &str) -> Result<bool, NodeFailure> {
+        match self.value(name)? {
+            Value::Bool(b) => Ok(*b),
+            v => Err(NodeFailure::new(format!("`{name}` must be `true` or `false`, got {v}"))),
+        }
+    }
+
+    /// A number or a list of numbers, as a list.
+    pub(crate) fn floats(self, name: &str) -> Result<Vec<f64>, NodeFailure> {
+        let v = self.value(name)?;
+        let bad = || NodeFailure::new(format!("`{name}` must be a number or a list of numbers, got {v}"));
+        match v {
+            Value::List(items) => items.iter().map(|i| i.as_f64().ok_or_else(bad)).collect(),
+            other => Ok(vec![other.as_f64().ok_or_else(bad)?]),
+        }
+    }
+
+    /// A word or string field.
+    pub(crate) fn word(self, name: &str) -> Result<&'a str, NodeFailure> {
+        let v = self.value(name)?;
+        v.as_str().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a word, got {v}")))
+    }
+
+    /// A list-of-integers field.
+    pub(crate) fn ints(self, name: &str) -> Result<Vec<i64>, NodeFailure> {
+        let v = self.value(name)?;
+        let bad = || NodeFailure::new(format!("`{name}` must be a list of integers, got {v}"));
+        match v {
+            Value::List(items) => items.iter().map(|x| x.as_i64().ok_or_else(bad)).collect(),
+            _ => Err(bad()),
+        }
     }
 }

@@ -32,8 +32,8 @@ use std::sync::Mutex;
 
 use tch::Device;
 
-use crate::artifact::file;
 use crate::artifact::NodeFailure;
+use crate::artifact::{file, panic_text};
 use crate::backend::{Backend, Job};
 use crate::digest::Key;
 use crate::plan::{NodeKind, Payload};
@@ -90,7 +90,7 @@ impl TorchBackend {
                     return Err(NodeFailure::new(format!("`{}` is not an initialisation", node.label)));
                 };
                 // Only `cnn` has a width; the other architectures' layouts are fixed.
-                let width = if node.op == "cnn" { fields::count(node, "width")? } else { 0 };
+                let width = if node.op == "cnn" { fields::of(node).count("width")? } else { 0 };
                 let seed = node.seed().ok_or_else(|| NodeFailure::new("an initialisation needs a seed"))?;
                 let tensors = models::init::init(&node.op, width, classes, seed)?;
                 data::store::write_tensors(&job.out.join(file::MODEL), &tensors)
@@ -136,11 +136,7 @@ impl Backend for TorchBackend {
         match catch_unwind(AssertUnwindSafe(|| self.run_inner(job))) {
             Ok(result) => result,
             Err(panic) => {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown panic");
+                let what = panic_text(&*panic).unwrap_or("unknown panic");
                 // libtorch messages carry a C++ backtrace after the first line.
                 let first = what.lines().next().unwrap_or(what);
                 Err(NodeFailure::new(format!("libtorch failed: {first}"))

@@ -21,7 +21,7 @@ const SETS: [&str; 5] = ["train", "val", "retain", "forget", "test"];
 pub(crate) fn build(node: &Node, data_dir: &Path, out: &Path) -> Result<(), NodeFailure> {
     let info: DatasetInfo = store::read_json(&data_dir.join(file::DATASET))?;
     let fraction = |name: &str| {
-        let f = fields::float(node, name)?;
+        let f = fields::of(node).float(name)?;
         if (0.0..=1.0).contains(&f) {
             Ok(f)
         } else {
@@ -31,14 +31,17 @@ pub(crate) fn build(node: &Node, data_dir: &Path, out: &Path) -> Result<(), Node
     let split = match node.op.as_str() {
         "random" => {
             // The legacy RandomState only takes 32-bit integer seeds.
-            let seed = u32::try_from(fields::natural(node, "seed")?)
+            let seed = u32::try_from(fields::of(node).natural("seed")?)
                 .map_err(|_| NodeFailure::new("`seed` must be an integer in 0..2^32"))?;
             reference_split(info.n_train, info.n_test, fraction("val")?, fraction("forget")?, seed)
         }
         "lira" => {
             // `default_rng` takes any u64 seed.
-            let (seed, shadow, draw) =
-                (fields::natural(node, "seed")?, fields::natural(node, "shadow")?, fields::natural(node, "draw")?);
+            let (seed, shadow, draw) = (
+                fields::of(node).natural("seed")?,
+                fields::of(node).natural("shadow")?,
+                fields::of(node).natural("draw")?,
+            );
             lira_split(info.n_train, fraction("val")?, fraction("forget")?, seed, shadow, draw)
         }
         op => return Err(NodeFailure::new(format!("the torch backend has no split `{op}`"))),

@@ -95,17 +95,17 @@ pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Pat
     let Payload::Train { subset: trained_on, .. } = &node.payload else {
         return Err(NodeFailure::new(format!("`{}` is not a training run", node.label)));
     };
-    let epochs = fields::count(node, "epochs")? as usize;
-    let batch = fields::count(node, "batch")?;
-    let augment = match fields::word(node, "augment")? {
+    let epochs = fields::of(node).count("epochs")? as usize;
+    let batch = fields::of(node).count("batch")?;
+    let augment = match fields::of(node).word("augment")? {
         "reference" => true,
         "none" => false,
         other => return Err(NodeFailure::new(format!("unknown `augment` value `{other}`"))),
     };
     let indices = subset(trained_on, split)?;
     let model = models::load(&init_dir.join(file::MODEL), res.device)?;
-    let mut opt = Optimizer::from_call(fields::value(node, "optim")?)?;
-    let sched = Schedule::from_call(fields::value(node, "sched")?, epochs)?;
+    let mut opt = Optimizer::from_call(fields::of(node).value("optim")?)?;
+    let sched = Schedule::from_call(fields::of(node).value("sched")?, epochs)?;
 
     let start = Instant::now();
     let lr0 = opt.lr();

@@ -170,8 +170,8 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
         }
         "utkface" => (utkface::read(&source_dir(node)?, limit)?, utkface::CLASSES),
         "image_folder" => {
-            let like = fields::word(node, "like")?;
-            let classes = usize::try_from(fields::int(node, "classes")?)
+            let like = fields::of(node).word("like")?;
+            let classes = usize::try_from(fields::of(node).int("classes")?)
                 .map_err(|_| NodeFailure::new("`classes` must be positive"))?;
             // The planner resolves `path` against the data root, like `dir` itself.
             let path = source_dir(node)?;
@@ -181,14 +181,15 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
         }
         "synthetic" => {
             let bad = |what: &str| NodeFailure::new(format!("synthetic: {what}"));
-            let [c, h, w] = fields::ints(node, "shape")?[..] else {
+            let [c, h, w] = fields::of(node).ints("shape")?[..] else {
                 return Err(bad("`shape` must be [channels, height, width]"));
             };
             if !(c == 1 || c == 3) || h < 1 || w < 1 {
                 return Err(bad("`shape` needs 1 or 3 channels and positive sides"));
             }
-            let seed = u32::try_from(fields::int(node, "seed")?).map_err(|_| bad("`seed` must fit in 32 bits"))?;
-            let counts = (fields::int(node, "classes")?, fields::int(node, "size")?, fields::int(node, "test")?);
+            let seed = u32::try_from(fields::of(node).int("seed")?).map_err(|_| bad("`seed` must fit in 32 bits"))?;
+            let counts =
+                (fields::of(node).int("classes")?, fields::of(node).int("size")?, fields::of(node).int("test")?);
             let (classes, size, test) =
                 match (usize::try_from(counts.0), usize::try_from(counts.1), usize::try_from(counts.2)) {
                     (Ok(c), Ok(s), Ok(t)) if c >= 2 => (c, s, t),

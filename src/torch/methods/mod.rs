@@ -24,6 +24,7 @@ use tch::Tensor;
 
 use super::data::resident::{Pass, Resident};
 use super::device;
+use super::fields::Fields;
 use super::models::{self, rng::GLOBAL_RNG, Model};
 use super::optim::{Masks, Optimizer};
 use super::train::{self, EpochLosses};
@@ -127,49 +128,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A hyper-parameter. Lowering filled every default from the catalogue, so a missing one
-    /// is a bug in munl, not a reason to assume a value.
-    fn value(&self, name: &str) -> Result<Value, NodeFailure> {
-        self.params.get(name).cloned().ok_or_else(|| NodeFailure::new(format!("`{}` has no field `{name}`", self.op)))
-    }
-
-    /// An integer hyper-parameter.
-    pub(crate) fn int(&self, name: &str) -> Result<i64, NodeFailure> {
-        let v = self.value(name)?;
-        v.as_i64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be an integer, got {v}")))
+    /// The method's hyper-parameters, for typed reads (complete: lowering filled every default).
+    fn fields(&self) -> Fields<'_> {
+        Fields::new(self.op, &self.params)
     }
 
     /// A hyper-parameter that counts something (epochs, batch sizes): at least 1.
     pub(crate) fn count(&self, name: &str) -> Result<i64, NodeFailure> {
-        let n = self.int(name)?;
-        if n < 1 {
-            return Err(NodeFailure::new(format!("`{name}` must be at least 1, got {n}")));
-        }
-        Ok(n)
+        self.fields().count(name)
     }
 
     /// A number.
     pub(crate) fn float(&self, name: &str) -> Result<f64, NodeFailure> {
-        let v = self.value(name)?;
-        v.as_f64().ok_or_else(|| NodeFailure::new(format!("`{name}` must be a number, got {v}")))
+        self.fields().float(name)
     }
 
     /// `true` or `false`.
     pub(crate) fn flag(&self, name: &str) -> Result<bool, NodeFailure> {
-        match self.value(name)? {
-            Value::Bool(b) => Ok(b),
-            v => Err(NodeFailure::new(format!("`{name}` must be `true` or `false`, got {v}"))),
-        }
+        self.fields().flag(name)
     }
 
     /// A number or a list of numbers, as a list.
     pub(crate) fn floats(&self, name: &str) -> Result<Vec<f64>, NodeFailure> {
-        let v = self.value(name)?;
-        let bad = || NodeFailure::new(format!("`{name}` must be a number or a list of numbers, got {v}"));
-        match &v {
-            Value::List(items) => items.iter().map(|i| i.as_f64().ok_or_else(bad)).collect(),
-            other => Ok(vec![other.as_f64().ok_or_else(bad)?]),
-        }
+        self.fields().floats(name)
     }
 
     /// `epochs` as a count.
