@@ -49,7 +49,7 @@ pub mod testing {
     pub use crate::backend::{Backend, Input, Job, Routed};
     pub use crate::cache::{Cache, CacheError};
     pub use crate::digest::Key;
-    pub use crate::exec::{execute, Event, RunOptions, Summary};
+    pub use crate::exec::{execute, Event, RunOptions, Stop, Summary};
     pub use crate::ops::{Call, Value};
     pub use crate::plan::{explain, Node, NodeId, NodeKind, Status, StatusKind};
     pub use crate::report::Tables;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use munl::testing::{execute, explain, Cache, Routed, RunOptions, StatusKind, Summary, Tables};
+use munl::testing::{execute, explain, Cache, Routed, RunOptions, StatusKind, Stop, Summary, Tables};
 use munl::{compile, Plan, Source};
 
 use crate::fake::Fake;
@@ -36,7 +36,7 @@ impl Lab {
         } else {
             targets.iter().flat_map(|t| plan.target(t).unwrap()).collect()
         };
-        let options = RunOptions { jobs: 2, keep_going };
+        let options = RunOptions { jobs: 2, keep_going, ..RunOptions::default() };
         let backend = Routed { tables: &Tables, compute: fake };
         let summary = execute(&plan, &ids, &self.cache(), &backend, &options, &|_| {});
         (plan, summary)
@@ -233,12 +233,42 @@ fn a_failing_node_commits_nothing_and_keep_going_runs_the_rest() {
 fn without_keep_going_a_failure_stops_new_work() {
     let lab = Lab::new();
     let failing = Fake::failing("train");
-    let options = RunOptions { jobs: 1, keep_going: false };
+    let options = RunOptions { jobs: 1, ..RunOptions::default() };
     let plan = lab.plan(TOY);
     let backend = Routed { tables: &Tables, compute: &failing };
     let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &backend, &options, &|_| {});
     assert_eq!(summary.failed.len(), 1, "the first failure stops the run");
     assert!(failing.take().iter().all(|l| !l.starts_with("unlearn")), "nothing downstream started");
+}
+
+/// A stop request (Ctrl-C) abandons the node in flight, starts nothing more, commits nothing
+/// of the abandoned node, and keeps what finished: the next run goes on from there.
+#[test]
+fn a_stopped_run_abandons_what_runs_and_resumes_from_what_finished() {
+    let lab = Lab::new();
+    let stop = Stop::default();
+    let fake = Fake { stopping_at: Some(("train original [seed=0]".into(), stop.clone())), ..Fake::default() };
+    let plan = lab.plan(TOY);
+    let options = RunOptions { jobs: 1, stop: stop.clone(), ..RunOptions::default() };
+    let backend = Routed { tables: &Tables, compute: &fake };
+    let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &backend, &options, &|_| {});
+    assert_eq!(summary.stopped_by, Some(2));
+    assert!(summary.failed.is_empty(), "stopping is not a failure: {:?}", summary.failed);
+    assert_eq!(labels(&plan, &summary.abandoned), ["train original [seed=0]"]);
+    let calls = fake.take();
+    let before: Vec<String> = calls.iter().filter(|l| !l.starts_with("train")).cloned().collect();
+    assert_eq!(calls.len(), before.len() + 1, "nothing started after the stop: {calls:?}");
+    assert_eq!(labels(&plan, &summary.ran), before);
+    assert!(!summary.skipped.is_empty());
+    let tmp = lab.dir.path().join("cache/tmp");
+    let left: Vec<_> =
+        std::fs::read_dir(&tmp).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "the abandoned node's folder is removed: {left:?}");
+
+    let (plan, again) = lab.run(TOY, &Fake::default());
+    assert_eq!(again.stopped_by, None);
+    assert_eq!(labels(&plan, &again.hits), before, "what finished before the stop is reused");
+    assert!(again.ran.iter().any(|id| plan.node(*id).label == "train original [seed=0]"));
 }
 
 #[test]

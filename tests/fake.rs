@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use munl::testing::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo};
+use munl::testing::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo, Stop};
 
 /// Records the label of every node it computes.
 #[derive(Default)]
@@ -16,6 +16,9 @@ pub struct Fake {
     /// Labels of `unlearn` nodes whose run diverges but completes, as a final run does: their
     /// measurements then have no MIA.
     pub diverging: HashSet<String>,
+    /// A label at which the run is asked to stop (as by Ctrl-C), and the node then fails as
+    /// the killed worker's nodes do.
+    pub stopping_at: Option<(String, Stop)>,
 }
 
 impl Fake {
@@ -41,6 +44,12 @@ fn unit(job: &Job<'_>, salt: u8) -> f64 {
 impl Backend for Fake {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         self.calls.lock().unwrap().push(job.node.label.clone());
+        if let Some((label, stop)) = &self.stopping_at {
+            if *label == job.node.label {
+                stop.request(2);
+                return Err(NodeFailure::new("the torch worker exited while computing this node"));
+            }
+        }
         if self.failing.contains(&job.node.op) || self.failing_labels.contains(&job.node.label) {
             return Err(NodeFailure::new("loss became NaN at epoch 1, batch 1"));
         }

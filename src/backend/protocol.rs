@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,11 +36,18 @@ pub(crate) enum Reply {
     Failed { id: u64, failure: NodeFailure },
 }
 
-/// The worker's side: read requests from stdin, compute each on its own thread with `backend`,
-/// write replies to stdout. Returns when stdin closes and every request has been answered.
-pub(crate) fn serve(backend: &(dyn Backend + Sync)) {
-    let out = Mutex::new(std::io::stdout());
-    let send = |reply: &Reply| {
+/// The worker's side: reads requests from `requests`, computes each on its own thread with
+/// `backend`, writes replies to `replies`. Returns as soon as `requests` ends, without waiting
+/// for the jobs in flight: the end of the request pipe means the front end is done or gone, so
+/// the caller exits the process, abandoning whatever still runs (their folders are the front
+/// end's to remove).
+pub(crate) fn serve(
+    backend: &'static (dyn Backend + Sync),
+    requests: impl BufRead,
+    replies: impl Write + Send + 'static,
+) {
+    let out = Arc::new(Mutex::new(replies));
+    let send = move |reply: &Reply| {
         if let Ok(mut line) = serde_json::to_string(reply) {
             line.push('\n');
             let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
@@ -48,40 +55,41 @@ pub(crate) fn serve(backend: &(dyn Backend + Sync)) {
             let _ = o.flush();
         }
     };
-    std::thread::scope(|scope| {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            let request: Request = match serde_json::from_str(&line) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("munl-torch: bad request: {e}");
-                    continue;
-                }
+    for line in requests.lines() {
+        let Ok(line) = line else { break };
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("munl-torch: bad request: {e}");
+                continue;
+            }
+        };
+        let send = send.clone();
+        std::thread::spawn(move || {
+            let inputs = request
+                .inputs
+                .iter()
+                .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
+                .collect();
+            let id = request.id;
+            let progress = |done: u64, total: u64, message: &str| {
+                send(&Reply::Progress { id, done, total, message: message.to_string() })
             };
-            let send = &send;
-            scope.spawn(move || {
-                let inputs = request
-                    .inputs
-                    .iter()
-                    .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
-                    .collect();
-                let id = request.id;
-                let progress = |done: u64, total: u64, message: &str| {
-                    send(&Reply::Progress { id, done, total, message: message.to_string() })
-                };
-                let job = Job { node: &request.node, inputs, out: &request.out, progress: &progress };
-                match backend.run(&job) {
-                    Ok(()) => send(&Reply::Done { id }),
-                    Err(failure) => send(&Reply::Failed { id, failure }),
-                }
-            });
-        }
-    });
+            let job = Job { node: &request.node, inputs, out: &request.out, progress: &progress };
+            match backend.run(&job) {
+                Ok(()) => send(&Reply::Done { id }),
+                Err(failure) => send(&Reply::Failed { id, failure }),
+            }
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::time::Duration;
 
     use super::*;
     use crate::digest::Key;
@@ -90,10 +98,7 @@ mod tests {
     use crate::plan::{Paths, Payload, SearchSpec};
     use crate::search::SamplerKind;
 
-    /// A node crosses to a worker process and back with its payload intact: a different
-    /// executor needs nothing but the request.
-    #[test]
-    fn a_request_round_trips_with_its_typed_payload() {
+    fn search_node() -> Node {
         let spec = SearchSpec {
             fixed: BTreeMap::from([("batch".to_string(), Value::Int(64))]),
             space: vec![
@@ -104,7 +109,7 @@ mod tests {
             trials: 7,
             prune_batch_above: Some(128),
         };
-        let node = Node {
+        Node {
             key: Key::of(b"search"),
             op: "finetune".into(),
             version: 3,
@@ -115,10 +120,51 @@ mod tests {
             label: "search ft [seed=2]".into(),
             decl: "ft".into(),
             span: crate::span::Span::new(3, 9),
-        };
+        }
+    }
+
+    /// A node crosses to a worker process and back with its payload intact: a different
+    /// executor needs nothing but the request.
+    #[test]
+    fn a_request_round_trips_with_its_typed_payload() {
+        let node = search_node();
         let request = Request { id: 4, node: node.clone(), inputs: vec![], out: "/tmp/out".into() };
         let back: Request = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
         assert_eq!(back.node.payload, node.payload);
         assert_eq!((back.node.key, back.node.seed(), back.node.paths), (node.key, Some(2), node.paths));
+    }
+
+    /// A backend whose jobs run until the test lets them go.
+    struct Blocking {
+        started: Mutex<Sender<u64>>,
+        release: Mutex<Receiver<()>>,
+    }
+
+    impl Backend for Blocking {
+        fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+            let _ = self.started.lock().unwrap().send(job.node.key.hex().len() as u64);
+            let _ = self.release.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    /// The end of the requests (the front end finished, or died) ends serving at once, even
+    /// with a node still computing: a worker never outlives its `munl`.
+    #[test]
+    fn serving_ends_with_the_requests_even_mid_node() {
+        let (started_tx, started_rx) = channel();
+        let (release_tx, release_rx) = channel();
+        let backend: &'static Blocking =
+            Box::leak(Box::new(Blocking { started: Mutex::new(started_tx), release: Mutex::new(release_rx) }));
+        let request = Request { id: 1, node: search_node(), inputs: vec![], out: "/nonexistent".into() };
+        let requests = serde_json::to_string(&request).unwrap() + "\n";
+        let (served_tx, served_rx) = channel();
+        std::thread::spawn(move || {
+            serve(backend, requests.as_bytes(), std::io::sink());
+            let _ = served_tx.send(());
+        });
+        started_rx.recv_timeout(Duration::from_secs(10)).expect("the job starts");
+        served_rx.recv_timeout(Duration::from_secs(5)).expect("serving ends while the job still runs");
+        drop(release_tx);
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: the only module that knows clap, the terminal, progress bars and colours.
 
 mod cache_cmd;
+mod interrupt;
 mod load;
 mod methods;
 mod plan_cmd;
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes: success, a user error (diagnostics printed), a node failed.
+/// Exit codes: success, a user error (diagnostics printed), a node failed. A run stopped by a
+/// signal exits with 128 + its number (130 for Ctrl-C, 143 for SIGTERM; see `interrupt`).
 pub(crate) const EXIT_OK: u8 = 0;
 pub(crate) const EXIT_USER: u8 = 1;
 pub(crate) const EXIT_FAILED: u8 = 2;

@@ -76,7 +76,22 @@ impl<'a> Progress<'a> {
                     eprintln!("failed  {}: {}", self.plan.node(id).label, failure.message);
                 }
             }
+            Event::Abandoned(id) => {
+                if let Some(bar) = bars.remove(&id.0) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+            }
             Event::Skipped(_) => {}
+        }
+    }
+
+    /// A line between the bars on a terminal, a plain line otherwise.
+    pub(crate) fn say(&self, line: &str) {
+        if self.terminal {
+            let _ = self.multi.println(line);
+        } else {
+            eprintln!("{line}");
         }
     }
 

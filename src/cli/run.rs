@@ -1,7 +1,7 @@
 //! `munl run` and `munl bench`.
 
 use crate::backend::Routed;
-use crate::exec::{execute, worker_exe, ExecError, RunOptions, WorkerBackend};
+use crate::exec::{execute, worker_exe, ExecError, RunOptions, Stop, WorkerBackend};
 use crate::plan::NodeKind;
 use crate::report::Tables;
 use std::path::Path;
@@ -32,8 +32,18 @@ pub(crate) fn run(
     let worker = WorkerBackend::new(device.unwrap_or(&loaded.experiment.device));
     let backend = Routed { tables: &Tables, compute: &worker };
     let progress = Progress::new(plan);
-    let options = RunOptions { jobs, keep_going };
-    let summary = execute(plan, &targets, &cache, &backend, &options, &|e| progress.event(e));
+    let options = RunOptions { jobs, keep_going, stop: Stop::default() };
+    let on_signal = |signal| {
+        progress.say(&format!(
+            "munl: {}: stopping; what has finished stays cached (again to exit at once)",
+            super::interrupt::name(signal)
+        ));
+        options.stop.request(signal);
+        worker.abort();
+    };
+    let summary = super::interrupt::while_handling(on_signal, || {
+        execute(plan, &targets, &cache, &backend, &options, &|e| progress.event(e))
+    });
     progress.finish();
 
     for (id, failure) in &summary.failed {
@@ -69,6 +79,22 @@ pub(crate) fn run(
         }
     }
     print!("{stdout}");
+    if let Some(signal) = summary.stopped_by {
+        for id in &summary.abandoned {
+            eprintln!("abandoned {}", plan.node(*id).label);
+        }
+        eprintln!(
+            "munl: stopped by {}: {} ran, {} cached, {} failed, {} abandoned, {} not started in {:.2}s",
+            super::interrupt::name(signal),
+            summary.ran.len(),
+            summary.hits.len(),
+            summary.failed.len() + unwritten,
+            summary.abandoned.len(),
+            summary.skipped.len(),
+            summary.seconds
+        );
+        return super::interrupt::exit_code(signal);
+    }
     eprintln!(
         "munl: {} ran, {} cached, {} failed, {} skipped in {:.2}s",
         summary.ran.len(),

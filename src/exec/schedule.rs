@@ -9,6 +9,7 @@ use crate::plan::{demand, NodeId, NodeKind, Plan};
 
 use super::commit::compute_and_commit;
 use super::fetch;
+use super::Stop;
 use crate::artifact::NodeFailure;
 use crate::backend::{Backend, Input, Job};
 
@@ -19,6 +20,15 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Go on with independent nodes after a failure.
     pub keep_going: bool,
+    /// Checked before each node starts; a node that fails after it is requested is abandoned
+    /// rather than failed (stopping is what ended it).
+    pub stop: Stop,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { jobs: 1, keep_going: false, stop: Stop::default() }
+    }
 }
 
 /// What happens during a run, for progress displays. Delivered from worker threads.
@@ -45,7 +55,9 @@ pub enum Event<'a> {
         id: NodeId,
         failure: &'a NodeFailure,
     },
-    /// Not run: an input failed, or the run stopped at an earlier failure.
+    /// Was running when the run was asked to stop; nothing of it is kept.
+    Abandoned(NodeId),
+    /// Not run: an input failed, or the run stopped (at an earlier failure, or when asked).
     Skipped(NodeId),
 }
 
@@ -55,7 +67,11 @@ pub struct Summary {
     pub hits: Vec<NodeId>,
     pub ran: Vec<NodeId>,
     pub failed: Vec<(NodeId, NodeFailure)>,
+    /// Running when the run was asked to stop.
+    pub abandoned: Vec<NodeId>,
     pub skipped: Vec<NodeId>,
+    /// The signal that stopped the run (see [`Stop`]), if one did.
+    pub stopped_by: Option<i32>,
     pub seconds: f64,
 }
 
@@ -67,6 +83,7 @@ enum State {
     Running,
     Done,
     Failed,
+    Abandoned,
     Skipped,
 }
 
@@ -123,6 +140,8 @@ pub fn execute(
     let mut summary = shared.into_inner().unwrap_or_else(|e| e.into_inner()).summary;
     summary.ran.sort();
     summary.skipped.sort();
+    summary.abandoned.sort();
+    summary.stopped_by = options.stop.requested();
     summary.seconds = started.elapsed().as_secs_f64();
     summary
 }
@@ -140,6 +159,9 @@ fn worker(
         let (id, inputs) = {
             let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
             loop {
+                if options.stop.requested().is_some() {
+                    s.stop = true;
+                }
                 match next_ready(plan, &mut s, on_event) {
                     Next::Run(id, inputs) => {
                         s.state[id.0] = State::Running;
@@ -166,6 +188,12 @@ fn worker(
                 s.entry[id.0] = Some(dir);
                 s.summary.ran.push(id);
                 on_event(Event::Done { id, seconds });
+            }
+            Err(_) if options.stop.requested().is_some() => {
+                s.state[id.0] = State::Abandoned;
+                s.stop = true;
+                s.summary.abandoned.push(id);
+                on_event(Event::Abandoned(id));
             }
             Err(failure) => {
                 s.state[id.0] = State::Failed;
@@ -194,7 +222,10 @@ fn next_ready(plan: &Plan, s: &mut Shared, on_event: &(dyn Fn(Event<'_>) + Sync)
             continue;
         }
         let node = &plan.nodes[i];
-        let blocked = node.inputs.iter().any(|(_, inp)| matches!(s.state[inp.0], State::Failed | State::Skipped));
+        let blocked = node
+            .inputs
+            .iter()
+            .any(|(_, inp)| matches!(s.state[inp.0], State::Failed | State::Abandoned | State::Skipped));
         if blocked || s.stop {
             s.state[i] = State::Skipped;
             s.summary.skipped.push(NodeId(i));

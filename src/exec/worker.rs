@@ -5,11 +5,18 @@
 //! be computed, the front end starts one worker (`munl-torch`, next to the `munl` executable)
 //! that keeps its datasets resident on the device across nodes and computes concurrent requests
 //! on threads. A crash inside libtorch fails the nodes in flight instead of the whole run.
+//!
+//! The worker's life is tied to the front end's: it runs in its own process group (a Ctrl-C at
+//! the terminal reaches `munl` alone, which decides what to stop), `abort` kills it, and it
+//! exits by itself as soon as its request pipe closes, which is also what happens when `munl`
+//! dies, however it dies.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +45,8 @@ pub(crate) struct WorkerBackend {
     args: Vec<String>,
     next: Mutex<u64>,
     running: Mutex<Option<Running>>,
+    /// Set by `abort`: no worker is started again.
+    aborted: AtomicBool,
 }
 
 /// The worker executable: `$MUNL_WORKER`, else `munl-torch` next to the running executable.
@@ -62,6 +71,18 @@ impl WorkerBackend {
             args: vec!["serve".into(), device.into()],
             next: Mutex::new(0),
             running: Mutex::new(None),
+            aborted: AtomicBool::new(false),
+        }
+    }
+
+    /// Kills the worker now, failing the nodes in flight, and refuses every later job: the run
+    /// is stopping. Their temporary folders are the front end's, removed as each job fails.
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        // The lock is only ever held to start the worker or to send it a line, never while a
+        // node computes, so this takes effect at once.
+        if let Some(r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = r.child.kill();
         }
     }
 
@@ -71,6 +92,7 @@ impl WorkerBackend {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 NodeFailure::new(format!("cannot start the torch worker {}: {e}", self.exe.display())).with_help(
@@ -156,6 +178,9 @@ impl Backend for WorkerBackend {
         let (tx, rx) = channel();
         {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            if self.aborted.load(Ordering::SeqCst) {
+                return Err(NodeFailure::new("the run is stopping"));
+            }
             let alive = running.as_mut().is_some_and(|r| matches!(r.child.try_wait(), Ok(None)));
             if !alive {
                 *running = Some(self.start()?);
@@ -180,7 +205,7 @@ impl Backend for WorkerBackend {
 impl Drop for WorkerBackend {
     fn drop(&mut self) {
         if let Some(mut r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            drop(r.stdin); // EOF: the worker finishes and exits
+            drop(r.stdin); // EOF: the worker exits (nothing is in flight any more)
             let _ = r.child.wait();
         }
     }

@@ -29,11 +29,17 @@ pub fn worker_main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["serve", device] => {
-            match TorchBackend::new(device) {
-                Ok(backend) => serve(&backend),
-                Err(e) => serve(&Unavailable(e)),
-            }
-            ExitCode::SUCCESS
+            // Lives as long as the process: the jobs' threads outlive `serve` when it returns.
+            let backend: &'static (dyn Backend + Sync) = match TorchBackend::new(device) {
+                Ok(backend) => Box::leak(Box::new(backend)),
+                Err(e) => Box::leak(Box::new(Unavailable(e))),
+            };
+            serve(backend, std::io::stdin().lock(), std::io::stdout());
+            // The request pipe closed: the front end is done, or gone (killed, crashed). Leave
+            // now, even mid-node, and without running libtorch's static destructors under the
+            // threads still inside it.
+            // SAFETY: `_exit` ends the process at once; nothing after it runs.
+            unsafe { libc::_exit(0) }
         }
         ["bench", device, arch, batch, steps] => {
             let (Ok(batch), Ok(steps)) = (batch.parse(), steps.parse()) else {
