@@ -3,4 +3,6 @@
 mod cli;
 mod engine;
 mod fake;
+mod fuzz;
+mod kill;
 mod lowering;
