@@ -29,6 +29,14 @@ pub enum CacheError {
     /// A node wrote a file whose name is not UTF-8, so the manifest cannot record it.
     #[error("file name `{}` is not utf-8", path.display())]
     NonUtf8Name { path: PathBuf },
+    /// Items of `names/` are not readable records, so which entries are in use is unknown and
+    /// `gc` keeps everything.
+    #[error("cannot tell which entries are in use: {}", unreadable_names(dir, names))]
+    UnreadableNames {
+        dir: PathBuf,
+        /// Each item's path and why it is not a record.
+        names: Vec<(PathBuf, String)>,
+    },
     /// A manifest or name record could not be encoded as JSON.
     #[error("cannot encode `{}` as json", path.display())]
     Encode {
@@ -36,6 +44,16 @@ pub enum CacheError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// "2 items in `…/names` are not readable name records", singular for one.
+fn unreadable_names(dir: &Path, names: &[(PathBuf, String)]) -> String {
+    let (items, are) = if names.len() == 1 {
+        ("item", "is not a readable name record")
+    } else {
+        ("items", "are not readable name records")
+    };
+    format!("{} {items} in `{}` {are}", names.len(), dir.display())
 }
 
 /// Adapts an `io::Error` into [`CacheError::Io`] for `op` on `path`, for use with `map_err`.

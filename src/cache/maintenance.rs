@@ -1,6 +1,6 @@
 //! Looking after the store as a whole: `munl cache ls`, `du`, `gc` and `verify`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io::ErrorKind;
@@ -86,18 +86,21 @@ pub(crate) enum Problem {
     WrongSize { key: Key, path: PathBuf, expected: u64, found: u64 },
     /// A listed file has the recorded size but other content.
     WrongHash { key: Key, path: PathBuf, expected: String, found: String },
+    /// An item of `names/` is not a readable name record (see [`super::names::BadName`]).
+    BadName { path: PathBuf, reason: String },
 }
 
 impl Problem {
-    /// The key of the entry the problem is in, e.g. to evict it.
-    pub(crate) fn key(&self) -> Key {
+    /// The key of the entry the problem is in, e.g. to evict it; `None` for a bad name record.
+    pub(crate) fn key(&self) -> Option<Key> {
         match self {
             Problem::BadManifest { key, .. }
             | Problem::WrongKey { key, .. }
             | Problem::MissingFile { key, .. }
             | Problem::UnreadableFile { key, .. }
             | Problem::WrongSize { key, .. }
-            | Problem::WrongHash { key, .. } => *key,
+            | Problem::WrongHash { key, .. } => Some(*key),
+            Problem::BadName { .. } => None,
         }
     }
 }
@@ -129,6 +132,31 @@ impl fmt::Display for Problem {
                 &found[..found.len().min(12)],
                 &expected[..expected.len().min(12)]
             ),
+            Problem::BadName { path, reason } => write!(f, "bad name record `{}`: {reason}", path.display()),
+        }
+    }
+}
+
+/// One removal by [`Cache::evict_problems`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Evicted {
+    /// An entry `verify` found a problem in; its label if its manifest could be read.
+    Entry { key: Key, label: Option<String> },
+    /// An entry computed from an evicted entry `input`, so it cannot be trusted either.
+    Dependant { key: Key, label: Option<String>, input: Key },
+    /// An item of `names/` that was not a readable record.
+    Name { path: PathBuf },
+}
+
+impl fmt::Display for Evicted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = |label: &Option<String>| label.clone().unwrap_or_else(|| "(broken entry)".to_string());
+        match self {
+            Evicted::Entry { key, label: l } => write!(f, "evicted {}  {}", key.short(), label(l)),
+            Evicted::Dependant { key, label: l, input } => {
+                write!(f, "evicted {}  {}  because its input {} was evicted", key.short(), label(l), input.short())
+            }
+            Evicted::Name { path } => write!(f, "removed name record `{}`", path.display()),
         }
     }
 }
@@ -250,7 +278,55 @@ impl Cache {
                 }
             }
         }
+        let names = self.names()?;
+        problems.extend(names.bad.into_iter().map(|b| Problem::BadName { path: b.path, reason: b.reason }));
         Ok(problems)
+    }
+
+    /// Removes what `problems` are about: each entry with a problem, every entry computed from
+    /// an evicted one (transitively, by the input keys its manifest's description records),
+    /// and each bad name record. Returns what it removed: the problem entries, then their
+    /// dependants in the order found, then the name records.
+    ///
+    /// Dependants go before the entries they were computed from: if this stops midway, the
+    /// problem entries are still there for the next `verify --evict`, and so are the
+    /// dependants not yet removed.
+    pub(crate) fn evict_problems(&self, problems: &[Problem]) -> Result<Vec<Evicted>, CacheError> {
+        let broken: BTreeSet<Key> = problems.iter().filter_map(Problem::key).collect();
+        let mut dependants: HashMap<Key, Vec<Key>> = HashMap::new();
+        let mut labels: HashMap<Key, String> = HashMap::new();
+        for (key, folder) in self.object_folders()? {
+            if let Ok(manifest) = Manifest::read(&folder) {
+                for input in manifest.input_keys() {
+                    dependants.entry(input).or_default().push(key);
+                }
+                labels.insert(key, manifest.label);
+            }
+        }
+        let label = |key: &Key| labels.get(key).cloned();
+        let mut removed: Vec<Evicted> = broken.iter().map(|&key| Evicted::Entry { key, label: label(&key) }).collect();
+        let mut seen: HashSet<Key> = broken.iter().copied().collect();
+        let mut queue: VecDeque<Key> = broken.into_iter().collect();
+        while let Some(input) = queue.pop_front() {
+            for &key in dependants.get(&input).into_iter().flatten() {
+                if seen.insert(key) {
+                    removed.push(Evicted::Dependant { key, label: label(&key), input });
+                    queue.push_back(key);
+                }
+            }
+        }
+        for evicted in removed.iter().rev() {
+            if let Evicted::Entry { key, .. } | Evicted::Dependant { key, .. } = evicted {
+                self.evict(key)?;
+            }
+        }
+        for problem in problems {
+            if let Problem::BadName { path, .. } = problem {
+                self.remove_name(path)?;
+                removed.push(Evicted::Name { path: path.clone() });
+            }
+        }
+        Ok(removed)
     }
 
     /// Every folder under `objects/` named by a key in the shard its key belongs to, sorted

@@ -75,6 +75,14 @@ impl Manifest {
         }
         Ok(manifest)
     }
+
+    /// The keys of the entries this one was computed from, as its description lists them
+    /// (`"inputs": [[role, key], …]`, the layout of `plan::Description`). Anything else there
+    /// is skipped: an entry without inputs (a dataset) has none.
+    pub(crate) fn input_keys(&self) -> Vec<Key> {
+        let inputs = self.description.get("inputs").and_then(serde_json::Value::as_array);
+        inputs.into_iter().flatten().filter_map(|pair| pair.get(1)?.as_str().and_then(Key::from_hex)).collect()
+    }
 }
 
 /// The cheap check behind a lookup: the manifest of entry folder `entry` if it is an entry

@@ -7,9 +7,11 @@ use std::sync::{Arc, Barrier};
 
 use serde_json::json;
 
+use super::maintenance::Evicted;
 use super::manifest::{is_safe_relative, FILES, MANIFEST};
 use super::{tmp, Cache, CacheError, Entry, ManifestInfo, Problem};
 use crate::digest::Key;
+use crate::plan::{Coords, Description, Payload};
 
 fn key(name: &str) -> Key {
     Key::of(name.as_bytes())
@@ -269,7 +271,10 @@ fn remember_recall_round_trip_and_overwrite() {
     cache.remember(name, &key("2"), &json!({ "epochs": 20 })).unwrap();
     cache.remember("train base", &key("3"), &json!({})).unwrap();
     assert_eq!(cache.recall(name), Some((key("2"), json!({ "epochs": 20 }))));
-    assert_eq!(cache.remembered(), [("train base".to_string(), key("3")), (name.to_string(), key("2"))]);
+    let names = cache.names().unwrap();
+    assert_eq!(names.records, [("train base".to_string(), key("3")), (name.to_string(), key("2"))]);
+    assert_eq!(names.bad, []);
+    assert_eq!(cache.remembered_keys().unwrap(), HashSet::from([key("2"), key("3")]));
     assert!(tmp_children(&cache).is_empty());
     assert_eq!(cache.recall("unknown"), None);
 }
@@ -416,4 +421,157 @@ fn open_reports_the_path_it_cannot_create() {
     fs::write(&file, b"").unwrap();
     let err = Cache::open(&file.join("cache")).unwrap_err();
     assert!(err.to_string().contains(&file.display().to_string()), "{err}");
+}
+
+/// Fills `names/` with one item of each kind that is not a record `remember` wrote, and
+/// returns their paths, sorted: garbage text, truncated JSON, binary bytes, an empty file, a
+/// folder, and a valid record under another name's file name.
+fn litter_names(cache: &Cache, records: &[PathBuf]) -> Vec<PathBuf> {
+    let names = cache.names_dir();
+    fs::write(&records[0], b"garbage").unwrap();
+    let truncated = fs::read(&records[1]).unwrap();
+    fs::write(&records[1], &truncated[..truncated.len() / 2]).unwrap();
+    fs::write(&records[2], [0xff, 0x00, 0xfe, 0x13, 0x80]).unwrap();
+    fs::write(&records[3], b"").unwrap();
+    let folder = names.join("folder.json");
+    fs::create_dir(&folder).unwrap();
+    let misplaced = names.join("misplaced.json");
+    fs::copy(&records[4], &misplaced).unwrap();
+    let mut bad =
+        vec![records[0].clone(), records[1].clone(), records[2].clone(), records[3].clone(), folder, misplaced];
+    bad.sort();
+    bad
+}
+
+/// Five entries, each remembered under its own name; the paths of the five name records.
+fn five_named_entries(cache: &Cache) -> (Vec<Key>, Vec<PathBuf>) {
+    let keys: Vec<Key> = (0..5).map(|i| key(&format!("entry {i}"))).collect();
+    let mut records = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        commit(cache, k, "train", &[("w.bin", format!("weights {i}").as_bytes())]);
+        let before: HashSet<PathBuf> = fs::read_dir(cache.names_dir()).unwrap().map(|c| c.unwrap().path()).collect();
+        cache.remember(&format!("train t{i} [seed=0]"), k, &json!({ "i": i })).unwrap();
+        let after = fs::read_dir(cache.names_dir()).unwrap().map(|c| c.unwrap().path());
+        records.extend(after.filter(|p| !before.contains(p)));
+    }
+    assert_eq!(records.len(), 5);
+    (keys, records)
+}
+
+/// Regression (issue 11, item 5): `gc` with garbage in `names/` deleted the live entries the
+/// unreadable records remembered. The keep set of a `gc` without files now cannot be had while
+/// any item of `names/` is not a readable record, so `gc` never sees a partial one.
+#[test]
+fn unreadable_names_leave_gc_nothing_to_collect_by() {
+    let (_dir, cache) = fresh();
+    let (keys, records) = five_named_entries(&cache);
+    let bad = litter_names(&cache, &records);
+
+    let err = cache.remembered_keys().expect_err("a partial keep set would delete live entries");
+    let CacheError::UnreadableNames { dir, names } = &err else { panic!("expected unreadable names, got {err:?}") };
+    assert_eq!(*dir, cache.names_dir());
+    let paths: Vec<PathBuf> = names.iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(paths, bad);
+    let reason = |path: &Path| names.iter().find(|(p, _)| p == path).unwrap().1.clone();
+    assert!(records[..4].iter().all(|r| reason(r).starts_with("cannot parse it: ")), "{names:?}");
+    assert!(reason(&records[3]).contains("EOF while parsing a value at line 1 column 0"), "{names:?}");
+    assert!(reason(&cache.names_dir().join("folder.json")).contains("folder"), "{names:?}");
+    assert!(reason(&cache.names_dir().join("misplaced.json")).contains("train t4 [seed=0]"), "{names:?}");
+    assert!(err.to_string().starts_with("cannot tell which entries are in use: 6 items in `"), "{err}");
+
+    // The records that do read are still listed, and every entry is still there.
+    assert_eq!(cache.names().unwrap().records, [("train t4 [seed=0]".to_string(), keys[4])]);
+    assert!(keys.iter().all(|k| cache.lookup(k).is_some()));
+}
+
+/// `verify` reports every item of `names/` that is not a readable record; `--evict` removes
+/// them and nothing else, after which `gc` can tell again what is in use.
+#[test]
+fn verify_reports_unreadable_names_and_evict_removes_them() {
+    let (_dir, cache) = fresh();
+    let (keys, records) = five_named_entries(&cache);
+    let bad = litter_names(&cache, &records);
+
+    let problems = cache.verify().unwrap();
+    let reported: Vec<&PathBuf> = problems
+        .iter()
+        .map(|p| match p {
+            Problem::BadName { path, .. } => path,
+            other => panic!("only the names are bad, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(reported, bad.iter().collect::<Vec<_>>());
+    assert!(problems[0].key().is_none());
+    assert!(
+        problems[0].to_string().starts_with(&format!("bad name record `{}`: ", bad[0].display())),
+        "{}",
+        problems[0]
+    );
+
+    let removed = cache.evict_problems(&problems).unwrap();
+    assert_eq!(removed, bad.iter().map(|path| Evicted::Name { path: path.clone() }).collect::<Vec<_>>());
+    assert_eq!(removed[0].to_string(), format!("removed name record `{}`", bad[0].display()));
+    assert!(bad.iter().all(|p| !p.exists()));
+    assert!(keys.iter().all(|k| cache.lookup(k).is_some()), "evicting names evicts no entry");
+    assert_eq!(cache.verify().unwrap(), []);
+    assert!(tmp_children(&cache).is_empty());
+
+    // Only the one intact record is left, so only its entry is in use.
+    assert_eq!(cache.remembered_keys().unwrap(), HashSet::from([keys[4]]));
+}
+
+/// Commits an entry whose description lists `inputs` the way a plan's does.
+fn commit_computed(cache: &Cache, name: &str, inputs: &[(&str, Key)]) -> Key {
+    let inputs: Vec<(String, Key)> = inputs.iter().map(|(role, k)| (role.to_string(), *k)).collect();
+    let description = Description::new("measure", 1, &Payload::Measure, inputs, Coords::default()).to_json();
+    let k = key(name);
+    let pending = cache.begin(&k).unwrap();
+    fs::write(pending.dir().join("w.bin"), name).unwrap();
+    let info = ManifestInfo { label: name.to_string(), description, ..info("measure") };
+    pending.commit(info).unwrap();
+    k
+}
+
+/// Regression (issue 11, item 6): `verify --evict` evicts with a corrupt entry every entry
+/// computed from it, transitively, by the input keys of their descriptions; others stay.
+#[test]
+fn evict_follows_dependants() {
+    let (_dir, cache) = fresh();
+    let data = commit_computed(&cache, "data", &[]);
+    let init = commit_computed(&cache, "init", &[]);
+    let original = commit_computed(&cache, "original", &[("data", data), ("init", init)]);
+    let unlearned = commit_computed(&cache, "unlearned", &[("original", original), ("data", data)]);
+    let measured = commit_computed(&cache, "measured", &[("model", unlearned), ("data", data)]);
+    let other = commit_computed(&cache, "other", &[("data", data), ("init", init)]);
+    let manifest = cache.lookup(&measured).unwrap().manifest;
+    assert_eq!(manifest.input_keys(), [unlearned, data], "the plan's description layout is what the cache reads");
+
+    let weights = cache.lookup(&original).unwrap().dir.join("w.bin");
+    let mut bytes = fs::read(&weights).unwrap();
+    bytes[0] ^= 0x20;
+    fs::write(&weights, bytes).unwrap();
+    let problems = cache.verify().unwrap();
+    assert!(matches!(&problems[..], [Problem::WrongHash { key, .. }] if *key == original), "{problems:?}");
+
+    let removed = cache.evict_problems(&problems).unwrap();
+    assert_eq!(
+        removed,
+        [
+            Evicted::Entry { key: original, label: Some("original".into()) },
+            Evicted::Dependant { key: unlearned, label: Some("unlearned".into()), input: original },
+            Evicted::Dependant { key: measured, label: Some("measured".into()), input: unlearned },
+        ]
+    );
+    assert_eq!(
+        removed[1].to_string(),
+        format!("evicted {}  unlearned  because its input {} was evicted", unlearned.short(), original.short())
+    );
+    assert_eq!(removed[0].to_string(), format!("evicted {}  original", original.short()));
+    for k in [original, unlearned, measured] {
+        assert!(cache.lookup(&k).is_none() && !cache.object_dir(&k).exists());
+    }
+    for k in [data, init, other] {
+        assert!(cache.lookup(&k).is_some(), "an input or an unrelated entry stays");
+    }
+    assert_eq!(cache.verify().unwrap(), []);
 }

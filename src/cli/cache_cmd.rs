@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::cache::CacheError;
 use crate::digest::Key;
 
 use super::load::{cache, load};
@@ -80,7 +81,10 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
         Err(code) => return code,
     };
     let keep: HashSet<Key> = if files.is_empty() {
-        cache.remembered().into_iter().map(|(_, k)| k).collect()
+        match cache.remembered_keys() {
+            Ok(keep) => keep,
+            Err(e) => return cannot_keep(&e, dry_run),
+        }
     } else {
         let mut keep = HashSet::new();
         for f in files {
@@ -112,6 +116,21 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
     EXIT_OK
 }
 
+/// Why `gc` cannot tell what is in use; for unreadable name records, which ones and what to do.
+fn cannot_keep(e: &CacheError, dry_run: bool) -> u8 {
+    let CacheError::UnreadableNames { names, .. } = e else {
+        return fail(e);
+    };
+    let listed: String = names.iter().map(|(path, why)| format!("\n  `{}`: {why}", path.display())).collect();
+    let removed = if dry_run { "would be removed" } else { "was removed" };
+    fail(format!(
+        "{e}{listed}\n  help: nothing {removed}, since any entry may be the one such a record remembers; \
+         `munl cache verify --evict` deletes the unreadable records (entries only they remembered are \
+         then collected, unless a `munl run` remembers them again), or name the experiments whose \
+         entries to keep: `munl cache gc FILE…`"
+    ))
+}
+
 /// `munl cache verify [--evict]`
 pub(crate) fn verify(root: &Path, evict: bool) -> u8 {
     let cache = match cache(root) {
@@ -129,15 +148,17 @@ pub(crate) fn verify(root: &Path, evict: bool) -> u8 {
             }
             println!("{} problem(s)", problems.len());
             if evict {
-                let keys: std::collections::BTreeSet<Key> = problems.iter().map(|p| p.key()).collect();
-                for key in keys {
-                    match cache.evict(&key) {
-                        Ok(_) => println!("evicted {}", key.short()),
-                        Err(e) => return fail(e),
+                return match cache.evict_problems(&problems) {
+                    Ok(removed) => {
+                        for r in &removed {
+                            println!("{r}");
+                        }
+                        EXIT_OK
                     }
-                }
-                return EXIT_OK;
+                    Err(e) => fail(e),
+                };
             }
+            println!("run `munl cache verify --evict` to remove them and the entries computed from them");
             EXIT_FAILED
         }
         Err(e) => fail(e),
