@@ -121,7 +121,12 @@ pub(crate) fn train(job: &Job<'_>, res: &Resident, split: &Split, init_dir: &Pat
     }
     device::synchronize(res.device);
     let seconds = start.elapsed().as_secs_f64();
-    // An Original or Retrain that diverges fails: everything downstream compares with it.
+    // An Original or Retrain that diverges fails: everything downstream compares with it. Its
+    // last step may make the weights non-finite with no loss left to show it.
+    if let Some(bad) = model.non_finite() {
+        return Err(NodeFailure::diverged(format!("the weights became non-finite ({bad}) in the last epoch"))
+            .with_help("the run diverged: lower the learning rate (`lr`) or check the input model"));
+    }
     write_run(job.out, &model, seconds, epoch_losses, None, res.device)
 }
 

@@ -259,6 +259,11 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     run(&mut ctx)?;
     device::synchronize(res.device);
     let seconds = start.elapsed().as_secs_f64();
+    // Non-finite weights are stored only with their divergence recorded, even when no loss showed
+    // it (a last step, a method without a loss): a reader blames unrecorded ones on the cache.
+    if ctx.diverged.is_none() {
+        ctx.diverged = ctx.model.non_finite().map(|bad| format!("the weights became non-finite ({bad})"));
+    }
     train::write_run(job.out, &ctx.model, seconds, ctx.losses, ctx.diverged, res.device)
 }
 

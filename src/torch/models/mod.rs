@@ -173,6 +173,12 @@ impl Model {
             .collect()
     }
 
+    /// The first of its tensors holding a NaN or an infinity (see [`non_finite`]). A run that
+    /// stores a model must record such weights as a divergence, or [`load`] blames the cache.
+    pub(crate) fn non_finite(&self) -> Option<String> {
+        non_finite(&self.named)
+    }
+
     /// Number of trainable scalars.
     #[cfg(test)]
     pub(crate) fn parameter_count(&self) -> i64 {
@@ -180,9 +186,49 @@ impl Model {
     }
 }
 
-/// Reads a model file onto `device`.
+/// What to do about a stored model that looks corrupt.
+const CORRUPT_HELP: &str =
+    "run `munl cache verify --evict` to remove corrupt entries and the results computed from them, then run again";
+
+/// Reads a stored model (an input of a node) onto `device`.
+///
+/// A model file that cannot be read, or whose weights are not all finite while the `run.json`
+/// beside it records no divergence, is blamed on its cache entry: a run that diverges stores
+/// its non-finite weights on purpose and says so in `run.json`, and no run stores them silently
+/// (see [`Model::non_finite`]), so such weights were changed after they were stored.
 pub(crate) fn load(path: &std::path::Path, device: Device) -> Result<Model, NodeFailure> {
-    let tensors = crate::torch::data::store::read_tensors(path)?;
-    Model::from_state_dict(tensors, device)
-        .map_err(|e| NodeFailure { message: format!("`{}`: {}", path.display(), e.message), ..e })
+    let tensors = crate::torch::data::store::read_tensors(path).map_err(|e| {
+        NodeFailure::invalid_data(format!("{}; the cache entry holding it may be corrupt", e.message))
+            .with_help(CORRUPT_HELP)
+    })?;
+    if let Some(bad) = non_finite(&tensors) {
+        let run = path.with_file_name(crate::artifact::file::RUN);
+        let diverged = crate::artifact::read_json::<crate::artifact::RunInfo>(&run).is_ok_and(|r| r.diverged.is_some());
+        if !diverged {
+            return Err(NodeFailure::invalid_data(format!(
+                "the stored model `{}` has non-finite weights ({bad}) but its run did not diverge: \
+                 the cache entry holding it may be corrupt",
+                path.display()
+            ))
+            .with_help(CORRUPT_HELP));
+        }
+    }
+    Model::from_state_dict(tensors, device).map_err(|e| NodeFailure {
+        message: format!("`{}`: {}", path.display(), e.message),
+        help: e.help.or_else(|| {
+            Some(format!("if this file was stored by munl, its cache entry may be corrupt: {CORRUPT_HELP}"))
+        }),
+        ..e
+    })
+}
+
+/// The first floating-point tensor holding a NaN or an infinity, as "`name` holds NaN".
+fn non_finite(tensors: &[(String, Tensor)]) -> Option<String> {
+    tensors.iter().filter(|(_, t)| t.is_floating_point()).find_map(|(name, t)| {
+        if t.isfinite().all().int64_value(&[]) != 0 {
+            return None;
+        }
+        let what = if t.isnan().any().int64_value(&[]) != 0 { "NaN" } else { "an infinity" };
+        Some(format!("`{name}` holds {what}"))
+    })
 }
