@@ -144,3 +144,76 @@ fn report_paths_name_files_inside_the_experiment() {
     let ok = format!("{head}report e {{ markdown = \"results/e.md\" }}\n");
     compile_fixture("paths.munl", &ok).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Regression (issue 11, item 4): values far beyond anything a benchmark uses passed `check`
+/// and failed at run time with internal messages (`epochs = 9223372036854775807` as "libtorch
+/// failed: capacity overflow") or were simply accepted (`cnn(width: 100000000)`). Every number
+/// of the catalogue has an upper bound, and its diagnostic says where the bound comes from.
+#[test]
+fn numbers_beyond_munls_limits_say_where_the_limit_comes_from() {
+    let err = compile_fixture("limits.munl", include_str!("fixtures/limits.munl")).unwrap_err();
+    for (value, limit) in [
+        ("9223372036854775807", "at most 10000"),
+        ("100000000", "at most 1024"),
+        ("-0.5", "must be at least 0"),
+        ("[2, 8, 8]", "1 (grey) or 3 (RGB) channels, not 2"),
+        ("[3, 8]", "must have 3 entries"),
+    ] {
+        assert!(err.contains(value) && err.contains(limit), "{value}: {limit}\n{err}");
+    }
+    insta::assert_snapshot!(err);
+}
+
+/// The largest value of each bound is accepted.
+#[test]
+fn the_limits_themselves_are_accepted() {
+    let text = "seeds = [0, 4294967295]\n\
+                dataset d { source = synthetic(classes: 100000, size: 6, test: 1, shape: [1, 4096, 4096], seed: 4294967295) }\n\
+                model m = cnn(width: 1024)\n\
+                train o { model = m; data = d.train; epochs = 10000; batch = 65536; optim = sgd(lr: 1e30, weight_decay: 10) }\n\
+                unlearn k = cf_k(o) { num_blocks = 10; epochs = 10000 }\n";
+    compile_fixture("limits_ok.munl", text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Regression (issue 11, item 4): `synthetic(shape: [3, 1, 1])` under a `cnn` passed `check`
+/// and crashed its training with libtorch's "Output size is too small" and ~50 lines of C++
+/// stack frames. A model that cannot take its dataset's images is a check-time error; so is a
+/// TinyViT built for another image size (the reference asserts the size).
+#[test]
+fn a_model_that_cannot_take_its_datasets_images_is_a_check_error() {
+    let text = "dataset d { source = synthetic(classes: 4, size: 64, test: 16, shape: [3, 1, 1], seed: 1) }\n\
+                dataset c { source = cifar10(\"cifar10\") }\n\
+                model m = cnn(width: 4)\n\
+                model v = vit11m(img_size: 224)\n\
+                train o { model = m; data = d.train; epochs = 1 }\n\
+                train w = o { model = v; data = c.train }\n\
+                train ok = o { data = c.train }\n";
+    let err = compile_fixture("input_size.munl", text).unwrap_err();
+    assert_eq!(err.matches("munl::lower::input_size").count(), 2, "{err}");
+    insta::assert_snapshot!(err);
+}
+
+/// Regression (issue 11, item 4): `seeds = 0..100000000` was expanded before anything was
+/// checked and exhausted memory (`0..100000` took 28 s and 3.3 GB). Seeds are counted first.
+#[test]
+fn seeds_are_counted_before_they_are_expanded() {
+    let text = include_str!("fixtures/language_example.munl").replace("seeds  = 0..3", "seeds = 0..100000000");
+    let err = compile_fixture("seeds.munl", &text).unwrap_err();
+    assert!(err.contains("100000000 seeds, at most 10000") && err.contains("the reference uses 10"), "{err}");
+    let text = text.replace("seeds = 0..100000000", "seeds = [0, 1, 0]");
+    assert!(compile_fixture("seeds.munl", &text).unwrap_err().contains("a seed appears twice"));
+}
+
+/// Within the seed limit, seeds times declarations can still make a plan too large to build
+/// quickly: its size is checked before planning, pointing at the seeds. The language example
+/// plans 9 nodes per seed (an init, two trainings, two methods, four measurements) and 4 more;
+/// a third method makes 10 000 seeds 100 004 nodes.
+#[test]
+fn a_plan_beyond_the_node_limit_is_refused_before_planning() {
+    let text = include_str!("fixtures/language_example.munl")
+        .replace("seeds  = 0..3", "seeds = 0..10000")
+        .replace("unlearn ngp", "unlearn ga = gradient_ascent(original)\nunlearn ngp");
+    let err = compile_fixture("nodes.munl", &text).unwrap_err();
+    assert!(err.contains("munl::lower::plan_too_large") && err.contains("100004 nodes, more than 100000"), "{err}");
+    insta::assert_snapshot!(err);
+}

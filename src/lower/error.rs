@@ -95,6 +95,39 @@ pub(crate) enum LowerError {
         message: String,
         #[label("{message}")]
         span: Span,
+        /// Where the bound comes from, for munl's own limits.
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("model `{model}` cannot take the images of dataset `{dataset}`: {reason}")]
+    #[diagnostic(code(munl::lower::input_size))]
+    InputSize {
+        model: String,
+        dataset: String,
+        reason: String,
+        #[label("trains `{model}` on `{dataset}`")]
+        span: Span,
+        #[label("{needs}")]
+        model_span: Span,
+        needs: String,
+        #[label("{has}")]
+        dataset_span: Span,
+        has: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("the plan would have {nodes} nodes, more than {limit}")]
+    #[diagnostic(code(munl::lower::plan_too_large))]
+    PlanTooLarge {
+        nodes: usize,
+        limit: usize,
+        #[label("{what}")]
+        span: Span,
+        what: String,
+        #[help]
+        help: Option<String>,
     },
 
     #[error("unknown {category} `{name}`")]

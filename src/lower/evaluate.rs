@@ -9,7 +9,7 @@ use super::{value, Evaluate, LowerError, ModelRef};
 impl<'a> Cx<'a> {
     /// `evaluate NAME { models = […]; reference = …; metrics = […] }`; metrics that compare with a
     /// reference need `reference`.
-    pub(super) fn evaluate(&mut self, d: &'a Decl, trains: &[&Decl], unlearns: &[&Decl]) -> Option<Evaluate> {
+    pub(super) fn evaluate(&mut self, d: &'a Decl) -> Option<Evaluate> {
         let (_, fields) = self.effective(d)?;
         let before = self.errors.len();
         let mut models = None;
@@ -33,19 +33,14 @@ impl<'a> Cx<'a> {
                     for item in items {
                         let kinds = [DeclKind::Train, DeclKind::Unlearn];
                         let wanted = "`train` or `unlearn` declaration";
-                        let pool: Vec<&Decl> = trains.iter().chain(unlearns).copied().collect();
-                        if let Some(i) = self.decl_ref(item, &kinds, wanted, &pool) {
-                            refs.push(if i < trains.len() {
-                                ModelRef::Train(i)
-                            } else {
-                                ModelRef::Unlearn(i - trains.len())
-                            });
-                        }
+                        let Some(decl) = self.decl_ref(item, &kinds, wanted) else { continue };
+                        let Some(i) = self.position(decl) else { continue };
+                        refs.push(if decl.kind == DeclKind::Train { ModelRef::Train(i) } else { ModelRef::Unlearn(i) });
                     }
                     models = Some(refs);
                 }
                 "reference" => {
-                    reference = self.decl_ref(&f.value, &[DeclKind::Train], "`train` declaration", trains);
+                    reference = self.decl_index(&f.value, DeclKind::Train, "`train` declaration");
                 }
                 "metrics" => {
                     metrics_span = f.value.span;

@@ -1,8 +1,10 @@
 //! Lowering: a parsed file becomes an `Experiment` — names resolved (in any order), inheritance
-//! applied, every field checked against the catalogue and defaulted, seeds expanded.
+//! applied, every field checked against the catalogue (types and bounds) and defaulted, seeds
+//! expanded, and the whole checked against munl's limits (`bounds`).
 //!
 //! All problems of a file are collected; lowering fails if there is any.
 
+mod bounds;
 mod cx;
 mod dataset;
 mod error;
@@ -58,30 +60,42 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         }
     }
     for d in &trains {
-        if let Some(x) = cx.train(d, &datasets, &models) {
+        if let Some(x) = cx.train(d) {
             exp.trains.push(x);
         }
     }
     for d in &unlearns {
-        if let Some(x) = cx.unlearn(d, &trains, &exp.trains) {
+        if let Some(x) = cx.unlearn(d, &exp.trains) {
             exp.unlearns.push(x);
         }
     }
     for d in &evaluates {
-        if let Some(x) = cx.evaluate(d, &trains, &unlearns) {
+        if let Some(x) = cx.evaluate(d) {
             exp.evaluates.push(x);
         }
     }
     for d in &reports {
-        if let Some(x) = cx.report(d, &evaluates) {
+        if let Some(x) = cx.report(d) {
             exp.reports.push(x);
         }
+    }
+    // What no single declaration shows; the indices of a lowered file hold only without errors.
+    if cx.errors.is_empty() {
+        cx.inputs_fit(&exp);
+        cx.plan_size(&exp, file);
     }
     if cx.errors.is_empty() {
         Ok(exp)
     } else {
-        Err(cx.errors)
+        Err(once_each(cx.errors))
     }
+}
+
+/// The errors with repeats dropped: a field inherited by many declarations is checked in each
+/// of them, and its problem is reported once.
+fn once_each(errors: Vec<LowerError>) -> Vec<LowerError> {
+    let mut seen = std::collections::HashSet::new();
+    errors.into_iter().filter(|e| seen.insert(format!("{e:?}"))).collect()
 }
 
 /// Whether a relative path leaves the folder it is relative to (`../x`, `a/../../x`): report

@@ -50,6 +50,7 @@ impl<'a> Cx<'a> {
                 field: "img_size".into(),
                 message: format!("{size} is not a multiple of 32"),
                 span,
+                help: None,
             });
             return None;
         }

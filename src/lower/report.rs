@@ -11,7 +11,7 @@ use super::{climbs_out, value, LowerError, Report};
 impl<'a> Cx<'a> {
     /// `report NAME { evaluate = …; <format> = "path" }`; without `evaluate`, the `evaluate` of the
     /// same name.
-    pub(super) fn report(&mut self, d: &'a Decl, evaluates: &[&Decl]) -> Option<Report> {
+    pub(super) fn report(&mut self, d: &'a Decl) -> Option<Report> {
         let (_, fields) = self.effective(d)?;
         let before = self.errors.len();
         let mut evaluate = None;
@@ -19,7 +19,7 @@ impl<'a> Cx<'a> {
         for f in &fields {
             let name = f.name.name.as_str();
             if name == "evaluate" {
-                evaluate = self.decl_ref(&f.value, &[DeclKind::Evaluate], "`evaluate` declaration", evaluates);
+                evaluate = self.decl_index(&f.value, DeclKind::Evaluate, "`evaluate` declaration");
             } else if let Some(format) = Format::from_name(name) {
                 if let Some(Value::Str(path)) = value::value(name, ops::Ty::Str, &f.value, &mut self.errors) {
                     let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -39,7 +39,7 @@ impl<'a> Cx<'a> {
             }
         }
         if evaluate.is_none() && !fields.iter().any(|f| f.name.name == "evaluate") {
-            evaluate = evaluates.iter().position(|e| e.name.name == d.name.name);
+            evaluate = self.evaluate_named(&d.name.name);
             if evaluate.is_none() {
                 self.errors.push(LowerError::MissingField {
                     field: "evaluate".into(),

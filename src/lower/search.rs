@@ -84,7 +84,7 @@ pub(super) fn written(field: &FieldSpec, expr: &Expr, errors: &mut Vec<LowerErro
             expected: expected.into(),
             span: expr.span,
             found: describe(expr),
-            help: Some(format!("`{}` is {}", field.name, field.ty.describe())),
+            help: Some(format!("`{}` is {}", field.name, within(field.ty))),
         });
         None
     };
@@ -94,8 +94,8 @@ pub(super) fn written(field: &FieldSpec, expr: &Expr, errors: &mut Vec<LowerErro
         _ => None,
     };
     let in_type = |x: f64| match field.ty {
-        Ty::Int { min } => x.fract() == 0.0 && x >= min as f64,
-        Ty::Float { min, max } => x >= min && x <= max,
+        Ty::Int { min, max } => x.fract() == 0.0 && x >= min as f64 && x <= max.max as f64,
+        Ty::Float { min, max } => x >= min && x <= max.max,
         _ => false,
     };
     let dist = match (callee.name.as_str(), field.ty) {
@@ -135,6 +135,20 @@ pub(super) fn written(field: &FieldSpec, expr: &Expr, errors: &mut Vec<LowerErro
         }
     };
     Some(dist)
+}
+
+/// A numeric type with its bounds, for help texts: "an integer from 1 to 10000 (munl's limit …)".
+fn within(ty: Ty) -> String {
+    let (what, min, max, why) = match ty {
+        Ty::Int { min, max } => ("an integer", min.to_string(), max.max.to_string(), max.why),
+        Ty::Float { min, max } if max.max == f64::MAX => return format!("a finite number of at least {min}"),
+        Ty::Float { min, max } => ("a number", min.to_string(), max.max.to_string(), max.why),
+        other => return other.describe(),
+    };
+    match why {
+        Some(why) => format!("{what} from {min} to {max} ({why})"),
+        None => format!("{what} from {min} to {max}"),
+    }
 }
 
 /// Is the default of this field a number (only numeric fields can be searched)?

@@ -1,6 +1,7 @@
 //! Lowers the top-level settings of a file: `seeds` and `device`.
 
 use crate::diag::did_you_mean;
+use crate::ops::limits;
 use crate::syntax::ast::{Expr, ExprKind, File, Item};
 
 use super::cx::Cx;
@@ -39,21 +40,38 @@ impl Cx<'_> {
         }
     }
 
-    /// `seeds = …`: a range, an integer or a list of integers, none negative, none twice.
+    /// `seeds = …`: a range, an integer or a list of integers, each a seed munl takes
+    /// (`limits::SEED`), none twice, at most `limits::SEEDS` of them. A range is measured before
+    /// it is expanded.
     fn seeds(&mut self, e: &Expr) -> Option<Vec<u64>> {
-        let bad = |cx: &mut Cx, message: &str| {
-            cx.errors.push(LowerError::OutOfRange { field: "seeds".into(), message: message.into(), span: e.span });
+        let bad = |cx: &mut Cx, message: String, why: Option<&str>| {
+            cx.errors.push(LowerError::OutOfRange {
+                field: "seeds".into(),
+                message,
+                span: e.span,
+                help: why.map(str::to_string),
+            });
             None
         };
+        let too_many = |cx: &mut Cx, count: usize| {
+            bad(cx, format!("{count} seeds, at most {}", limits::SEEDS.max), limits::SEEDS.why)
+        };
         let seeds: Vec<i64> = match &e.kind {
-            ExprKind::Range { start, end } => (*start..*end).collect(),
+            ExprKind::Range { start, end } => {
+                // Counted before expanding: `0..100000000` is one comparison, not 800 MB.
+                let count = usize::try_from(i128::from(*end) - i128::from(*start)).unwrap_or(0);
+                if count > limits::SEEDS.max {
+                    return too_many(self, count);
+                }
+                (*start..*end).collect()
+            }
             ExprKind::Int(i) => vec![*i],
             ExprKind::List(items) => {
                 let mut out = vec![];
                 for item in items {
                     match item.kind {
                         ExprKind::Int(i) => out.push(i),
-                        _ => return bad(self, "seeds are integers"),
+                        _ => return bad(self, "seeds are integers".into(), None),
                     }
                 }
                 out
@@ -69,18 +87,25 @@ impl Cx<'_> {
                 return None;
             }
         };
+        if seeds.len() > limits::SEEDS.max {
+            return too_many(self, seeds.len());
+        }
         if seeds.is_empty() {
-            return bad(self, "at least one seed is needed");
+            return bad(self, "at least one seed is needed".into(), None);
         }
         if seeds.iter().any(|s| *s < 0) {
-            return bad(self, "seeds are not negative");
+            return bad(self, "seeds are not negative".into(), None);
+        }
+        if seeds.iter().any(|s| *s > limits::SEED.max) {
+            return bad(self, format!("seeds are at most {}", limits::SEED.max), limits::SEED.why);
         }
         let mut sorted = seeds.clone();
         sorted.sort_unstable();
         sorted.dedup();
         if sorted.len() != seeds.len() {
-            return bad(self, "a seed appears twice");
+            return bad(self, "a seed appears twice".into(), None);
         }
+        self.seeds_span = Some(e.span);
         Some(seeds.into_iter().map(|s| s as u64).collect())
     }
 }

@@ -10,8 +10,8 @@ use super::{value, LowerError, Train};
 
 impl<'a> Cx<'a> {
     /// `train NAME { model = …; data = <dataset>.<subset>; … }`, unset fields defaulted; `model` and
-    /// `data` are indices into `models` and `datasets`.
-    pub(super) fn train(&mut self, d: &'a Decl, datasets: &[&Decl], models: &[&Decl]) -> Option<Train> {
+    /// `data` are indices among the `model` and `dataset` declarations.
+    pub(super) fn train(&mut self, d: &'a Decl) -> Option<Train> {
         let (head, fields) = self.effective(d)?;
         let spec = ops::find(Category::Train, "train").expect("train is in the catalogue");
         let before = self.errors.len();
@@ -29,8 +29,8 @@ impl<'a> Cx<'a> {
         let known: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
         for f in &fields {
             match f.name.name.as_str() {
-                "model" => model = self.decl_ref(&f.value, &[DeclKind::Model], "`model` declaration", models),
-                "data" => data = self.subset(&f.value, datasets),
+                "model" => model = self.decl_index(&f.value, DeclKind::Model, "`model` declaration"),
+                "data" => data = self.subset(&f.value),
                 name => match spec.field(name) {
                     Some(fs) => {
                         if let Some(v) = value::value(name, fs.ty, &f.value, &mut self.errors) {

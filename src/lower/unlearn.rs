@@ -11,7 +11,7 @@ use super::{ir, search, value, LowerError, Train, Unlearn};
 impl<'a> Cx<'a> {
     /// `unlearn NAME = method(train) { … }`; `lowered` holds the trains lowered so far, which the
     /// search reads the epochs and the Retrain model from.
-    pub(super) fn unlearn(&mut self, d: &'a Decl, trains: &[&Decl], lowered: &[Train]) -> Option<Unlearn> {
+    pub(super) fn unlearn(&mut self, d: &'a Decl, lowered: &[Train]) -> Option<Unlearn> {
         let (head, fields) = self.effective(d)?;
         let Some(Expr { kind: ExprKind::Call { callee, args }, span }) = head else {
             self.errors.push(LowerError::MissingField {
@@ -28,7 +28,7 @@ impl<'a> Cx<'a> {
             return None;
         };
         let from = match args.as_slice() {
-            [arg] if arg.name.is_none() => self.decl_ref(&arg.value, &[DeclKind::Train], "`train` declaration", trains),
+            [arg] if arg.name.is_none() => self.decl_index(&arg.value, DeclKind::Train, "`train` declaration"),
             _ => {
                 self.errors.push(LowerError::WrongType {
                     field: callee.name.clone(),

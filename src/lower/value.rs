@@ -29,6 +29,12 @@ pub(super) fn join_path(parts: &[crate::syntax::ast::Ident]) -> String {
     parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
 }
 
+/// The span of the value of argument `name` in the call `expr`, if it gives one by name.
+pub(super) fn arg_span(expr: &Expr, name: &str) -> Option<crate::span::Span> {
+    let ExprKind::Call { args, .. } = &expr.kind else { return None };
+    args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == name)).map(|a| a.value.span)
+}
+
 /// Is this a distribution (a searched value)?
 pub(super) fn is_distribution(expr: &Expr) -> bool {
     matches!(&expr.kind, ExprKind::Call { callee, .. } if DISTRIBUTIONS.contains(&callee.name.as_str()))
@@ -51,14 +57,12 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
         None
     };
     match (ty, &expr.kind) {
-        (Ty::Int { min }, ExprKind::Int(i)) => {
+        (Ty::Int { min, max }, ExprKind::Int(i)) => {
             if *i < min {
-                errors.push(LowerError::OutOfRange {
-                    field: field.into(),
-                    message: format!("must be at least {min}"),
-                    span: expr.span,
-                });
-                return None;
+                return out_of_range(errors, field, format!("must be at least {min}"), None, expr);
+            }
+            if *i > max.max {
+                return out_of_range(errors, field, format!("must be at most {}", max.max), max.why, expr);
             }
             Some(Value::Int(*i))
         }
@@ -68,42 +72,55 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
                 ExprKind::Float(f) => f,
                 _ => unreachable!("matched above"),
             };
-            if !x.is_finite() || x < min || x > max {
-                let message = if max.is_finite() {
-                    format!("must be in [{min}, {max}]")
-                } else {
-                    format!("must be at least {min}")
+            if !x.is_finite() {
+                return out_of_range(errors, field, "must be a finite number".into(), None, expr);
+            }
+            if x < min || x > max.max {
+                // A natural bound below the largest number is the field's nature: [0, 1].
+                let message = match max.why {
+                    None if max.max < f64::MAX => format!("must be in [{min}, {}]", max.max),
+                    _ if x < min => format!("must be at least {min}"),
+                    _ => format!("must be at most {}", max.max),
                 };
-                errors.push(LowerError::OutOfRange { field: field.into(), message, span: expr.span });
-                return None;
+                let why = if x < min { None } else { max.why };
+                return out_of_range(errors, field, message, why, expr);
             }
             Some(Value::Float(x))
         }
         (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
         (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
-        (Ty::Floats, ExprKind::Int(_) | ExprKind::Float(_)) => {
-            value(field, Ty::Float { min: 0.0, max: f64::INFINITY }, expr, errors)
+        (Ty::Floats { max, .. }, ExprKind::Int(_) | ExprKind::Float(_)) => {
+            value(field, Ty::Float { min: 0.0, max }, expr, errors)
         }
-        (Ty::Floats, ExprKind::List(items)) if !items.is_empty() => {
-            let mut out = Vec::new();
-            for item in items {
-                match item.kind {
-                    ExprKind::Int(i) if i >= 0 => out.push(Value::Float(i as f64)),
-                    ExprKind::Float(f) if f.is_finite() && f >= 0.0 => out.push(Value::Float(f)),
-                    _ => return wrong(errors, Some("every entry must be a non-negative number".into())),
-                }
+        (Ty::Floats { max, max_len }, ExprKind::List(items)) if !items.is_empty() => {
+            if items.len() > max_len.max {
+                let message = format!("must have at most {} entries", max_len.max);
+                return out_of_range(errors, field, message, max_len.why, expr);
             }
-            Some(Value::List(out))
+            if !items.iter().all(|i| matches!(i.kind, ExprKind::Int(_) | ExprKind::Float(_))) {
+                return wrong(errors, Some("every entry must be a non-negative number".into()));
+            }
+            let entry = Ty::Float { min: 0.0, max };
+            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors)).collect();
+            out.into_iter().collect::<Option<Vec<Value>>>().map(Value::List)
         }
-        (Ty::IntList, ExprKind::List(items)) => {
-            let mut out = Vec::new();
-            for item in items {
-                match item.kind {
-                    ExprKind::Int(i) => out.push(Value::Int(i)),
-                    _ => return wrong(errors, None),
-                }
+        (Ty::IntList { min, max, min_len, max_len }, ExprKind::List(items)) => {
+            if !items.iter().all(|i| matches!(i.kind, ExprKind::Int(_))) {
+                return wrong(errors, None);
             }
-            Some(Value::List(out))
+            if items.len() < min_len || items.len() > max_len.max {
+                let (message, why) = if min_len == max_len.max {
+                    (format!("must have {min_len} entries"), None)
+                } else if items.len() < min_len {
+                    (format!("must have at least {min_len} entries"), None)
+                } else {
+                    (format!("must have at most {} entries", max_len.max), max_len.why)
+                };
+                return out_of_range(errors, field, message, why, expr);
+            }
+            let entry = Ty::Int { min, max };
+            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors)).collect();
+            out.into_iter().collect::<Option<Vec<Value>>>().map(Value::List)
         }
         (Ty::Word(words), ExprKind::Path(parts)) if parts.len() == 1 => {
             let name = parts[0].name.as_str();
@@ -122,6 +139,23 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
         }
         _ => wrong(errors, None),
     }
+}
+
+/// Reports `expr` out of the range of `field`; `why` says where a bound comes from.
+fn out_of_range(
+    errors: &mut Vec<LowerError>,
+    field: &str,
+    message: String,
+    why: Option<&str>,
+    expr: &Expr,
+) -> Option<Value> {
+    errors.push(LowerError::OutOfRange {
+        field: field.into(),
+        message,
+        span: expr.span,
+        help: why.map(str::to_string),
+    });
+    None
 }
 
 /// Resolves `name(args…)` as an op of `category`, filling every unset field with its default.

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT, FRACTION, RATE};
+use super::limits;
+use super::spec::{count, field, Category, Default, Export, OpSpec, Ty, BATCH, EPOCHS, FRACTION, RATE, SEED};
 use super::value::{Call, Value};
 use super::{datasets, methods};
 
@@ -63,6 +64,9 @@ fn default_call(op: &str) -> Call {
     Call { op: op.to_string(), args }
 }
 
+/// The model seeds a search runs on.
+const SEARCH_SEEDS: Ty = Ty::IntList { min: 0, max: limits::SEED, min_len: 1, max_len: limits::SEEDS };
+
 /// The operations listed after the sources and before the methods: splits, architectures,
 /// optimisers, schedules and the training recipe.
 static BUILDING: &[OpSpec] = &[
@@ -78,7 +82,7 @@ static BUILDING: &[OpSpec] = &[
         fields: &[
             field("val", FRACTION, Default::Float(0.15), "share of the official train part held out for validation"),
             field("forget", FRACTION, Default::Float(0.10), "share of the remaining training part to forget"),
-            field("seed", Ty::Int { min: 0 }, Default::Int(123), "RandomState seed"),
+            field("seed", SEED, Default::Int(123), "RandomState seed"),
         ],
     },
     OpSpec {
@@ -90,11 +94,11 @@ static BUILDING: &[OpSpec] = &[
         doc: "the U-LiRA shadow split (datasets.md §4): NumPy default_rng (PCG64) permutations of the official train part; shadow `shadow` (0..63) keeps half the pool, forget draw `draw` (0..9) forgets 10 % of it; test = the shadow's held-out half",
         positional: &[],
         fields: &[
-            field("shadow", Ty::Int { min: 0 }, Default::Int(0), "shadow split s (the reference uses 0..63)"),
-            field("draw", Ty::Int { min: 0 }, Default::Int(0), "forget draw f (the reference uses 0..9)"),
+            field("shadow", SEED, Default::Int(0), "shadow split s (the reference uses 0..63)"),
+            field("draw", SEED, Default::Int(0), "forget draw f (the reference uses 0..9)"),
             field("val", FRACTION, Default::Float(0.05), "share of the train part held out as LiRA validation set"),
             field("forget", FRACTION, Default::Float(0.10), "share of the shadow's training half to forget"),
-            field("seed", Ty::Int { min: 0 }, Default::Int(123), "seed of the first permutation"),
+            field("seed", SEED, Default::Int(123), "seed of the first permutation"),
         ],
     },
     // ---- architectures
@@ -106,7 +110,7 @@ static BUILDING: &[OpSpec] = &[
         quirks: &[],
         doc: "a small LeNet-style CNN (two conv–BN–ReLU–pool stages, two linear layers) for CPU runs",
         positional: &[],
-        fields: &[field("width", COUNT, Default::Int(32), "channels of the first conv layer (the second has twice as many)")],
+        fields: &[field("width", count(limits::WIDTH), Default::Int(32), "channels of the first conv layer (the second has twice as many)")],
     },
     OpSpec {
         name: "resnet18",
@@ -126,7 +130,7 @@ static BUILDING: &[OpSpec] = &[
         quirks: &[],
         doc: "TinyViT-11M as the reference builds it (models.md §2): embed dims 64/128/256/448, depths 2/2/6/2, windows 7/14/7 with unmasked zero padding, drop path 0.1, eval-mode cached attention bias",
         positional: &[],
-        fields: &[field("img_size", Ty::Int { min: 32 }, Default::Int(32), "input image side: 32 for MNIST/CIFAR, 224 for UTKFace")],
+        fields: &[field("img_size", Ty::Int { min: 32, max: limits::SIDE }, Default::Int(32), "input image side: 32 for MNIST/CIFAR, 224 for UTKFace")],
     },
     // ---- optimisers and schedules
     OpSpec {
@@ -188,8 +192,8 @@ static BUILDING: &[OpSpec] = &[
         fields: &[
             field("model", Ty::Str, Default::Required, "a `model` declaration"),
             field("data", Ty::Str, Default::Required, "`<dataset>.train` (Original) or `<dataset>.retain` (Retrain)"),
-            field("epochs", COUNT, Default::Int(50), "passes over the data"),
-            field("batch", COUNT, Default::Int(256), "batch size"),
+            field("epochs", EPOCHS, Default::Int(50), "passes over the data"),
+            field("batch", BATCH, Default::Int(256), "batch size"),
             field("optim", Ty::Call(Category::Optim), Default::Call("sgd"), "optimiser"),
             field("sched", Ty::Call(Category::Sched), Default::Call("cosine"), "learning-rate schedule"),
             field("augment", Ty::Word(&["reference", "none"]), Default::Word("reference"), "the dataset's reference augmentation, or none"),
@@ -312,8 +316,8 @@ static MEASURING: &[OpSpec] = &[
         doc: "search the method's hyper-parameters: `trials` completed trials per seed in `seeds`, each scored by the reference's four objectives against the Retrain model of its seed; the best trial overall (smallest Euclidean norm) sets every seed's final run",
         positional: &[],
         fields: &[
-            field("trials", COUNT, Default::Int(100), "completed trials per searched seed"),
-            field("seeds", Ty::IntList, Default::IntList(&[0, 1, 2]), "model seeds searched (the reference: 0, 1, 2)"),
+            field("trials", count(limits::TRIALS), Default::Int(100), "completed trials per searched seed"),
+            field("seeds", SEARCH_SEEDS, Default::IntList(&[0, 1, 2]), "model seeds searched (the reference: 0, 1, 2)"),
             field(
                 "sampler",
                 Ty::Word(&["nsga3", "nsga3_optuna5", "random", "tpe"]),
@@ -332,6 +336,7 @@ static MEASURING: &[OpSpec] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::Space;
     use super::*;
 
     #[test]
@@ -347,16 +352,63 @@ mod tests {
                 }
                 let ok = match (f.ty, f.default.value()) {
                     (_, None) => true,
-                    (Ty::Int { .. }, Some(Value::Int(_))) => true,
-                    (Ty::Float { .. }, Some(Value::Float(_))) => true,
                     (Ty::Str | Ty::Word(_), Some(Value::Str(_))) => true,
                     (Ty::Bool, Some(Value::Bool(_))) => true,
-                    (Ty::IntList, Some(Value::List(_))) => true,
-                    (Ty::Floats, Some(Value::Float(_) | Value::List(_))) => true,
                     (Ty::Call(c), Some(Value::Call(call))) => find(c, &call.op).is_some(),
-                    _ => false,
+                    (ty, Some(v)) => admits(ty, &v),
                 };
                 assert!(ok, "{}.{}: default does not match its type", a.name, f.name);
+            }
+        }
+    }
+
+    /// Whether a number or list of numbers is of a numeric type, bounds included.
+    fn admits(ty: Ty, v: &Value) -> bool {
+        match (ty, v) {
+            (Ty::Int { min, max }, Value::Int(i)) => (min..=max.max).contains(i),
+            (Ty::Float { min, max }, Value::Float(x)) => (min..=max.max).contains(x),
+            (Ty::IntList { min, max, min_len, max_len }, Value::List(items)) => {
+                (min_len..=max_len.max).contains(&items.len()) && items.iter().all(|i| admits(Ty::Int { min, max }, i))
+            }
+            (Ty::Floats { max, .. }, Value::Float(_)) => admits(Ty::Float { min: 0.0, max }, v),
+            (Ty::Floats { max, max_len }, Value::List(items)) => {
+                items.len() <= max_len.max && items.iter().all(|x| admits(Ty::Float { min: 0.0, max }, x))
+            }
+            _ => false,
+        }
+    }
+
+    /// The bounds sit above everything the reference does: its defaults and its search spaces
+    /// (with the largest epoch cap, ⌈0.2 × 182⌉ = 37), and every bound munl chose says why.
+    #[test]
+    fn defaults_and_reference_spaces_are_within_the_bounds() {
+        for op in all() {
+            for f in op.fields {
+                // Only a fraction's 1 and a finite number's largest go without saying.
+                let says_why = match f.ty {
+                    Ty::Int { max, .. } | Ty::IntList { max, .. } => max.why.is_some(),
+                    Ty::Float { max, .. } => max.why.is_some() || max.max == 1.0 || max.max == f64::MAX,
+                    Ty::Floats { max_len, .. } => max_len.why.is_some(),
+                    _ => true,
+                };
+                assert!(says_why, "{}.{}: a bound without a reason", op.name, f.name);
+                let Some(space) = f.space else { continue };
+                let ends: Vec<Value> = match (space, f.ty) {
+                    (Space::LogUniform(a, b) | Space::Uniform(a, b), _) => vec![Value::Float(a), Value::Float(b)],
+                    (Space::Epochs, _) => vec![Value::Int(1), Value::Int(37)],
+                    (Space::EpochsFloat, _) => vec![Value::Float(1.0), Value::Float(37.0)],
+                    (Space::IntUniform(a, b), _) => vec![Value::Int(a), Value::Int(b)],
+                    (Space::Choice(c), _) => c.iter().map(|i| Value::Int(*i)).collect(),
+                    (Space::Fixed(x), Ty::Int { .. }) => vec![Value::Int(x as i64)],
+                    (Space::Fixed(x), _) => vec![Value::Float(x)],
+                };
+                let ty = match f.ty {
+                    Ty::Floats { max, .. } => Ty::Float { min: 0.0, max },
+                    ty => ty,
+                };
+                for v in ends {
+                    assert!(admits(ty, &v), "{}.{}: the reference searches {v}, out of its bounds", op.name, f.name);
+                }
             }
         }
     }

@@ -5,7 +5,8 @@
 //! torch decoders (files, checksums, normalisation, augmentation). A new source is an entry and
 //! a row here, plus its decoder in `torch/data/`.
 
-use super::spec::{field, Category, Default, Export, OpSpec, Ty, COUNT};
+use super::limits;
+use super::spec::{count, field, Category, Default, Export, Limit, OpSpec, Ty, SEED};
 
 /// The reference's train-time augmentation of a source (datasets.md §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +85,13 @@ const fn idx(md5: [&'static str; 4]) -> [OfficialFile; 4] {
 
 const TORONTO: &[&str] = &["https://www.cs.toronto.edu/~kriz/"];
 
+/// Classes of a source that says how many it has: at least two to tell apart.
+const CLASSES: Ty = Ty::Int { min: 2, max: limits::CLASSES };
+
+/// `[channels, height, width]` of generated images (lowering checks the channels are 1 or 3).
+const SHAPE: Ty =
+    Ty::IntList { min: 1, max: limits::SIDE, min_len: limits::SHAPE_LEN, max_len: Limit::natural(limits::SHAPE_LEN) };
+
 /// The catalogue entries of the sources, in the order `munl methods --all` lists them.
 pub(super) static SOURCES: &[OpSpec] = &[
     OpSpec {
@@ -115,11 +123,11 @@ pub(super) static SOURCES: &[OpSpec] = &[
         doc: "generated, learnable images (a seeded class prototype plus noise), for tests and demos",
         positional: &[],
         fields: &[
-            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of classes"),
-            field("size", COUNT, Default::Int(1200), "images in the train part"),
-            field("test", COUNT, Default::Int(200), "images in the test part"),
-            field("shape", Ty::IntList, Default::IntList(&[3, 32, 32]), "[channels, height, width]"),
-            field("seed", Ty::Int { min: 0 }, Default::Int(0), "generator seed"),
+            field("classes", CLASSES, Default::Int(10), "number of classes"),
+            field("size", count(limits::IMAGES), Default::Int(1200), "images in the train part"),
+            field("test", count(limits::IMAGES), Default::Int(200), "images in the test part"),
+            field("shape", SHAPE, Default::IntList(&[3, 32, 32]), "[channels (1 or 3), height, width]"),
+            field("seed", SEED, Default::Int(0), "generator seed"),
         ],
     },
     OpSpec {
@@ -163,7 +171,7 @@ pub(super) static SOURCES: &[OpSpec] = &[
         fields: &[
             field("path", Ty::Str, Default::Required, "folder or .tar.gz under the data root"),
             field("like", Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]), Default::Word("cifar10"), "whose normalisation and augmentation to use"),
-            field("classes", Ty::Int { min: 2 }, Default::Int(10), "number of class folders (checked when the data is read)"),
+            field("classes", CLASSES, Default::Int(10), "number of class folders (checked when the data is read)"),
         ],
     },
 ];

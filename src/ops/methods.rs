@@ -12,8 +12,11 @@
 //! `munl/settings.py`; unlearners.md §1, §3; search.md §8). The catalogue lists fields in its
 //! own order; a search suggests them in the reference's (`OpSpec::suggestion_order`).
 
+use super::limits;
 use super::spec::Slot::{After, Generic, Own};
-use super::spec::{field, searched, Category, Default, Export, FieldSpec, OpSpec, Space, Ty, COUNT, FRACTION, RATE};
+use super::spec::{
+    count, field, searched, Category, Default, Export, FieldSpec, OpSpec, Space, Ty, BATCH, EPOCHS, FRACTION, RATE,
+};
 
 /// Every method, in the order `munl methods` lists them. A new method is its entry below and
 /// one line here, plus its implementation in `torch/methods/`.
@@ -44,7 +47,8 @@ const BATCHES: Space = Space::Choice(&[64, 128, 256]);
 const LOG_RATE: Space = Space::LogUniform(1e-5, 1e-1);
 const UNIT: Space = Space::Uniform(0.0, 1.0);
 const TEMPERATURE: Space = Space::Uniform(0.0, 5.0);
-const TEMP: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
+const FRACTIONAL_EPOCHS: Ty = Ty::Float { min: 0.0, max: limits::EPOCHS_FRACTIONAL };
+const TEMP: Ty = Ty::Float { min: 0.0, max: limits::FINITE };
 
 // The generic block of the reference's search (unlearners.md §1), suggested as
 // `optimizer.learning_rate`, `optimizer.momentum`, `optimizer.weight_decay`, `batch_size`,
@@ -62,10 +66,10 @@ const fn weight_decay(d: f64) -> FieldSpec {
         .suggested(Generic(2), "optimizer.weight_decay")
 }
 const fn batch(d: i64) -> FieldSpec {
-    searched("batch", COUNT, Default::Int(d), BATCHES, "batch size").suggested(Generic(3), "batch_size")
+    searched("batch", BATCH, Default::Int(d), BATCHES, "batch size").suggested(Generic(3), "batch_size")
 }
 const fn epochs(d: i64) -> FieldSpec {
-    searched("epochs", COUNT, Default::Int(d), Space::Epochs, "passes over the method's data")
+    searched("epochs", EPOCHS, Default::Int(d), Space::Epochs, "passes over the method's data")
         .suggested(Generic(4), "num_epochs")
 }
 const fn unit(name: &'static str, d: f64, doc: &'static str) -> FieldSpec {
@@ -196,11 +200,11 @@ pub(super) const SCRUB: OpSpec = method(
         "final benchmark runs keep the searched epochs: the reference's export rule tests the suffix `sga_num_epochs`, which `sgda_num_epochs` does not match",
     ],
     &[
-        searched("epochs", COUNT, Default::Int(5), Space::Epochs, "SGDA epochs").suggested(Own(6), "sgda_num_epochs"),
-        field("batch", COUNT, Default::Int(32), "batch size of the validation loader"),
-        searched("retain_batch", COUNT, Default::Int(32), BATCHES, "retain batch size")
+        searched("epochs", EPOCHS, Default::Int(5), Space::Epochs, "SGDA epochs").suggested(Own(6), "sgda_num_epochs"),
+        field("batch", BATCH, Default::Int(32), "batch size of the validation loader"),
+        searched("retain_batch", BATCH, Default::Int(32), BATCHES, "retain batch size")
             .suggested(Own(10), "retain_batch_size"),
-        searched("forget_batch", COUNT, Default::Int(64), BATCHES, "forget batch size")
+        searched("forget_batch", BATCH, Default::Int(64), BATCHES, "forget batch size")
             .suggested(Own(11), "forget_batch_size"),
         rate("lr", 5e-4, "SGD learning rate").suggested(Own(7), "sgda_learning_rate"),
         pinned("momentum", "SGD momentum (searches pin it to 0.9)").suggested(Own(9), "sgda_momentum"),
@@ -209,7 +213,7 @@ pub(super) const SCRUB: OpSpec = method(
         unit("alpha", 0.5, "weight of KL in the min steps").suggested(Own(1), "alpha"),
         unit("beta", 0.0, "[DEAD] weight of a zero term").suggested(Own(2), "beta"),
         unit("smoothing", 0.5, "[DEAD] weight of a zero term").suggested(Own(3), "smoothing"),
-        searched("msteps", COUNT, Default::Int(3), Space::Epochs, "epochs with max steps").suggested(Own(4), "msteps"),
+        searched("msteps", EPOCHS, Default::Int(3), Space::Epochs, "epochs with max steps").suggested(Own(4), "msteps"),
         searched("kd_t", TEMP, Default::Float(2.0), TEMPERATURE, "distillation temperature").suggested(Own(5), "kd_T"),
         field("lr_decay_rate", FRACTION, Default::Float(0.1), "lr factor at 50, 80 and 90 % of the epochs"),
         faithful("return the final student when the rule selects index 0"),
@@ -221,7 +225,7 @@ pub(super) const FISHER: OpSpec = method(
     "FF (§3.8): diagonal Fisher estimate over the retain set in eval mode (one backward per class per\nbatch), then Gaussian noise with variance alpha/(Fisher + 1e-8), clamped and averaged per output unit.",
     &["the reference crashes on TinyViT (attention biases have no gradient in eval mode): munl refuses `vit11m`"],
     &[
-        searched("batch", COUNT, Default::Int(64), BATCHES, "batch size").suggested(Own(0), "batch_size"),
+        searched("batch", BATCH, Default::Int(64), BATCHES, "batch size").suggested(Own(0), "batch_size"),
         unit("alpha", 0.2, "noise scale").suggested(Own(1), "alpha"),
     ],
 );
@@ -234,8 +238,8 @@ pub(super) const INFLUENCE: OpSpec = method(
         "`epochs` is searched by the reference but unused ([DEAD])",
     ],
     &[
-        searched("epochs", COUNT, Default::Int(10), Space::Epochs, "[DEAD]").suggested(Own(0), "num_epochs"),
-        searched("batch", COUNT, Default::Int(256), BATCHES, "batch size of the gradient sums")
+        searched("epochs", EPOCHS, Default::Int(10), Space::Epochs, "[DEAD]").suggested(Own(0), "num_epochs"),
+        searched("batch", BATCH, Default::Int(256), BATCHES, "batch size of the gradient sums")
             .suggested(Own(1), "batch_size"),
         unit("alpha", 0.2, "step along the influence direction").suggested(Own(2), "alpha"),
     ],
@@ -248,7 +252,7 @@ const CF_K_FIELDS: [FieldSpec; 8] = [
     batch(256).suggested(Own(1), "batch_size"),
     searched(
         "num_blocks",
-        COUNT,
+        count(limits::BLOCKS),
         Default::Int(1),
         Space::IntUniform(1, 10),
         "last blocks trained (ResNet-18 has 4, TinyViT 3)",
@@ -285,7 +289,7 @@ pub(super) const EU_K: OpSpec = method(
         CF_K_FIELDS[5],
         CF_K_FIELDS[6],
         CF_K_FIELDS[7],
-        searched("training_epoch_factor", COUNT, Default::Int(10), Space::IntUniform(1, 10), "[DEAD]")
+        searched("training_epoch_factor", count(limits::EPOCH_FACTOR), Default::Int(10), Space::IntUniform(1, 10), "[DEAD]")
             .suggested(Own(8), "training_epoch_factor"),
     ],
 );
@@ -362,7 +366,7 @@ pub(super) const PRMQ: OpSpec = method(
     &[
         // `{prune_amount, **HYPER_PARAMETERS, num_epochs: float}`: the re-assigned key keeps the
         // generic block's place.
-        searched("epochs", RATE, Default::Float(3.2), Space::EpochsFloat, "passes over retain (fractional)")
+        searched("epochs", FRACTIONAL_EPOCHS, Default::Float(3.2), Space::EpochsFloat, "passes over retain (fractional)")
             .suggested(Generic(4), "num_epochs"),
         batch(64),
         lr(5e-4),
@@ -391,7 +395,7 @@ pub(super) const KDE: OpSpec = method(
         lr(9e-4),
         momentum(0.9),
         weight_decay(5e-4),
-        searched("retain_epochs", COUNT, Default::Int(3), Space::Epochs, "epochs of the retain phase")
+        searched("retain_epochs", EPOCHS, Default::Int(3), Space::Epochs, "epochs of the retain phase")
             .suggested(Own(1), "retain_num_epochs"),
         rate("retain_lr", 1e-3, "retain-phase learning rate (cosine)")
             .suggested(Own(2), "retain_optimizer.learning_rate"),
@@ -418,15 +422,15 @@ pub(super) const RNI: OpSpec = OpSpec {
             lr(2e-4),
             momentum(0.9),
             weight_decay(5e-4),
-            searched("fine_epochs", COUNT, Default::Int(4), Space::Epochs, "final epochs that train every layer")
+            searched("fine_epochs", EPOCHS, Default::Int(4), Space::Epochs, "final epochs that train every layer")
                 .suggested(Own(0), "fine_num_epochs"),
-            searched("reset_epochs", COUNT, Default::Int(1), Space::Epochs, "first epochs without noise")
+            searched("reset_epochs", EPOCHS, Default::Int(1), Space::Epochs, "first epochs without noise")
                 .suggested(Own(4), "reset_num_epochs"),
             unit("noise_ratio", 0.7, "noised layers per epoch = int(noise_ratio · 9)").suggested(Own(5), "noise_ratio"),
             unit("origin_noise", 0.04, "scale of the injected Gaussian noise").suggested(Own(6), "origin_noise"),
             searched(
                 "fine_lr",
-                Ty::Floats,
+                Ty::Floats { max: limits::FINITE, max_len: limits::PER_EPOCH },
                 Default::FloatList(&[2e-4, 2e-4, 2e-4, 1e-3, 1e-3, 1e-4]),
                 LOG_RATE,
                 "fine-phase learning rate, or one per fine epoch",
@@ -450,17 +454,17 @@ pub(super) const SCRUB_V1: OpSpec = method(
     "SCRUB v1 (§5, not benchmarked): max/min student–teacher steps as SCRUB with Adam, plus a\nsmoothing term towards a weight-averaged copy of the student from epoch sstart.",
     &["the intended forget batch size is never applied (a variable-name slip): forget batches use `batch`"],
     &[
-        field("epochs", COUNT, Default::Int(10), "epochs"),
-        field("batch", COUNT, Default::Int(32), "retain (and forget) batch size"),
+        field("epochs", EPOCHS, Default::Int(10), "epochs"),
+        field("batch", BATCH, Default::Int(32), "retain (and forget) batch size"),
         field("lr", RATE, Default::Float(5e-4), "Adam learning rate"),
         field("weight_decay", RATE, Default::Float(0.1), "Adam L2 weight decay"),
         field("gamma", FRACTION, Default::Float(1.0), "weight of CE in the min steps"),
         field("alpha", FRACTION, Default::Float(0.5), "weight of KL in the min steps"),
         field("beta", FRACTION, Default::Float(0.1), "weight of the extra distillation term"),
         field("smoothing", FRACTION, Default::Float(0.5), "weight of ‖θ − θ_avg‖"),
-        field("msteps", COUNT, Default::Int(3), "epochs with max steps"),
+        field("msteps", EPOCHS, Default::Int(3), "epochs with max steps"),
         field("kd_t", TEMP, Default::Float(2.0), "distillation temperature"),
-        field("sstart", COUNT, Default::Int(10), "epoch from which the average is updated"),
+        field("sstart", EPOCHS, Default::Int(10), "epoch from which the average is updated"),
     ],
 )
 .exporting(Export { drop: &["kd_t"], truncate: &[] });

@@ -1,7 +1,8 @@
 //! The catalogue: every operation munl knows, with its version, fields, defaults, search space
 //! and export rule (`spec` the shape of an entry, `catalogue` the table, `methods` the
-//! unlearning methods); the facts of each dataset source (`datasets`); the metrics and report
-//! formats as types. A leaf: it imports no other phase.
+//! unlearning methods, `limits` the bounds of every number with their reasons); the facts of each
+//! dataset source (`datasets`); the metrics and report formats as types. A leaf: it imports no
+//! other phase.
 //!
 //! Lowering checks a file against it, planning puts `name` and `version` into keys, `munl methods`
 //! prints it. Bumping an op's `version` invalidates exactly that op's cached results.
@@ -9,6 +10,7 @@
 mod catalogue;
 mod datasets;
 mod format;
+pub(crate) mod limits;
 mod methods;
 mod metric;
 mod spec;

@@ -1,5 +1,8 @@
 //! The shape of a catalogue entry: an operation's category, fields, types, defaults, search
-//! space and export rule. The entries themselves are in `catalogue` (and `methods`).
+//! space and export rule. The entries themselves are in `catalogue` (and `methods`), the bounds
+//! of their numbers in `limits`.
+
+use super::limits;
 
 /// What kind of thing an operation constructs; a field's type names the category it accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,21 +50,56 @@ impl Category {
     }
 }
 
-/// The type of a field or argument.
+/// An upper bound on a number a file gives, with where it comes from (see `limits`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Limit<T> {
+    pub(crate) max: T,
+    /// Why the bound is where it is, for the diagnostic that enforces it; `None` for a bound in
+    /// the nature of the field (a fraction's 1), which needs no reason.
+    pub(crate) why: Option<&'static str>,
+}
+
+impl<T> Limit<T> {
+    /// A bound munl chose, for `why`.
+    pub(crate) const fn new(max: T, why: &'static str) -> Limit<T> {
+        Limit { max, why: Some(why) }
+    }
+
+    /// A bound in the nature of the field.
+    pub(crate) const fn natural(max: T) -> Limit<T> {
+        Limit { max, why: None }
+    }
+}
+
+/// The type of a field or argument. Every number has both bounds, checked when a file is
+/// lowered, so no value that passes `munl check` is out of what the backend handles.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Ty {
+    /// An integer in `min..=max`.
     Int {
         min: i64,
+        max: Limit<i64>,
     },
+    /// A finite number in `[min, max]`.
     Float {
         min: f64,
-        max: f64,
+        max: Limit<f64>,
     },
     Str,
     Bool,
-    IntList,
-    /// A number, or a list of numbers (one per phase, e.g. RNI's fine-tuning learning rates).
-    Floats,
+    /// A list of `min_len..=max_len` integers, each in `min..=max`.
+    IntList {
+        min: i64,
+        max: Limit<i64>,
+        min_len: usize,
+        max_len: Limit<usize>,
+    },
+    /// A number, or a list of at most `max_len` numbers (one per phase, e.g. RNI's fine-tuning
+    /// learning rates), each in `[0, max]`.
+    Floats {
+        max: Limit<f64>,
+        max_len: Limit<usize>,
+    },
     /// A call (or bare name) of an operation of this category.
     Call(Category),
     /// One of a fixed set of bare names.
@@ -75,8 +113,8 @@ impl Ty {
             Ty::Float { .. } => "a number".into(),
             Ty::Str => "a string".into(),
             Ty::Bool => "`true` or `false`".into(),
-            Ty::IntList => "a list of integers".into(),
-            Ty::Floats => "a number or a list of numbers".into(),
+            Ty::IntList { .. } => "a list of integers".into(),
+            Ty::Floats { .. } => "a number or a list of numbers".into(),
             Ty::Call(c) => c.describe().into(),
             Ty::Word(words) => {
                 let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
@@ -242,6 +280,17 @@ pub(crate) const fn searched(
     FieldSpec { name, ty, default, space: Some(space), doc, reference: None }
 }
 
-pub(crate) const COUNT: Ty = Ty::Int { min: 1 };
-pub(crate) const RATE: Ty = Ty::Float { min: 0.0, max: f64::INFINITY };
-pub(crate) const FRACTION: Ty = Ty::Float { min: 0.0, max: 1.0 };
+/// A count of something (epochs, images, classes …) up to `max`.
+pub(crate) const fn count(max: Limit<i64>) -> Ty {
+    Ty::Int { min: 1, max }
+}
+
+/// A seed: any 32-bit unsigned integer.
+pub(crate) const SEED: Ty = Ty::Int { min: 0, max: limits::SEED };
+/// Epochs of a run.
+pub(crate) const EPOCHS: Ty = count(limits::EPOCHS);
+/// A batch size.
+pub(crate) const BATCH: Ty = count(limits::BATCH);
+/// A learning rate, weight decay or penalty weight.
+pub(crate) const RATE: Ty = Ty::Float { min: 0.0, max: limits::FINITE };
+pub(crate) const FRACTION: Ty = Ty::Float { min: 0.0, max: Limit::natural(1.0) };

@@ -1,12 +1,14 @@
 //! `munl bench`: the time of one training step (forward, backward, SGD update, batch building
 //! with crop and flip) on random data resident on the device, after warm-up.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use super::data::resident::Resident;
 use super::device;
 use super::models::{init::init, rng::GLOBAL_RNG, Model};
 use super::optim::Optimizer;
+use super::panic;
 use super::train::step;
 use crate::artifact::NodeFailure;
 use crate::stats::mt19937::Mt19937;
@@ -48,10 +50,14 @@ pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> Res
         }
         device::synchronize(dev);
     };
-    run(WARMUP);
-    let start = Instant::now();
-    run(steps);
-    let seconds = start.elapsed().as_secs_f64();
+    // A failure inside a step (libtorch's, or a layer's) comes as a panic, as in a node.
+    let seconds = catch_unwind(AssertUnwindSafe(|| {
+        run(WARMUP);
+        let start = Instant::now();
+        run(steps);
+        start.elapsed().as_secs_f64()
+    }))
+    .map_err(|p| panic::failure_of(&*p))?;
     let ms = 1e3 * seconds / steps as f64;
     let images = (batch as f64 * steps as f64) / seconds;
     Ok(format!(

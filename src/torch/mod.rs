@@ -2,8 +2,9 @@
 //! imports tch.
 //!
 //! Every node runs inside `catch_unwind`, because tch panics on shape errors; a panic becomes a
-//! `NodeFailure` of that node. Datasets are decoded once into `u8` tensors and kept resident on
-//! the device per backend, so the nodes of one run share them; every batch is built there.
+//! `NodeFailure` of that node, with libtorch's message but not its C++ backtrace (`panic`).
+//! Datasets are decoded once into `u8` tensors and kept resident on the device per backend, so
+//! the nodes of one run share them; every batch is built there.
 //!
 //! Randomness: model initialisation uses libtorch's CPU generator under a lock (`models::init`);
 //! data order and augmentation draw from NumPy's MT19937 seeded with 123 on the host and reach
@@ -18,6 +19,7 @@ mod methods;
 mod metrics;
 mod models;
 mod optim;
+mod panic;
 mod split;
 mod train;
 
@@ -32,8 +34,8 @@ use std::sync::Mutex;
 
 use tch::Device;
 
+use crate::artifact::file;
 use crate::artifact::NodeFailure;
-use crate::artifact::{file, panic_text};
 use crate::backend::{Backend, Job};
 use crate::digest::Key;
 use crate::plan::{NodeKind, Payload};
@@ -135,13 +137,7 @@ impl Backend for TorchBackend {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         match catch_unwind(AssertUnwindSafe(|| self.run_inner(job))) {
             Ok(result) => result,
-            Err(panic) => {
-                let what = panic_text(&*panic).unwrap_or("unknown panic");
-                // libtorch messages carry a C++ backtrace after the first line.
-                let first = what.lines().next().unwrap_or(what);
-                Err(NodeFailure::new(format!("libtorch failed: {first}"))
-                    .with_help("this is a bug in munl or an unsupported input shape; please report it"))
-            }
+            Err(panic) => Err(panic::failure_of(&*panic)),
         }
     }
 }

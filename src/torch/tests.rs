@@ -328,11 +328,70 @@ fn a_diverging_final_run_completes_and_says_where() {
     assert!(m.unavailable.contains_key("mia_test") && m.diverged.is_some(), "{m:?}");
 }
 
+/// A copy of the trained fixture's model folder (`model.safetensors`, `run.json`) whose first
+/// float of tensor `name` is NaN: the same-size change a flipped byte on disk can make.
+fn trained_with_nan(root: &Path, name: &str) -> PathBuf {
+    let dir = root.join("corrupt");
+    std::fs::create_dir_all(&dir).expect("folder");
+    for file in ["model.safetensors", "run.json"] {
+        std::fs::copy(fixture().trained.join(file), dir.join(file)).expect("copy");
+    }
+    let path = dir.join("model.safetensors");
+    let mut bytes = std::fs::read(&path).expect("read");
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).expect("header");
+    assert_eq!(header[name]["dtype"], "F32", "{header}");
+    let start = 8 + header_len + header[name]["data_offsets"][0].as_u64().expect("offsets") as usize;
+    let size = bytes.len();
+    bytes[start..start + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, size);
+    dir
+}
+
+/// Runs a `measure` node on the model in `model_dir`, into a folder dropped afterwards.
+fn measure_node_on(model_dir: &Path) -> Result<(), NodeFailure> {
+    let f = fixture();
+    let root = tempfile::tempdir().expect("temp dir");
+    let m = node(NodeKind::Measure, "measure", &[], Some(0));
+    run(&cpu(), root.path(), &m, &[("model", model_dir), ("data", &f.data), ("split", &f.split)]).map(drop)
+}
+
+/// Regression (issue 11, item 6): a stored model with a NaN its run never produced was measured
+/// and blamed on divergence ("the forget set has a non-finite loss"); it is now blamed on its
+/// cache entry, with the command that removes it.
 #[test]
-fn a_libtorch_panic_is_a_node_failure() {
+fn a_corrupt_stored_model_is_blamed_on_the_cache_not_on_divergence() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = trained_with_nan(root.path(), "conv1.weight");
+    let failure = measure_node_on(&dir).expect_err("a corrupt input fails the node");
+    assert_eq!(failure.kind, crate::artifact::FailureKind::InvalidData, "{failure:?}");
+    let expected = format!(
+        "the stored model `{}` has non-finite weights (`conv1.weight` holds NaN) but its run did not diverge: \
+         the cache entry holding it may be corrupt",
+        dir.join("model.safetensors").display()
+    );
+    assert_eq!(failure.message, expected);
+    let help = failure.help.as_deref().unwrap_or_default();
+    assert!(help.starts_with("run `munl cache verify --evict`"), "{help}");
+
+    // The same weights from a run that recorded its divergence are what that run left: measured.
+    let mut info: RunInfo = store::read_json(&dir.join("run.json")).expect("run.json");
+    info.diverged = Some("loss became NaN at epoch 1, batch 1".into());
+    store::write_json(&dir.join("run.json"), &info).expect("write run.json");
+    measure_node_on(&dir).expect("a diverged model is measured");
+
+    // A stored model that does not parse is blamed on its entry too.
+    std::fs::write(dir.join("model.safetensors"), b"\xff\xff\xff\xff not safetensors").expect("write");
+    let failure = measure_node_on(&dir).expect_err("an unreadable input fails the node");
+    assert!(failure.message.ends_with("; the cache entry holding it may be corrupt"), "{failure:?}");
+    assert!(failure.help.is_some_and(|h| h.contains("munl cache verify --evict")));
+}
+
+/// Trains a `cnn` for one epoch on generated `side × side` grey images.
+fn train_cnn_on_side(side: i64) -> Result<PathBuf, NodeFailure> {
     let root = tempfile::tempdir().expect("temp dir");
     let b = cpu();
-    // 1×1 images: the second 2×2 max-pool has nothing to pool, which libtorch rejects.
     let ds = node(
         NodeKind::Dataset,
         "synthetic",
@@ -340,7 +399,7 @@ fn a_libtorch_panic_is_a_node_failure() {
             ("classes", int(2)),
             ("size", int(60)),
             ("test", int(12)),
-            ("shape", Value::List(vec![int(1), int(1), int(1)])),
+            ("shape", Value::List(vec![int(1), int(side), int(side)])),
         ],
         None,
     );
@@ -349,9 +408,30 @@ fn a_libtorch_panic_is_a_node_failure() {
     let split = run(&b, root.path(), &sp, &[("data", &data)]).expect("split");
     let init = node(NodeKind::Init, "cnn", &[("width", int(2)), ("classes", int(2))], Some(0));
     let init = run(&b, root.path(), &init, &[]).expect("init");
-    let err = run(&b, root.path(), &train_node(1, 0.1), &[("init", &init), ("data", &data), ("split", &split)])
-        .expect_err("bad shape");
-    assert!(err.message.starts_with("libtorch failed"), "{err:?}");
+    run(&b, root.path(), &train_node(1, 0.1), &[("init", &init), ("data", &data), ("split", &split)])
+}
+
+/// Regression (issue 11, item 4): the panic of a libtorch error became a failure whose message
+/// was tch's `unwrap` text with libtorch's ~20 C++ stack frames; it is libtorch's first line.
+#[test]
+fn a_libtorch_panic_is_a_node_failure() {
+    // 1×1 images: the second 2×2 max-pool has nothing to pool, which libtorch rejects.
+    let err = train_cnn_on_side(1).expect_err("bad shape");
+    assert_eq!(
+        err.message,
+        "libtorch failed: Given input size: (2x1x1). Calculated output size: (2x0x0). Output size is too small"
+    );
+    assert!(err.help.as_deref().is_some_and(|h| h.contains("MUNL_BACKTRACE=1")), "{err:?}");
+}
+
+/// Lowering refuses images smaller than `limits::CNN_MIN_SIDE` for a `cnn`: the smallest it
+/// accepts trains, the next smaller one is what libtorch rejects.
+#[test]
+fn the_cnn_trains_on_the_smallest_images_lowering_accepts() {
+    let min = crate::ops::limits::CNN_MIN_SIDE;
+    train_cnn_on_side(min).expect("the smallest side lowering accepts");
+    let err = train_cnn_on_side(min - 1).expect_err("one pixel less");
+    assert!(err.message.contains("Output size is too small"), "{err:?}");
 }
 
 /// Writes `bytes` gzip-compressed.

@@ -10,6 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::StateDict;
 use crate::artifact::NodeFailure;
+use crate::torch::panic;
 
 /// BatchNorm hyper-parameters of every model here (models.md §1.1: eps 1e-5, momentum 0.1).
 const BN_EPS: f64 = 1e-5;
@@ -199,7 +200,25 @@ impl BatchNorm {
 
     /// Batch statistics (and a running-statistics update) in train mode, running statistics in
     /// eval mode; the running variance uses the unbiased batch variance, as PyTorch does.
+    ///
+    /// Like PyTorch's `F.batch_norm`, it refuses batch statistics over a single value per channel
+    /// (libtorch itself does not check: the unbiased variance divides by zero and the running
+    /// variance becomes NaN), which a last batch of one image meets where the feature map is
+    /// 1×1 (ResNet-18's last stage on 32×32 images).
     pub(crate) fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let size = x.size();
+        if train && size.len() > 1 && size[0] * size[2..].iter().product::<i64>() == 1 {
+            panic::abort(
+                NodeFailure::refused(format!(
+                    "a batch of one image reached a BatchNorm layer in training mode (input size {size:?}), \
+                     which needs more than one value per channel (PyTorch refuses it too)"
+                ))
+                .with_help(
+                    "the data leaves a last batch of a single image: change `batch` (or the dataset's size) \
+                     so that no batch holds one image",
+                ),
+            );
+        }
         x.batch_norm(
             Some(&self.weight),
             Some(&self.bias),

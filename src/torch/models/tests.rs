@@ -307,3 +307,23 @@ fn locked_randn(shape: impl AsRef<[i64]>, options: (tch::Kind, tch::Device)) -> 
     let _guard = super::rng::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::Tensor::randn(shape.as_ref(), options)
 }
+
+/// A single image in train mode where ResNet-18's feature map is 1×1 (its last stage at 32×32)
+/// left BatchNorm one value per channel: libtorch computed a NaN running variance and the run
+/// failed later as "diverged". Like PyTorch, the layer refuses it, with a failure that says what
+/// to change; the same image in eval mode, and two images in train mode, pass.
+#[test]
+fn a_batch_of_one_image_in_training_mode_is_refused_like_pytorch() {
+    let model = Model::from_state_dict(init("resnet18", 0, 4, 0).expect("init"), Device::Cpu).expect("model");
+    let x = locked_randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
+    let one = x.narrow(0, 0, 1);
+    let _ = model.forward(&one, false);
+    let _ = model.forward(&x, true);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.forward(&one, true)))
+        .expect_err("a single image in train mode");
+    let failure = crate::torch::panic::failure_of(&*caught);
+    assert_eq!(failure.kind, crate::artifact::FailureKind::Refused, "{failure:?}");
+    assert!(failure.message.contains("input size [1, 512, 1, 1]"), "{failure:?}");
+    assert!(failure.help.is_some_and(|h| h.contains("change `batch`")));
+    assert!(model.non_finite().is_none(), "the refused pass left the running statistics alone");
+}
