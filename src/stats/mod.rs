@@ -18,3 +18,4 @@ pub(crate) mod shuffle;
 pub(crate) mod split;
 pub(crate) mod stratified;
 pub(crate) mod summary;
+pub(crate) mod ulira;
