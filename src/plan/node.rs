@@ -147,6 +147,11 @@ pub(crate) struct ReportSpec {
     /// Per table row: the declaration name, the dataset (declaration name) and the architecture.
     pub(crate) rows: Vec<RowLabel>,
     pub(crate) formats: Vec<Format>,
+    /// One per table input when the evaluation groups by dimensions (inputs `table/0`,
+    /// `table/1`, …): each group's coordinates, as (dimension, value shown) in the file's
+    /// order of dimensions. Empty for an ungrouped evaluation, whose one input is `table`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) groups: Vec<Vec<(String, String)>>,
 }
 
 /// The names a report shows for one table row.

@@ -1,8 +1,9 @@
-//! The CSV rendering: the long format, one line per shown row, seed and metric.
+//! The CSV rendering: the long format, one line per shown row, seed and metric; a grouped
+//! report adds a column per grouping dimension after `method`.
 
 use std::fmt::Write as _;
 
-use super::present::Labels;
+use super::present::{dimensions, Group, Labels};
 use crate::artifact::table::Table;
 
 /// A CSV field, quoted when it holds a separator, a quote or a line break.
@@ -17,15 +18,42 @@ fn csv_field(x: &str) -> String {
 /// Long CSV: `dataset,model,method,seed,metric,value`, one line per shown row, seed and metric
 /// (an undefined value is empty). Aggregates are in the JSON.
 pub(crate) fn csv(t: &Table, l: &Labels) -> String {
-    let mut s = String::from("dataset,model,method,seed,metric,value\n");
+    let mut s = head(&[]);
+    lines(&mut s, &[], t, l);
+    s
+}
+
+/// Long CSV of a grouped report: `dataset,model,method,<dimension>…,seed,metric,value`, each
+/// group's lines with its coordinates, groups in order.
+pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
+    let mut s = head(&dimensions(groups));
+    for g in groups {
+        lines(&mut s, &g.values(), &g.table, l);
+    }
+    s
+}
+
+/// The header line, a column per grouping dimension after `method`.
+fn head(dims: &[&str]) -> String {
+    let mut s = String::from("dataset,model,method");
+    for d in dims {
+        let _ = write!(s, ",{}", csv_field(d));
+    }
+    s.push_str(",seed,metric,value\n");
+    s
+}
+
+/// One table's lines, with the cells `lead` (a group's coordinates) after `method`.
+fn lines(s: &mut String, lead: &[&str], t: &Table, l: &Labels) {
     let get = |v: &[String], i: usize| csv_field(v.get(i).map_or("", String::as_str));
+    let lead: String = lead.iter().map(|v| format!(",{}", csv_field(v))).collect();
     for (i, row) in t.rows.iter().enumerate().take(t.shown) {
         for seed in &row.seeds {
             for c in &t.columns {
                 let value = seed.values.get(c).copied().flatten().filter(|v| v.is_finite());
                 let _ = writeln!(
                     s,
-                    "{},{},{},{},{c},{}",
+                    "{},{},{}{lead},{},{c},{}",
                     get(&l.datasets, i),
                     get(&l.models, i),
                     csv_field(l.method(i)),
@@ -35,5 +63,4 @@ pub(crate) fn csv(t: &Table, l: &Labels) -> String {
             }
         }
     }
-    s
 }

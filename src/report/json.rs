@@ -1,6 +1,7 @@
-//! The JSON rendering: every number of the table, with names and notes on the definitions.
+//! The JSON rendering: every number of the table, with names and notes on the definitions; a
+//! grouped report has that per group, with the group's coordinates.
 
-use super::present::Labels;
+use super::present::{dimensions, Group, Labels};
 use crate::artifact::table::{Aggregate, Table};
 
 /// Everything: per-seed values, aggregates (mean, std, ci95, n; NaN as null), the ratio-of-means
@@ -59,4 +60,29 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
 /// [`json`] as the text of `report.json`: pretty-printed, ending in a newline.
 pub(crate) fn text(t: &Table, l: &Labels) -> Result<String, serde_json::Error> {
     Ok(serde_json::to_string_pretty(&json(t, l))? + "\n")
+}
+
+/// A grouped report: the title, the grouping dimensions in order, and per group its coordinates
+/// (`coords`: dimension → value as shown) beside everything [`json`] gives for its table.
+pub(crate) fn grouped(groups: &[Group], l: &Labels) -> serde_json::Value {
+    let each: Vec<serde_json::Value> = groups
+        .iter()
+        .map(|g| {
+            let mut v = json(&g.table, l);
+            let coords: serde_json::Map<String, serde_json::Value> =
+                g.coords.iter().map(|(d, x)| (d.clone(), serde_json::Value::from(x.as_str()))).collect();
+            v["coords"] = serde_json::Value::Object(coords);
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "title": l.title,
+        "dimensions": dimensions(groups),
+        "groups": each,
+    })
+}
+
+/// [`grouped`] as the text of `report.json`.
+pub(crate) fn grouped_text(groups: &[Group], l: &Labels) -> Result<String, serde_json::Error> {
+    Ok(serde_json::to_string_pretty(&grouped(groups, l))? + "\n")
 }

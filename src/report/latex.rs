@@ -1,9 +1,10 @@
 //! The LaTeX rendering: one booktabs `tabular` (needs `\usepackage{booktabs}`), to `\input`
-//! inside a `table` environment.
+//! inside a `table` environment. A grouped report is the same table with a column per grouping
+//! dimension, one block of rows per group.
 
 use std::fmt::Write as _;
 
-use super::present::{paper_columns, seeds_of, Labels};
+use super::present::{dimensions, paper_columns, paper_columns_in, seeds_in, seeds_of, Group, Labels};
 use crate::artifact::table::{Aggregate, Table};
 
 /// Escapes LaTeX's special characters in text.
@@ -43,38 +44,89 @@ fn cell(a: Option<&Aggregate>) -> String {
 pub(crate) fn latex(t: &Table, l: &Labels) -> String {
     let paper = paper_columns(t);
     let ranked = !t.ranking.is_empty();
-    let mut s = format!(
-        "% munl report `{}`: mean $\\pm$ 95 % CI half-width over {} seed(s).\n",
-        l.title.replace('\n', " "),
-        seeds_of(t)
+    let mut s = preamble(&l.title, seeds_of(t), ranked);
+    head(&mut s, &[], &paper, ranked);
+    rows(&mut s, &[], t, l, &paper, ranked);
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// A grouped report as one table: a column per grouping dimension before the method, each
+/// group's rows in a block (its coordinates on the block's first row), blocks separated by rules.
+pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
+    let paper = paper_columns_in(groups);
+    let ranked = groups.iter().any(|g| !g.table.ranking.is_empty());
+    let dims = dimensions(groups);
+    let mut s = preamble(&l.title, seeds_in(groups), ranked);
+    let _ = writeln!(
+        s,
+        "% One block of rows per group ({}), each evaluated on its own: ratios, ranks and ties are within the group.",
+        dims.join(", ")
     );
+    head(&mut s, &dims, &paper, ranked);
+    for (k, g) in groups.iter().enumerate() {
+        if k > 0 {
+            s.push_str("\\midrule\n");
+        }
+        let lead: Vec<String> = g.values().into_iter().map(escape).collect();
+        rows(&mut s, &lead, &g.table, l, &paper, ranked);
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// The comments above the table: what the numbers are.
+fn preamble(title: &str, seeds: usize, ranked: bool) -> String {
+    let mut s =
+        format!("% munl report `{}`: mean $\\pm$ 95 % CI half-width over {seeds} seed(s).\n", title.replace('\n', " "));
     s.push_str("% RR, FR, TR, RetDev: means of per-seed ratios to the reference of the same seed.\n");
     s.push_str("% Indisc: 1 - |2m - 1| of the mean test MIA m over the seeds, as the reference reports it.\n");
     if ranked {
         s.push_str("% Rank: RetDev as ratio of means ascending, then Indisc descending; tied: overlapping 95 % CIs of RetDev.\n");
     }
     s.push_str("% Needs \\usepackage{booktabs}.\n");
-    let mut spec = String::from("l");
+    s
+}
+
+/// `\begin{tabular}` and the header row: a column per grouping dimension, the method, the paper
+/// columns, then the rank and the ties.
+fn head(s: &mut String, dims: &[&str], paper: &[(&str, &str)], ranked: bool) {
+    let mut spec = "l".repeat(dims.len() + 1);
     spec.push_str(&"r".repeat(paper.len()));
     if ranked {
         spec.push_str("rl");
     }
     let _ = writeln!(s, "\\begin{{tabular}}{{{spec}}}\n\\toprule");
+    for d in dims {
+        let _ = write!(s, "{} & ", escape(d));
+    }
     s.push_str("Method");
-    for (_, h) in &paper {
+    for (_, h) in paper {
         let _ = write!(s, " & {}", escape(h));
     }
     if ranked {
         s.push_str(" & Rank & Tied with");
     }
     s.push_str(" \\\\\n\\midrule\n");
+}
+
+/// One table's rows; the first is led by the (escaped) cells `lead`, the others by as many empty
+/// cells.
+fn rows(s: &mut String, lead: &[String], t: &Table, l: &Labels, paper: &[(&str, &str)], ranked: bool) {
     for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        for v in lead {
+            if i == 0 {
+                let _ = write!(s, "{v} & ");
+            } else {
+                s.push_str("& ");
+            }
+        }
         let name = l.methods.get(i).map_or("?", String::as_str);
         s.push_str(&escape(name));
         if t.reference == Some(i) {
             s.push_str(" (reference)");
         }
-        for (c, _) in &paper {
+        for (c, _) in paper {
             let _ = write!(s, " & {}", cell(row.paper(c).as_ref()));
         }
         if ranked {
@@ -90,6 +142,4 @@ pub(crate) fn latex(t: &Table, l: &Labels) -> String {
         }
         s.push_str(" \\\\\n");
     }
-    s.push_str("\\bottomrule\n\\end{tabular}\n");
-    s
 }

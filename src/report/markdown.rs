@@ -1,9 +1,13 @@
 //! The Markdown rendering: the paper-shaped summary, retention as ratio of means and the
 //! ranking, then every metric and the per-seed rows. The CLI prints it up to [`DETAILS`].
+//!
+//! A grouped report puts every group's rows in one summary table (a column per grouping
+//! dimension) followed by each method's rank per group; the details follow per group, under a
+//! heading naming its coordinates.
 
 use std::fmt::Write as _;
 
-use super::present::{header, opt, paper_columns, pm, seeds_of, Labels};
+use super::present::{dimensions, header, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels};
 use crate::artifact::table::Table;
 
 /// Heading that ends what the CLI prints at the end of a run: `summary_markdown` cuts there.
@@ -15,109 +19,216 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
     let mut s = format!("## {}\n\n", l.title);
     let n = seeds_of(t);
     let paper = paper_columns(t);
-    let shown = t.rows.len().min(t.shown);
     if !paper.is_empty() {
-        s.push_str("| method |");
-        for (_, h) in &paper {
-            let _ = write!(s, " {h} |");
-        }
-        s.push_str("\n|---|");
-        s.push_str(&"---:|".repeat(paper.len()));
-        s.push('\n');
-        for (i, row) in t.rows.iter().enumerate().take(shown) {
-            let _ = write!(s, "| {} |", l.shown_name(t, i));
-            for (c, _) in &paper {
-                let cell = row.paper(c).map_or("–".into(), |a| {
-                    // An aggregate over fewer seeds than the table has says over how many.
-                    let partial =
-                        if a.n < n && a.mean.is_finite() { format!(" ({}/{n} seeds)", a.n) } else { String::new() };
-                    pm(&a, a.ci95) + &partial
-                });
-                let _ = write!(s, " {cell} |");
-            }
-            s.push('\n');
-        }
-        let _ = writeln!(s, "\nmean ± 95 % CI half-width (Student t) over {n} seed(s).");
-        if paper.iter().any(|(c, _)| *c == "rr") {
-            s.push_str(
-                "RR, FR, TR: retain, forget and test accuracy ÷ the reference's of the same seed; \
-                 RetDev = |RR − 1| + |FR − 1| + |TR − 1|; all four are means of the per-seed ratios.\n",
-            );
-        }
-        if paper.iter().any(|(c, _)| *c == "indiscernibility") {
-            s.push_str(
-                "Indisc = 1 − |2·m − 1| of the mean test MIA m over the seeds, as the reference reports it \
-                 (the mean of the per-seed values is under all metrics).\n",
-            );
-        }
-        if paper.iter().any(|(c, _)| *c == "rte") {
-            s.push_str("RTE = reference's time ÷ the model's time, same seed.\n");
-        }
+        paper_head(&mut s, &[], &paper);
+        paper_rows(&mut s, &[], t, &paper, l, n);
+        paper_notes(&mut s, &paper, n);
     }
-    let notes = footnotes(t, l);
+    let notes = footnotes(t, l, "");
     if !notes.is_empty() {
         s.push_str("\n### unavailable values\n\n");
         s.push_str(&notes);
     }
-    if t.rows.iter().take(shown).any(|r| !r.ratio_of_means.is_empty()) {
-        s.push_str(
-            "\n### retention, ratio of means\n\n| method | RR | FR | TR | RetDev |\n|---|---:|---:|---:|---:|\n",
-        );
-        for (i, row) in t.rows.iter().enumerate().take(shown) {
-            let _ = write!(s, "| {} |", l.shown_name(t, i));
-            for k in ["rr", "fr", "tr", "retdev"] {
-                let _ = write!(s, " {} |", opt(row.ratio_of_means.get(k).copied().flatten()));
-            }
-            s.push('\n');
-        }
-        s.push_str("\nmean accuracy over the seeds ÷ the reference's mean accuracy.\n");
-    }
-    if !t.ranking.is_empty() {
-        s.push_str(
-            "\n### ranking\n\n| rank | method | RetDev (ratio of means) | RetDev (mean ± 95 % CI) | Indisc | tied with |\n\
-             |---:|---|---:|---:|---:|---|\n",
-        );
-        for r in &t.ranking {
-            let ci = t.rows[r.row].summary.get("retdev").map_or("–".into(), |a| pm(a, a.ci95));
-            let tied: Vec<&str> = r.tied_with.iter().map(|&o| l.method(o)).collect();
-            let mark = if tied.is_empty() { "" } else { " ≈" };
-            let _ = writeln!(
-                s,
-                "| {}{mark} | {} | {} | {ci} | {} | {} |",
-                r.rank,
-                l.method(r.row),
-                opt(r.retdev),
-                opt(r.indisc),
-                if tied.is_empty() { "–".to_string() } else { tied.join(", ") }
-            );
-        }
-        s.push_str(
-            "\nRanked by RetDev as ratio of means (ascending), equal values by Indisc of the mean test MIA (descending). \
-             ≈: statistically tied — the 95 % CIs of the per-seed RetDev of the methods in \"tied with\" \
-             overlap this method's.\n",
-        );
-    }
+    retention(&mut s, t, l, "###");
+    ranking(&mut s, t, l, "###");
     s.push_str(DETAILS);
     s.push_str(" (mean ± std)\n\n");
     s.push_str(&all_metrics(t, l));
     let _ = writeln!(s, "\nmean ± sample std over {n} seed(s).\n");
-    s.push_str("### per seed\n\n| model | seed |");
-    for c in &t.columns {
-        let _ = write!(s, " {} |", header(c));
-    }
-    s.push_str("\n|---|---|");
-    s.push_str(&"---:|".repeat(t.columns.len()));
-    s.push('\n');
-    for (i, row) in t.rows.iter().enumerate().take(shown) {
-        for seed in &row.seeds {
-            let _ = write!(s, "| {} | {} |", l.method(i), seed.seed);
-            for c in &t.columns {
-                let _ = write!(s, " {} |", opt(seed.values.get(c).copied().flatten()));
-            }
-            s.push('\n');
+    per_seed(&mut s, t, l, "###");
+    s
+}
+
+/// A grouped report: one paper-shaped summary of every group's rows (a column per grouping
+/// dimension), each method's rank per group and the unavailable values; then, per group under a
+/// heading naming it, retention as ratio of means, the ranking, every metric and the per-seed
+/// rows.
+pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
+    let mut s = format!("## {}\n\n", l.title);
+    let dims = dimensions(groups);
+    let n = seeds_in(groups);
+    let paper = paper_columns_in(groups);
+    if !paper.is_empty() {
+        paper_head(&mut s, &dims, &paper);
+        for g in groups {
+            paper_rows(&mut s, &g.values(), &g.table, &paper, l, n);
         }
+        paper_notes(&mut s, &paper, n);
+        let _ = writeln!(
+            s,
+            "Each group ({}) is a separate evaluation: ratios are to the reference of the same group.",
+            dims.join(", ")
+        );
+    }
+    let notes: String = groups.iter().map(|g| footnotes(&g.table, l, &format!("{}: ", g.name()))).collect();
+    if !notes.is_empty() {
+        s.push_str("\n### unavailable values\n\n");
+        s.push_str(&notes);
+    }
+    ranks(&mut s, &dims, groups, l);
+    s.push_str(DETAILS);
+    s.push_str(
+        ", per group\n\nPer group: retention as ratio of means, the ranking, every metric (mean ± std) and the \
+         per-seed rows.\n",
+    );
+    for g in groups {
+        let _ = writeln!(s, "\n### {}", g.name());
+        retention(&mut s, &g.table, l, "####");
+        ranking(&mut s, &g.table, l, "####");
+        s.push_str("\n#### all metrics (mean ± std)\n\n");
+        s.push_str(&all_metrics(&g.table, l));
+        let _ = writeln!(s, "\nmean ± sample std over {} seed(s).\n", seeds_of(&g.table));
+        per_seed(&mut s, &g.table, l, "####");
     }
     s
+}
+
+/// The header of the paper-shaped summary: a column per grouping dimension, the method, then
+/// the paper columns.
+fn paper_head(s: &mut String, dims: &[&str], paper: &[(&str, &str)]) {
+    s.push('|');
+    for d in dims {
+        let _ = write!(s, " {d} |");
+    }
+    s.push_str(" method |");
+    for (_, h) in paper {
+        let _ = write!(s, " {h} |");
+    }
+    s.push_str("\n|");
+    s.push_str(&"---|".repeat(dims.len() + 1));
+    s.push_str(&"---:|".repeat(paper.len()));
+    s.push('\n');
+}
+
+/// The summary rows of one table (mean ± 95 % CI), each led by the cells `lead` (the group's
+/// coordinates); `n` is the number of seeds a complete aggregate has.
+fn paper_rows(s: &mut String, lead: &[&str], t: &Table, paper: &[(&str, &str)], l: &Labels, n: usize) {
+    for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        s.push('|');
+        for v in lead {
+            let _ = write!(s, " {v} |");
+        }
+        let _ = write!(s, " {} |", l.shown_name(t, i));
+        for (c, _) in paper {
+            let cell = row.paper(c).map_or("–".into(), |a| {
+                // An aggregate over fewer seeds than the table has says over how many.
+                let partial =
+                    if a.n < n && a.mean.is_finite() { format!(" ({}/{n} seeds)", a.n) } else { String::new() };
+                pm(&a, a.ci95) + &partial
+            });
+            let _ = write!(s, " {cell} |");
+        }
+        s.push('\n');
+    }
+}
+
+/// What the summary's numbers are.
+fn paper_notes(s: &mut String, paper: &[(&str, &str)], n: usize) {
+    let _ = writeln!(s, "\nmean ± 95 % CI half-width (Student t) over {n} seed(s).");
+    if paper.iter().any(|(c, _)| *c == "rr") {
+        s.push_str(
+            "RR, FR, TR: retain, forget and test accuracy ÷ the reference's of the same seed; \
+             RetDev = |RR − 1| + |FR − 1| + |TR − 1|; all four are means of the per-seed ratios.\n",
+        );
+    }
+    if paper.iter().any(|(c, _)| *c == "indiscernibility") {
+        s.push_str(
+            "Indisc = 1 − |2·m − 1| of the mean test MIA m over the seeds, as the reference reports it \
+             (the mean of the per-seed values is under all metrics).\n",
+        );
+    }
+    if paper.iter().any(|(c, _)| *c == "rte") {
+        s.push_str("RTE = reference's time ÷ the model's time, same seed.\n");
+    }
+}
+
+/// Retention as ratio of means, under a heading of level `h`; nothing without retention.
+fn retention(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    if !t.rows.iter().take(t.shown).any(|r| !r.ratio_of_means.is_empty()) {
+        return;
+    }
+    let _ =
+        write!(s, "\n{h} retention, ratio of means\n\n| method | RR | FR | TR | RetDev |\n|---|---:|---:|---:|---:|\n");
+    for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        let _ = write!(s, "| {} |", l.shown_name(t, i));
+        for k in ["rr", "fr", "tr", "retdev"] {
+            let _ = write!(s, " {} |", opt(row.ratio_of_means.get(k).copied().flatten()));
+        }
+        s.push('\n');
+    }
+    s.push_str("\nmean accuracy over the seeds ÷ the reference's mean accuracy.\n");
+}
+
+/// The ranking with its ties, under a heading of level `h`; nothing without a ranking.
+fn ranking(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    if t.ranking.is_empty() {
+        return;
+    }
+    let _ = write!(
+        s,
+        "\n{h} ranking\n\n| rank | method | RetDev (ratio of means) | RetDev (mean ± 95 % CI) | Indisc | tied with |\n\
+         |---:|---|---:|---:|---:|---|\n"
+    );
+    for r in &t.ranking {
+        let ci = t.rows[r.row].summary.get("retdev").map_or("–".into(), |a| pm(a, a.ci95));
+        let tied: Vec<&str> = r.tied_with.iter().map(|&o| l.method(o)).collect();
+        let mark = if tied.is_empty() { "" } else { " ≈" };
+        let _ = writeln!(
+            s,
+            "| {}{mark} | {} | {} | {ci} | {} | {} |",
+            r.rank,
+            l.method(r.row),
+            opt(r.retdev),
+            opt(r.indisc),
+            if tied.is_empty() { "–".to_string() } else { tied.join(", ") }
+        );
+    }
+    s.push_str(
+        "\nRanked by RetDev as ratio of means (ascending), equal values by Indisc of the mean test MIA (descending). \
+         ≈: statistically tied — the 95 % CIs of the per-seed RetDev of the methods in \"tied with\" \
+         overlap this method's.\n",
+    );
+}
+
+/// Each ranked method's rank per group: a row per group (its coordinates first), a column per
+/// method ranked in any group; nothing when no group has a ranking.
+fn ranks(s: &mut String, dims: &[&str], groups: &[Group], l: &Labels) {
+    let rows = groups.iter().map(|g| g.table.rows.len()).max().unwrap_or(0);
+    let ranked: Vec<usize> =
+        (0..rows).filter(|&i| groups.iter().any(|g| g.table.ranking.iter().any(|r| r.row == i))).collect();
+    if ranked.is_empty() {
+        return;
+    }
+    s.push_str("\n### rank per group\n\n|");
+    for d in dims {
+        let _ = write!(s, " {d} |");
+    }
+    for &i in &ranked {
+        let _ = write!(s, " {} |", l.method(i));
+    }
+    s.push_str("\n|");
+    s.push_str(&"---|".repeat(dims.len()));
+    s.push_str(&"---:|".repeat(ranked.len()));
+    s.push('\n');
+    for g in groups {
+        s.push('|');
+        for v in g.values() {
+            let _ = write!(s, " {v} |");
+        }
+        for &i in &ranked {
+            match g.table.ranking.iter().find(|r| r.row == i) {
+                Some(r) => {
+                    let _ = write!(s, " {}{} |", r.rank, if r.tied_with.is_empty() { "" } else { " ≈" });
+                }
+                None => s.push_str(" – |"),
+            }
+        }
+        s.push('\n');
+    }
+    s.push_str(
+        "\nRank within the group by RetDev as ratio of means, ties broken by Indisc; ≈: statistically tied with \
+         another method of the group (the rankings per group are below).\n",
+    );
 }
 
 /// Every metric of the shown rows, mean ± std.
@@ -139,17 +250,38 @@ fn all_metrics(t: &Table, l: &Labels) -> String {
     s
 }
 
+/// Every seed's values of the shown rows, under a heading of level `h`.
+fn per_seed(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    let _ = write!(s, "{h} per seed\n\n| model | seed |");
+    for c in &t.columns {
+        let _ = write!(s, " {} |", header(c));
+    }
+    s.push_str("\n|---|---|");
+    s.push_str(&"---:|".repeat(t.columns.len()));
+    s.push('\n');
+    for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        for seed in &row.seeds {
+            let _ = write!(s, "| {} | {} |", l.method(i), seed.seed);
+            for c in &t.columns {
+                let _ = write!(s, " {} |", opt(seed.values.get(c).copied().flatten()));
+            }
+            s.push('\n');
+        }
+    }
+}
+
 /// One line per (model, seed) with missing values, saying why: "- ga, seed 0: the run diverged
-/// (…); `mia_test` unavailable: …". Empty when nothing is missing.
-fn footnotes(t: &Table, l: &Labels) -> String {
+/// (…); `mia_test` unavailable: …", each led by `prefix` (a group's name). Empty when nothing is
+/// missing.
+fn footnotes(t: &Table, l: &Labels, prefix: &str) -> String {
     let mut out = String::new();
     for (i, row) in t.rows.iter().enumerate().take(t.shown) {
         for seed in row.seeds.iter().filter(|s| !s.notes.is_empty()) {
-            let _ = writeln!(out, "- {}, seed {}: {}", l.method(i), seed.seed, seed.notes.join("; "));
+            let _ = writeln!(out, "- {prefix}{}, seed {}: {}", l.method(i), seed.seed, seed.notes.join("; "));
         }
     }
     for r in t.ranking.iter().filter(|r| r.note.is_some()) {
-        let _ = writeln!(out, "- {} ranks last: {}", l.method(r.row), r.note.as_deref().unwrap_or_default());
+        let _ = writeln!(out, "- {prefix}{} ranks last: {}", l.method(r.row), r.note.as_deref().unwrap_or_default());
     }
     out
 }

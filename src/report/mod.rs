@@ -5,12 +5,13 @@
 //! without libtorch, in the `munl` process itself.
 //!
 //! - `evaluate.rs`, `derived.rs`: the `evaluate` node and its derived metrics and ranking.
-//! - `render.rs`: the `report` node; the one match of a `Format` to its renderer, and copying
-//!   the rendered files to their paths.
+//! - `render.rs`: the `report` node; reads its table, or one per group of an evaluation grouped
+//!   by dimensions; the one match of a `Format` to its renderer, and copying the rendered files
+//!   to their paths.
 //! - `markdown.rs`, `csv.rs`, `json.rs`, `latex.rs`, `plot.rs`: one format each, from the table
 //!   and its labels.
-//! - `present.rs`: what the formats share (row labels, column headers, number cells); it
-//!   imports none of them.
+//! - `present.rs`: what the formats share (row labels, groups, column headers, number cells);
+//!   it imports none of them.
 
 mod csv;
 mod derived;

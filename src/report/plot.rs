@@ -1,10 +1,11 @@
 //! The `plot` rendering: one SVG with two panels — per method, the forget-accuracy gap to the
 //! reference against indiscernibility (mean ± 95 % CI both ways), and RTE bars (± 95 % CI).
 //! Plain SVG 1.1 with generic font families, so it needs no font files and renders anywhere.
+//! A grouped report stacks one such picture per group, on shared axes.
 
 use std::fmt::Write as _;
 
-use super::present::Labels;
+use super::present::{Group, Labels};
 use crate::artifact::table::Table;
 use crate::stats::summary::{summarize, Summary};
 
@@ -163,17 +164,80 @@ fn note(s: &mut String, x: f64, text: &str) {
     );
 }
 
+/// The half-width of a CI, 0 when undefined.
+fn half(g: &Summary) -> f64 {
+    if g.ci95.is_finite() {
+        g.ci95
+    } else {
+        0.0
+    }
+}
+
+/// Axis ranges shared by every picture of one SVG, so that the groups of a grouped report
+/// compare at a glance: the forget-accuracy gaps (± CI) span [lo, hi], RTE bars (+ CI) reach top.
+struct Scale {
+    lo: f64,
+    hi: f64,
+    top: f64,
+}
+
+impl Scale {
+    fn of(sets: &[Vec<Point>]) -> Scale {
+        let all = || sets.iter().flatten();
+        let gaps = || all().filter(|p| p.indisc.is_some()).filter_map(|p| p.gap);
+        Scale {
+            lo: gaps().map(|g| g.mean - half(&g)).fold(0.0, f64::min),
+            hi: gaps().map(|g| g.mean + half(&g)).fold(0.0, f64::max),
+            top: all().filter_map(|p| p.rte).map(|(m, c)| m + c).fold(1.0, f64::max) * 1.1,
+        }
+    }
+}
+
+/// The opening of the SVG document, `height` tall, on white.
+fn open(height: f64) -> String {
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+"##
+    )
+}
+
 /// The SVG document.
 pub(crate) fn svg(t: &Table, l: &Labels) -> String {
     let pts = points(t, l);
-    let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{:.1}" y="24" text-anchor="middle" font-size="16">{}</text>
+    let mut s = open(HEIGHT);
+    picture(&mut s, &l.title, &pts, &Scale::of(std::slice::from_ref(&pts)));
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A grouped report: the picture of each group below the previous one, titled with its
+/// coordinates, all on the same axes; a method keeps its colour across the groups.
+pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
+    let sets: Vec<Vec<Point>> = groups.iter().map(|g| points(&g.table, l)).collect();
+    let scale = Scale::of(&sets);
+    let mut s = open(HEIGHT * groups.len() as f64);
+    for (k, (g, pts)) in groups.iter().zip(&sets).enumerate() {
+        let _ = writeln!(s, r#"<g transform="translate(0 {:.1})">"#, k as f64 * HEIGHT);
+        if k > 0 {
+            let _ = writeln!(s, r##"<line x1="0" y1="0" x2="{WIDTH}" y2="0" stroke="#ccc"/>"##);
+        }
+        picture(&mut s, &format!("{} — {}", l.title, g.name()), pts, &scale);
+        s.push_str("</g>\n");
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// One picture, [`HEIGHT`] tall: the title and both panels.
+fn picture(s: &mut String, title: &str, pts: &[Point], scale: &Scale) {
+    let _ = write!(
+        s,
+        r##"<text x="{:.1}" y="24" text-anchor="middle" font-size="16">{}</text>
 <text x="{:.1}" y="42" text-anchor="middle" fill="#666">mean ± 95 % CI over the seeds</text>
 "##,
         WIDTH / 2.0,
-        xml(&l.title),
+        xml(title),
         WIDTH / 2.0
     );
 
@@ -181,15 +245,13 @@ pub(crate) fn svg(t: &Table, l: &Labels) -> String {
     let scatter: Vec<(&Point, Summary, (f64, f64))> = pts.iter().filter_map(|p| Some((p, p.gap?, p.indisc?))).collect();
     let (left, right) = (90.0, 440.0);
     if scatter.is_empty() {
-        note(&mut s, (left + right) / 2.0, "needs metrics accuracy and indiscernibility, and a reference");
+        note(s, (left + right) / 2.0, "needs metrics accuracy and indiscernibility, and a reference");
     } else {
-        let half = |g: &Summary| if g.ci95.is_finite() { g.ci95 } else { 0.0 };
-        let lo = scatter.iter().map(|(_, g, _)| g.mean - half(g)).fold(0.0, f64::min);
-        let hi = scatter.iter().map(|(_, g, _)| g.mean + half(g)).fold(0.0, f64::max);
+        let (lo, hi) = (scale.lo, scale.hi);
         let pad = ((hi - lo) * 0.08).max(0.01);
         let x = Axis { lo: lo - pad, hi: hi + pad, a: left, b: right };
         let y = Axis { lo: 0.0, hi: 1.0, a: BOTTOM, b: TOP };
-        axes(&mut s, x, y, &ticks(x.lo, x.hi), &ticks(0.0, 1.0), "forget accuracy − reference's (same seed)", "Indisc");
+        axes(s, x, y, &ticks(x.lo, x.hi), &ticks(0.0, 1.0), "forget accuracy − reference's (same seed)", "Indisc");
         let zero = x.at(0.0);
         let _ = writeln!(
             s,
@@ -220,12 +282,12 @@ pub(crate) fn svg(t: &Table, l: &Labels) -> String {
     let bars: Vec<(&Point, (f64, f64))> = pts.iter().filter_map(|p| Some((p, p.rte?))).collect();
     let (left, right) = (560.0, 920.0);
     if bars.is_empty() {
-        note(&mut s, (left + right) / 2.0, "needs metric rte and a reference");
+        note(s, (left + right) / 2.0, "needs metric rte and a reference");
     } else {
-        let top = bars.iter().map(|(_, (m, c))| m + c).fold(1.0, f64::max) * 1.1;
+        let top = scale.top;
         let y = Axis { lo: 0.0, hi: top, a: BOTTOM, b: TOP };
         let x = Axis { lo: 0.0, hi: 1.0, a: left, b: right };
-        axes(&mut s, x, y, &[], &ticks(0.0, top), "method", "RTE (reference's time ÷ method's)");
+        axes(s, x, y, &[], &ticks(0.0, top), "method", "RTE (reference's time ÷ method's)");
         let one = y.at(1.0);
         let _ = writeln!(
             s,
@@ -260,8 +322,6 @@ pub(crate) fn svg(t: &Table, l: &Labels) -> String {
             );
         }
     }
-    s.push_str("</svg>\n");
-    s
 }
 
 /// Pixels per SVG unit in the PNG.

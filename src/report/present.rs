@@ -1,6 +1,6 @@
-//! What every format shows the same way: the row labels of a report, the column headers, the
-//! paper-shaped column selection and the number cells. A leaf: the format renderers import it,
-//! it imports none of them.
+//! What every format shows the same way: the row labels of a report, the groups of a grouped
+//! report, the column headers, the paper-shaped column selection and the number cells. A leaf:
+//! the format renderers import it, it imports none of them.
 
 use crate::artifact::table::{Aggregate, Table, COLUMNS};
 
@@ -32,6 +32,33 @@ impl Labels {
     }
 }
 
+/// One table of a grouped report (one `evaluate` node per group, each with its own reference and
+/// ranking) and where it sits on the grouping dimensions.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    /// (dimension, value as shown), in the file's order of dimensions; every group of a report
+    /// has the same dimensions in the same order (`render` checks).
+    pub(crate) coords: Vec<(String, String)>,
+    pub(crate) table: Table,
+}
+
+impl Group {
+    /// The coordinates' values: one cell per grouping dimension.
+    pub(crate) fn values(&self) -> Vec<&str> {
+        self.coords.iter().map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// The coordinates as a heading or a label: `frac = 0.1, ft.lr = 0.01`.
+    pub(crate) fn name(&self) -> String {
+        self.coords.iter().map(|(d, v)| format!("{d} = {v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The grouping dimensions of a report, in order (none for no groups).
+pub(crate) fn dimensions(groups: &[Group]) -> Vec<&str> {
+    groups.first().map_or_else(Vec::new, |g| g.coords.iter().map(|(d, _)| d.as_str()).collect())
+}
+
 /// The header of a table column ("?" for a column `COLUMNS` does not know).
 pub(crate) fn header(column: &str) -> &'static str {
     COLUMNS.iter().find(|(c, _, _)| *c == column).map_or("?", |(_, _, h)| h)
@@ -54,6 +81,11 @@ pub(crate) const PAPER: &[(&str, &str)] = &[
 /// The paper columns this table has.
 pub(crate) fn paper_columns(t: &Table) -> Vec<(&'static str, &'static str)> {
     PAPER.iter().copied().filter(|(c, _)| t.columns.iter().any(|x| x == c)).collect()
+}
+
+/// The paper columns any of the groups' tables has.
+pub(crate) fn paper_columns_in(groups: &[Group]) -> Vec<(&'static str, &'static str)> {
+    PAPER.iter().copied().filter(|(c, _)| groups.iter().any(|g| g.table.columns.iter().any(|x| x == c))).collect()
 }
 
 /// A number to four decimals, "–" when it is not finite.
@@ -84,4 +116,9 @@ pub(crate) fn pm(a: &Aggregate, spread: f64) -> String {
 /// The number of seeds behind the aggregates (the largest n of any cell).
 pub(crate) fn seeds_of(t: &Table) -> usize {
     t.rows.iter().flat_map(|r| r.summary.values()).map(|a| a.n).max().unwrap_or(0)
+}
+
+/// The number of seeds behind the aggregates of any group.
+pub(crate) fn seeds_in(groups: &[Group]) -> usize {
+    groups.iter().map(|g| seeds_of(&g.table)).max().unwrap_or(0)
 }

@@ -1,31 +1,65 @@
-//! The `report` node: reads the evaluation's table and the typed report payload, renders every
-//! format into the node's cache entry, and copies the requested ones to the paths the `.munl`
-//! file names. Each format's rendering lives in its own file; this one only picks which.
+//! The `report` node: reads the evaluation's table (or, for an evaluation grouped by
+//! dimensions, one table per group) and the typed report payload, renders every format into the
+//! node's cache entry, and copies the requested ones to the paths the `.munl` file names. Each
+//! format's rendering lives in its own file; this one only picks which.
 
 use std::path::{Path, PathBuf};
 
 use super::markdown::DETAILS;
-use super::present::Labels;
+use super::present::{Group, Labels};
 use super::{csv, json, latex, markdown, plot};
 use crate::artifact::file;
 use crate::artifact::table::Table;
 use crate::artifact::NodeFailure;
 use crate::backend::Job;
 use crate::ops::Format;
-use crate::plan::Payload;
+use crate::plan::{Payload, ReportSpec};
 
 /// The plot as PNG, beside its SVG, when a report asks for a `.png` path.
 const PNG: &str = "report.png";
 
-/// Which renderer writes which format: the one place a new format is wired in.
-fn rendering(format: Format, t: &Table, l: &Labels) -> Result<String, NodeFailure> {
+/// Which renderer writes which format: the one place a new format is wired in. An ungrouped
+/// report is one group without coordinates.
+fn rendering(format: Format, groups: &[Group], l: &Labels) -> Result<String, NodeFailure> {
+    if let [Group { coords, table: t }] = groups {
+        if coords.is_empty() {
+            return Ok(match format {
+                Format::Markdown => markdown::markdown(t, l),
+                Format::Csv => csv::csv(t, l),
+                Format::Json => json::text(t, l)?,
+                Format::Latex => latex::latex(t, l),
+                Format::Plot => plot::svg(t, l),
+            });
+        }
+    }
     Ok(match format {
-        Format::Markdown => markdown::markdown(t, l),
-        Format::Csv => csv::csv(t, l),
-        Format::Json => json::text(t, l)?,
-        Format::Latex => latex::latex(t, l),
-        Format::Plot => plot::svg(t, l),
+        Format::Markdown => markdown::grouped(groups, l),
+        Format::Csv => csv::grouped(groups, l),
+        Format::Json => json::grouped_text(groups, l)?,
+        Format::Latex => latex::grouped(groups, l),
+        Format::Plot => plot::grouped(groups, l),
     })
+}
+
+/// The report's tables: the input `table` of an ungrouped report, else `table/0`, `table/1`, …
+/// with the coordinates of each group.
+fn groups(job: &Job<'_>, spec: &ReportSpec) -> Result<Vec<Group>, NodeFailure> {
+    let read = |role: &str| {
+        let input = job.input(role).ok_or_else(|| NodeFailure::new(format!("missing {role}")))?;
+        crate::artifact::read_json::<Table>(&input.dir.join(file::TABLE))
+    };
+    if spec.groups.is_empty() {
+        return Ok(vec![Group { coords: vec![], table: read("table")? }]);
+    }
+    let dims = |g: &[(String, String)]| g.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>();
+    if spec.groups.iter().any(|g| g.is_empty() || dims(g) != dims(&spec.groups[0])) {
+        return Err(NodeFailure::new(format!("the groups of `{}` do not share their dimensions", job.node.label)));
+    }
+    spec.groups
+        .iter()
+        .enumerate()
+        .map(|(i, coords)| Ok(Group { coords: coords.clone(), table: read(&format!("table/{i}"))? }))
+        .collect()
 }
 
 /// Renders every format into the node's folder (Markdown always: the CLI prints it).
@@ -33,8 +67,7 @@ pub(crate) fn render(job: &Job<'_>) -> Result<(), NodeFailure> {
     let Payload::Report(spec) = &job.node.payload else {
         return Err(NodeFailure::new(format!("`{}` is not a report", job.node.label)));
     };
-    let input = job.input("table").ok_or_else(|| NodeFailure::new("missing table"))?;
-    let table: Table = crate::artifact::read_json(&input.dir.join(file::TABLE))?;
+    let groups = groups(job, spec)?;
     let labels = Labels {
         title: spec.title.clone(),
         methods: spec.rows.iter().map(|r| r.name.clone()).collect(),
@@ -46,7 +79,7 @@ pub(crate) fn render(job: &Job<'_>) -> Result<(), NodeFailure> {
         std::fs::write(&p, content).map_err(|e| NodeFailure::io(format!("cannot write {}: {e}", p.display())))
     };
     for format in Format::ALL {
-        let text = rendering(format, &table, &labels)?;
+        let text = rendering(format, &groups, &labels)?;
         // The PNG is rasterised from the SVG, and only for a report with a plot path.
         if format == Format::Plot && spec.formats.contains(&format) {
             write(PNG, &plot::png(&text)?)?;
