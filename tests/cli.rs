@@ -166,6 +166,35 @@ fn run_end_to_end_then_nothing() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
+/// A sweep runs end to end: a table per (forget fraction, learning rate), one report with the
+/// swept fields as columns; editing one swept value re-runs only that value's nodes.
+#[test]
+#[cfg(feature = "torch")]
+fn a_sweep_reports_its_dimensions_as_columns() {
+    let sweep = include_str!("fixtures/sweep.munl");
+    let dir = lab(&[("sweep.munl", sweep)]);
+    let out = munl(dir.path(), &["run", "sweep.munl", "--device", "cpu", "--jobs", "2"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("results/sweep.csv")).unwrap();
+    assert!(csv.starts_with("dataset,model,method,frac,ft.lr,seed,metric,value\n"), "{csv}");
+    for line in ["\ntoy,cnn,ft,0.05,0.01,1,forget_acc,", "\ntoy,cnn,ft,0.2,0.05,0,retain_acc,"] {
+        assert!(csv.contains(line), "{line:?} in {csv}");
+    }
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| frac | ft.lr | method |"), "the printed summary has the swept columns:\n{stdout}");
+
+    std::fs::write(dir.path().join("sweep.munl"), sweep.replace("each(0.01, 0.05)", "each(0.01, 0.07)")).unwrap();
+    let again = munl(dir.path(), &["run", "sweep.munl", "--device", "cpu"]);
+    let err = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    // Per fraction: two runs of ft at 0.07, their two measurements and the group's table; and
+    // the report.
+    assert!(err.contains("munl: 11 ran,"), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("results/sweep.csv")).unwrap();
+    assert!(csv.contains(",ft,0.2,0.07,") && !csv.contains(",0.05,0.05,"), "{csv}");
+}
+
 /// A NaN loss fails its node with exit code 2 and an error pointing at the declaration.
 /// A diverging method completes, as the reference's final runs do, and the report still comes
 /// out with its unavailable values explained. Needs the torch worker (`torch` feature).

@@ -44,6 +44,49 @@ fn toy_plan() {
     insta::assert_snapshot!(render(&plan));
 }
 
+/// A sweep: every declaration once per combination of the dimensions it varies along (named
+/// in its label), an evaluation per group of the dimensions it does not aggregate over, and
+/// keys that hold a coordinate only through what it changes.
+#[test]
+fn sweep_plan() {
+    let plan = compile_fixture("sweep.munl", include_str!("fixtures/sweep.munl")).unwrap();
+    insta::assert_snapshot!(render(&plan));
+}
+
+/// Editing one value of a dimension changes the keys of that value's nodes only.
+#[test]
+fn one_sweep_value_edited_changes_only_its_nodes() {
+    let text = include_str!("fixtures/sweep.munl");
+    let before = compile_fixture("sweep.munl", text).unwrap();
+    let after = compile_fixture("sweep.munl", &text.replace("each(0.01, 0.05)", "each(0.01, 0.07)")).unwrap();
+    let keys = |plan: &Plan| -> std::collections::BTreeMap<String, String> {
+        plan.ids().map(|id| (plan.node(id).label.clone(), plan.node(id).key.short())).collect()
+    };
+    let (before, after) = (keys(&before), keys(&after));
+    let changed: Vec<&String> = after.iter().filter(|(l, k)| before.get(*l) != Some(*k)).map(|(l, _)| l).collect();
+    // The edited value's runs, their measurements, their groups' tables and the report.
+    assert!(changed.iter().all(|l| l.contains("ft.lr=0.07") || *l == "report bench"), "{changed:#?}");
+    assert_eq!(changed.len(), 2 * (2 + 2 + 1) + 1, "{changed:#?}");
+}
+
+#[test]
+fn dimension_errors_at_once() {
+    let err = compile_fixture("dimension_errors.munl", include_str!("fixtures/dimension_errors.munl")).unwrap_err();
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn an_evaluation_aggregates_only_over_its_models_dimensions() {
+    let text = include_str!("fixtures/sweep.munl")
+        .replace("metrics   = [accuracy, mia]", "metrics = [accuracy]\n  over = [seed, ft.lr]");
+    let text = text
+        .replace("models    = [original, retrained, ft]", "models = [original]")
+        .replace("reference = retrained", "");
+    let err = compile_fixture("sweep.munl", &text).unwrap_err();
+    assert!(err.contains("munl::lower::not_along") && err.contains("aggregates over `ft.lr`"), "{err}");
+    assert!(err.contains("its models vary along `frac`, `seed`"), "{err}");
+}
+
 #[test]
 fn the_language_example_plans() {
     // language.md §1 without its searched method (search arrives with the search engine).

@@ -3,7 +3,7 @@
 //! file without other errors, whose indices hold.
 
 use crate::ops::{self, limits, Value};
-use crate::syntax::ast::{File, Item};
+use crate::span::Span;
 
 use super::cx::Cx;
 use super::{Dataset, Experiment, LowerError, Model, ModelRef};
@@ -88,51 +88,79 @@ impl Cx<'_> {
     /// The plan stays within `limits::NODES`. Counted from the lowered file as planning adds
     /// nodes, before equal nodes merge, so the count is an upper bound; it grows with the seeds
     /// times the model-dependent declarations.
-    pub(super) fn plan_size(&mut self, exp: &Experiment, file: &File) {
-        let seeds = exp.seeds.len();
-        // Per seed: an init per model and class count, a run per `train` and `unlearn`, and per
-        // evaluated model a measurement (and a distance).
-        let inits: std::collections::HashSet<(usize, i64)> =
-            exp.trains.iter().map(|t| (t.model, exp.datasets.get(t.dataset).map_or(0, |d| d.classes))).collect();
-        let mut per_seed = inits.len() + exp.trains.len() + exp.unlearns.len();
-        for e in &exp.evaluates {
-            let listed = |r: usize| e.models.contains(&ModelRef::Train(r));
-            let rows = e.models.len() + usize::from(e.reference.is_some_and(|r| !listed(r)));
-            let distance = e.metrics.contains(&ops::Metric::Distance) && e.reference.is_some();
-            per_seed += rows * (1 + usize::from(distance));
-        }
-        let mut nodes = 2 * exp.datasets.len() + seeds * per_seed + exp.evaluates.len() + exp.reports.len();
-        for u in &exp.unlearns {
-            // A search node per searched seed, with its seed's Original and Retrain (on the same
-            // model and dataset, so one init), which merge with the file's own at its seeds.
-            nodes += u.search.as_ref().map_or(0, |s| 4 * s.settings.seeds.len());
-        }
+    pub(super) fn plan_size(&mut self, exp: &Experiment) {
+        let seeds = exp.seeds.len() as u128;
+        let counts = node_counts(exp, seeds);
+        let nodes = counts.iter().map(|(n, ..)| *n).fold(0, u128::saturating_add);
         let limit = limits::NODES;
-        if nodes <= limit.max {
+        if nodes <= limit.max as u128 {
             return;
         }
-        let first = file.items.iter().find_map(|i| match i {
-            Item::Decl(d) => Some(d.name.span),
-            Item::Setting(_) => None,
-        });
-        let decls = exp.datasets.len()
-            + exp.models.len()
-            + exp.trains.len()
-            + exp.unlearns.len()
-            + exp.evaluates.len()
-            + exp.reports.len();
-        let (span, what) = match (self.seeds_span, first) {
-            (Some(span), _) if seeds > 1 => (span, format!("{seeds} seeds × {per_seed} nodes per seed")),
-            (_, Some(span)) => (span, format!("{decls} declarations")),
-            (Some(span), None) => (span, format!("{seeds} seeds")),
-            (None, None) => return,
+        let Some((most, span, decl)) = counts.into_iter().max_by_key(|(n, ..)| *n) else { return };
+        let (span, what) = match self.seeds_span {
+            // Seeds multiply everything: point at them when they are what makes it large.
+            Some(at) if seeds > 1 && exp.dims.is_empty() => {
+                let total = |s| node_counts(exp, s).iter().map(|(n, ..)| *n).fold(0, u128::saturating_add);
+                (at, format!("{seeds} seeds × {} nodes per seed", total(1) - total(0)))
+            }
+            _ => (span, format!("{decl} alone has {most} nodes")),
         };
         self.errors.push(LowerError::PlanTooLarge {
-            nodes,
+            nodes: usize::try_from(nodes).unwrap_or(usize::MAX),
             limit: limit.max,
             span,
             what,
-            help: limit.why.map(|why| format!("{why}: use fewer seeds or declarations, or split the file")),
+            help: limit
+                .why
+                .map(|why| format!("{why}: use fewer seeds, dimension values or declarations, or split the file")),
         });
     }
+}
+
+/// The nodes each declaration plans with `seeds` seeds, without building anything: one per point
+/// of the dimensions it varies along (equal nodes merge, so a bound where they would). Reports
+/// count one each, under no declaration's name.
+fn node_counts(exp: &Experiment, seeds: u128) -> Vec<(u128, Span, String)> {
+    let points = |dims: &std::collections::BTreeSet<&str>| -> u128 {
+        exp.ordered(dims)
+            .iter()
+            .map(|d| exp.dims.iter().find(|x| x.name == *d).map_or(seeds, |dim| dim.shown.len() as u128))
+            .fold(1, u128::saturating_mul)
+    };
+    let mut counts: Vec<(u128, Span, String)> = vec![];
+    for (i, d) in exp.datasets.iter().enumerate() {
+        counts.push((2 * points(&exp.split_dims(i)), d.span, format!("dataset `{}`", d.name)));
+    }
+    // One initialisation per model and class count, shared by the trainings that use them.
+    let mut inits = std::collections::BTreeSet::new();
+    for (i, t) in exp.trains.iter().enumerate() {
+        let classes = exp.datasets.get(t.dataset).map_or(0, |d| d.classes);
+        let init = if inits.insert((t.model, classes)) { points(&exp.model_dims(t.model)) } else { 0 };
+        counts.push((points(&exp.train_dims(i)) + init, t.span, format!("train `{}`", t.name)));
+    }
+    for (i, u) in exp.unlearns.iter().enumerate() {
+        let runs = points(&exp.unlearn_dims(i));
+        // A search per searched seed at each of the run's other points, with its seed's Original
+        // and Retrain and their initialisation (most merge with the file's own).
+        let searches = u.search.as_ref().map_or(0, |s| {
+            let per_seed = runs / seeds.max(1);
+            4 * s.settings.seeds.len() as u128 * per_seed
+        });
+        counts.push((runs + searches, u.span, format!("unlearn `{}`", u.name)));
+    }
+    for e in &exp.evaluates {
+        let distance = e.metrics.contains(&ops::Metric::Distance) && e.reference.is_some();
+        let mut rows: Vec<ModelRef> = e.models.clone();
+        rows.extend(e.reference.map(ModelRef::Train).filter(|r| !e.models.contains(r)));
+        let measured: u128 = rows.iter().map(|m| points(&exp.model_ref_dims(*m))).sum();
+        let mut along = std::collections::BTreeSet::new();
+        rows.iter().for_each(|m| along.extend(exp.model_ref_dims(*m)));
+        let groups = points(&along.into_iter().filter(|d| !e.over.iter().any(|o| o == d)).collect());
+        let n = measured.saturating_mul(1 + u128::from(distance)).saturating_add(groups);
+        counts.push((n, e.span, format!("evaluate `{}`", e.name)));
+    }
+    for r in &exp.reports {
+        counts.push((1, r.span, format!("report `{}`", r.name)));
+    }
+    counts
 }

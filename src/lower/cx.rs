@@ -7,6 +7,7 @@ use crate::diag::did_you_mean;
 use crate::span::Span;
 use crate::syntax::ast::{Decl, DeclKind, Expr, ExprKind, Field, File, Item};
 
+use super::dims::Dims;
 use super::{value, LowerError};
 
 /// Subsets every dataset exposes.
@@ -29,6 +30,8 @@ pub(super) struct Cx<'a> {
     resolved: HashMap<*const Decl, Effective<'a>>,
     /// Where `seeds = …` is set, for diagnostics about the plan's size.
     pub(super) seeds_span: Option<Span>,
+    /// The file's dimensions; fields that take values from one mark it used.
+    pub(super) dims: Dims,
     pub(super) errors: Vec<LowerError>,
 }
 
@@ -41,6 +44,7 @@ impl<'a> Cx<'a> {
             positions: HashMap::new(),
             resolved: HashMap::new(),
             seeds_span: None,
+            dims: Dims::default(),
             errors: vec![],
         };
         let mut reports: HashMap<&str, Span> = HashMap::new();

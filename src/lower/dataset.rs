@@ -16,8 +16,8 @@ impl<'a> Cx<'a> {
     pub(super) fn dataset(&mut self, d: &'a Decl) -> Option<Dataset> {
         let (head, fields) = self.effective(d)?;
         let before = self.errors.len();
-        let mut source =
-            head.and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors));
+        let mut source = head
+            .and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors, &mut self.dims));
         let mut source_expr = head;
         let mut split = None;
         let mut limit = None;
@@ -25,10 +25,24 @@ impl<'a> Cx<'a> {
             match f.name.name.as_str() {
                 "source" => {
                     source_expr = Some(&f.value);
-                    source = value::value("source", ops::Ty::Call(Category::Source), &f.value, &mut self.errors)
+                    source = value::value(
+                        "source",
+                        ops::Ty::Call(Category::Source),
+                        &f.value,
+                        &mut self.errors,
+                        &mut self.dims,
+                    )
                 }
-                "split" => split = value::value("split", ops::Ty::Call(Category::Split), &f.value, &mut self.errors),
-                "limit" => limit = value::value("limit", LIMIT, &f.value, &mut self.errors),
+                "split" => {
+                    split = value::value(
+                        "split",
+                        ops::Ty::Call(Category::Split),
+                        &f.value,
+                        &mut self.errors,
+                        &mut self.dims,
+                    )
+                }
+                "limit" => limit = value::value("limit", LIMIT, &f.value, &mut self.errors, &mut self.dims),
                 _ => self.unknown_field(f, "a dataset", &["source", "split", "limit"]),
             }
         }

@@ -156,6 +156,52 @@ pub(crate) enum LowerError {
         edges: Vec<miette::LabeledSpan>,
     },
 
+    #[error("dimension `{name}`: {message}")]
+    #[diagnostic(code(munl::lower::bad_dimension))]
+    BadDimension {
+        name: String,
+        message: String,
+        #[label("{message}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("dimension `{name}` is not used")]
+    #[diagnostic(
+        code(munl::lower::unused_dimension),
+        help("give a field its values (`forget: {name}`), or remove the dimension")
+    )]
+    UnusedDimension {
+        name: String,
+        #[label("no field takes its values")]
+        span: Span,
+    },
+
+    #[error("two dimensions named `{name}`")]
+    #[diagnostic(
+        code(munl::lower::dimension_twice),
+        help("an inline `each(…)` is named after its declaration and field; name one of them with `dim`")
+    )]
+    DimensionTwice {
+        name: String,
+        #[label("the second")]
+        span: Span,
+        #[label("the first")]
+        first: Span,
+    },
+
+    #[error("evaluate `{evaluate}` aggregates over `{dim}`, which none of its models varies along")]
+    #[diagnostic(code(munl::lower::not_along))]
+    NotAlong {
+        evaluate: String,
+        dim: String,
+        #[label("not a dimension of its models")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("unknown setting `{name}`")]
     #[diagnostic(code(munl::lower::unknown_setting))]
     UnknownSetting {

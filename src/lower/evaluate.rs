@@ -4,7 +4,7 @@ use crate::ops::{self, Category, Metric, Value};
 use crate::syntax::ast::{Decl, DeclKind, ExprKind};
 
 use super::cx::Cx;
-use super::{value, Evaluate, LowerError, ModelRef};
+use super::{value, Evaluate, Experiment, LowerError, ModelRef};
 
 impl<'a> Cx<'a> {
     /// `evaluate NAME { models = […]; reference = …; metrics = […] }`; metrics that compare with a
@@ -16,6 +16,8 @@ impl<'a> Cx<'a> {
         let mut reference = None;
         let mut metrics: Vec<Metric> = Metric::DEFAULT.to_vec();
         let mut metrics_span = d.name.span;
+        let mut over = vec![super::SEED.to_string()];
+        let mut over_span = d.name.span;
         for f in &fields {
             match f.name.name.as_str() {
                 "models" => {
@@ -56,15 +58,45 @@ impl<'a> Cx<'a> {
                     };
                     metrics.clear();
                     for item in items {
-                        if let Some(Value::Call(c)) =
-                            value::value("metrics", ops::Ty::Call(Category::Metric), item, &mut self.errors)
-                        {
+                        if let Some(Value::Call(c)) = value::value(
+                            "metrics",
+                            ops::Ty::Call(Category::Metric),
+                            item,
+                            &mut self.errors,
+                            &mut self.dims,
+                        ) {
                             // The catalogue's metric entries and `Metric` are kept equal by a test.
                             metrics.extend(Metric::from_name(&c.op));
                         }
                     }
                 }
-                _ => self.unknown_field(f, "`evaluate`", &["models", "reference", "metrics"]),
+                "over" => {
+                    over_span = f.value.span;
+                    let items = match &f.value.kind {
+                        ExprKind::List(items) => items.iter().collect(),
+                        _ => vec![&f.value],
+                    };
+                    over.clear();
+                    for item in items {
+                        match &item.kind {
+                            // An inline sweep's dimension is `decl.field`.
+                            ExprKind::Path(p) if self.dims.knows(&value::join_path(p)) => {
+                                over.push(value::join_path(p))
+                            }
+                            _ => {
+                                let known: Vec<String> = self.dims.names().map(|n| format!("`{n}`")).collect();
+                                self.errors.push(LowerError::WrongType {
+                                    field: "over".into(),
+                                    expected: "dimension names".into(),
+                                    span: item.span,
+                                    found: value::describe(item),
+                                    help: Some(format!("the dimensions are {}", known.join(", "))),
+                                });
+                            }
+                        }
+                    }
+                }
+                _ => self.unknown_field(f, "`evaluate`", &["models", "reference", "metrics", "over"]),
             }
         }
         if models.is_none() {
@@ -99,6 +131,27 @@ impl<'a> Cx<'a> {
             models: models.unwrap_or_default(),
             reference,
             metrics,
+            over,
+            over_span,
         })
+    }
+
+    /// Every evaluation aggregates over dimensions its models vary along.
+    pub(super) fn evaluations_along(&mut self, exp: &Experiment) {
+        for e in &exp.evaluates {
+            let mut along = std::collections::BTreeSet::new();
+            for m in &e.models {
+                along.extend(exp.model_ref_dims(*m));
+            }
+            for dim in e.over.iter().filter(|d| !along.contains(d.as_str())) {
+                let shown: Vec<String> = exp.ordered(&along).iter().map(|d| format!("`{d}`")).collect();
+                self.errors.push(LowerError::NotAlong {
+                    evaluate: e.name.clone(),
+                    dim: dim.clone(),
+                    span: e.over_span,
+                    help: Some(format!("its models vary along {}", shown.join(", "))),
+                });
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The lowered experiment: names resolved, inheritance applied, every field typed and defaulted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,11 @@ use crate::span::Span;
 /// A whole `.munl` file after lowering.
 #[derive(Clone, Debug)]
 pub(crate) struct Experiment {
-    /// Model seeds: every model-dependent node exists once per seed.
+    /// Model seeds: every model-dependent node exists once per seed (the built-in dimension
+    /// `seed`).
     pub(crate) seeds: Vec<u64>,
+    /// The other dimensions, declared (`dim`) or inline (`each`), in file order.
+    pub(crate) dims: Vec<Dim>,
     /// `auto`, `cpu`, `cuda` or `cuda:N`.
     pub(crate) device: String,
     /// The folder of the `.munl` file; report paths are relative to it.
@@ -24,6 +27,15 @@ pub(crate) struct Experiment {
     pub(crate) unlearns: Vec<Unlearn>,
     pub(crate) evaluates: Vec<Evaluate>,
     pub(crate) reports: Vec<Report>,
+}
+
+/// A dimension: its name and its values as written (for labels and report columns). Fields
+/// that vary along it hold a `Value::Dim` with the values typed for them.
+#[derive(Clone, Debug)]
+pub(crate) struct Dim {
+    pub(crate) name: String,
+    pub(crate) span: Span,
+    pub(crate) shown: Vec<String>,
 }
 
 /// `dataset NAME { source = …; split = …; limit = … }`
@@ -95,6 +107,10 @@ pub(crate) struct SearchSettings {
     pub(crate) seeds: Vec<u64>,
     pub(crate) sampler: SamplerKind,
     pub(crate) export: ExportMode,
+    /// Dimensions whose coordinates the searches run at only some of (by value index), the
+    /// best trial over all of them setting the runs at every coordinate: U-LiRA searches
+    /// shadows 0–31 of draw 0 for all 64 × 10.
+    pub(crate) at: Vec<(String, Vec<u64>)>,
 }
 
 /// How a tuned method takes its best trial's values (unlearners.md §4).
@@ -178,6 +194,10 @@ pub(crate) struct Evaluate {
     /// Index into `Experiment::trains`, the model others are compared with (Retrain).
     pub(crate) reference: Option<usize>,
     pub(crate) metrics: Vec<Metric>,
+    /// The dimensions aggregated over (`seed` by default); the models' other dimensions group
+    /// the rows, one table per group.
+    pub(crate) over: Vec<String>,
+    pub(crate) over_span: Span,
 }
 
 /// `report NAME { markdown = "…"; csv = "…" }`
@@ -192,6 +212,62 @@ pub(crate) struct Report {
 }
 
 impl Experiment {
+    /// The dimensions in the order labels and reports show them: the file's, then `seed`.
+    pub(crate) fn ordered<'a>(&'a self, dims: &BTreeSet<&str>) -> Vec<&'a str> {
+        let named = self.dims.iter().map(|d| d.name.as_str()).filter(|d| dims.contains(d));
+        named.chain(dims.contains(super::SEED).then_some(super::SEED)).collect()
+    }
+
+    /// The dimensions a dataset's decoded source varies along.
+    pub(crate) fn source_dims(&self, d: usize) -> BTreeSet<&str> {
+        let mut out = BTreeSet::new();
+        self.datasets[d].source.args.values().for_each(|v| v.dims(&mut out));
+        out
+    }
+
+    /// The dimensions a dataset's split varies along (its source's and its own).
+    pub(crate) fn split_dims(&self, d: usize) -> BTreeSet<&str> {
+        let mut out = self.source_dims(d);
+        self.datasets[d].split.args.values().for_each(|v| v.dims(&mut out));
+        out
+    }
+
+    /// The dimensions a model declaration's initialisation varies along, `seed` included.
+    pub(crate) fn model_dims(&self, m: usize) -> BTreeSet<&str> {
+        let mut out = BTreeSet::from([super::SEED]);
+        self.models[m].arch.args.values().for_each(|v| v.dims(&mut out));
+        out
+    }
+
+    /// The dimensions a training varies along: its model's, its data's and its own.
+    pub(crate) fn train_dims(&self, t: usize) -> BTreeSet<&str> {
+        let train = &self.trains[t];
+        let mut out = self.model_dims(train.model);
+        out.extend(self.split_dims(train.dataset));
+        train.params.values().for_each(|v| v.dims(&mut out));
+        out
+    }
+
+    /// The dimensions an unlearning varies along: its original's and its own (its searches'
+    /// reference is trained on the same data, so it adds none the original lacks but its own).
+    pub(crate) fn unlearn_dims(&self, u: usize) -> BTreeSet<&str> {
+        let unlearn = &self.unlearns[u];
+        let mut out = self.train_dims(unlearn.from);
+        unlearn.params.values().for_each(|v| v.dims(&mut out));
+        if let Some(search) = &unlearn.search {
+            out.extend(self.train_dims(search.reference));
+        }
+        out
+    }
+
+    /// The dimensions of a measured model.
+    pub(crate) fn model_ref_dims(&self, m: ModelRef) -> BTreeSet<&str> {
+        match m {
+            ModelRef::Train(i) => self.train_dims(i),
+            ModelRef::Unlearn(i) => self.unlearn_dims(i),
+        }
+    }
+
     /// The name of a measured model.
     pub(crate) fn model_name(&self, m: ModelRef) -> &str {
         match m {

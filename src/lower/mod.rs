@@ -7,6 +7,7 @@
 mod bounds;
 mod cx;
 mod dataset;
+mod dims;
 mod error;
 mod evaluate;
 mod ir;
@@ -20,8 +21,11 @@ mod value;
 
 use std::path::Path;
 
+pub(crate) use dims::SEED;
 pub(crate) use error::LowerError;
-pub(crate) use ir::{Dataset, Dist, Evaluate, Experiment, ExportMode, Model, ModelRef, Report, Search, Train, Unlearn};
+pub(crate) use ir::{
+    Dataset, Dim, Dist, Evaluate, Experiment, ExportMode, Model, ModelRef, Report, Search, Train, Unlearn,
+};
 
 use crate::syntax::ast::{Decl, DeclKind, File};
 
@@ -32,6 +36,7 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
     let mut cx = Cx::new(file);
     let mut exp = Experiment {
         seeds: vec![0],
+        dims: vec![],
         device: "auto".into(),
         base_dir: base_dir.to_path_buf(),
         datasets: vec![],
@@ -42,6 +47,7 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         reports: vec![],
     };
     cx.settings(file, &mut exp);
+    cx.dims = dims::Dims::declared(&cx.of_kind(DeclKind::Dim), &mut cx.errors);
     // Index per kind first, so references resolve regardless of declaration order.
     let datasets: Vec<&Decl> = cx.of_kind(DeclKind::Dataset);
     let models: Vec<&Decl> = cx.of_kind(DeclKind::Model);
@@ -50,39 +56,53 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
     let evaluates: Vec<&Decl> = cx.of_kind(DeclKind::Evaluate);
     let reports: Vec<&Decl> = cx.of_kind(DeclKind::Report);
     for d in &datasets {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.dataset(d) {
             exp.datasets.push(x);
         }
     }
     for d in &models {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.model(d) {
             exp.models.push(x);
         }
     }
     for d in &trains {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.train(d) {
             exp.trains.push(x);
         }
     }
     for d in &unlearns {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.unlearn(d, &exp.trains) {
             exp.unlearns.push(x);
         }
     }
     for d in &evaluates {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.evaluate(d) {
             exp.evaluates.push(x);
         }
     }
     for d in &reports {
+        cx.dims.decl = d.name.name.clone();
         if let Some(x) = cx.report(d) {
             exp.reports.push(x);
         }
     }
+    cx.dims.unused(&mut cx.errors);
+    exp.dims = cx
+        .dims
+        .defs
+        .iter()
+        .map(|d| Dim { name: d.name.clone(), span: d.span, shown: d.values.iter().map(dims::shown).collect() })
+        .collect();
     // What no single declaration shows; the indices of a lowered file hold only without errors.
     if cx.errors.is_empty() {
+        cx.evaluations_along(&exp);
         cx.inputs_fit(&exp);
-        cx.plan_size(&exp, file);
+        cx.plan_size(&exp);
     }
     if cx.errors.is_empty() {
         Ok(exp)

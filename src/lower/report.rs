@@ -21,7 +21,9 @@ impl<'a> Cx<'a> {
             if name == "evaluate" {
                 evaluate = self.decl_index(&f.value, DeclKind::Evaluate, "`evaluate` declaration");
             } else if let Some(format) = Format::from_name(name) {
-                if let Some(Value::Str(path)) = value::value(name, ops::Ty::Str, &f.value, &mut self.errors) {
+                if let Some(Value::Str(path)) =
+                    value::value(name, ops::Ty::Str, &f.value, &mut self.errors, &mut self.dims)
+                {
                     let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
                     if let Some(reason) = bad_report_path(&path) {
                         self.errors.push(LowerError::BadPath { path, reason: reason.into(), span: f.value.span });

@@ -24,7 +24,7 @@ pub(super) fn settings(call: &Call) -> Option<SearchSettings> {
         "searched" => ExportMode::Searched,
         _ => return None,
     };
-    Some(SearchSettings { trials, seeds, sampler, export })
+    Some(SearchSettings { trials, seeds, sampler, export, at: vec![] })
 }
 
 /// The epoch cap of searched epoch-like fields: ⌈0.2 × the original's training epochs⌉

@@ -24,7 +24,7 @@ impl<'a> Cx<'a> {
         };
         let Some(spec) = ops::find(Category::Method, &callee.name) else {
             // Reuse the unknown-op diagnostic with its suggestions.
-            value::call(Category::Method, &callee.name, callee.span, &[], &mut self.errors);
+            value::call(Category::Method, &callee.name, callee.span, &[], &mut self.errors, &mut self.dims);
             return None;
         };
         let from = match args.as_slice() {
@@ -69,7 +69,7 @@ impl<'a> Cx<'a> {
             }
             block.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
         }
-        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors);
+        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors, &mut self.dims);
         let search = match tune {
             None if !written.is_empty() => {
                 self.errors.push(LowerError::MissingField {
@@ -82,12 +82,17 @@ impl<'a> Cx<'a> {
             }
             None => None,
             Some(t) => {
-                let call = value::value("tune", ops::Ty::Call(Category::Search), &t.value, &mut self.errors)
-                    .and_then(|v| v.as_call().cloned());
+                // `search(…, shadow: 0..32, draw: 0)`: arguments named after dimensions say
+                // which of their coordinates the searches run at; the others are the search's.
+                let (tune, restricted) = self.dims.restrictions(&t.value, &mut self.errors);
+                let call =
+                    value::value("tune", ops::Ty::Call(Category::Search), &tune, &mut self.errors, &mut self.dims)
+                        .and_then(|v| v.as_call().cloned());
                 let from = from.and_then(|i| lowered.get(i));
                 let epochs = from.and_then(|original| original.params.get("epochs")).and_then(Value::as_i64);
                 match (call.as_ref().and_then(search::settings), from, epochs) {
-                    (Some(settings), Some(original), Some(epochs)) => {
+                    (Some(mut settings), Some(original), Some(epochs)) => {
+                        settings.at = restricted;
                         let e_max = search::epoch_cap(epochs);
                         // Suggested in the reference's order, as its study draws them.
                         let mut space: Vec<(String, ir::Dist)> = if written.is_empty() {

@@ -6,6 +6,7 @@ use crate::diag::did_you_mean;
 use crate::ops::{self, Call, Category, Ty, Value};
 use crate::syntax::ast::{Arg, Expr, ExprKind};
 
+use super::dims::Dims;
 use super::LowerError;
 
 /// Names that introduce a searched field (allowed in `unlearn` blocks with `tune`).
@@ -41,7 +42,10 @@ pub(super) fn is_distribution(expr: &Expr) -> bool {
 }
 
 /// Types `expr` as the value of `field`.
-pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerError>) -> Option<Value> {
+pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerError>, dims: &mut Dims) -> Option<Value> {
+    if let Some(swept) = super::dims::sweep(field, ty, expr, errors, dims) {
+        return swept;
+    }
     if is_distribution(expr) {
         errors.push(LowerError::SearchUnavailable { span: expr.span });
         return None;
@@ -90,7 +94,7 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
         (Ty::Str, ExprKind::Str(s)) => Some(Value::Str(s.clone())),
         (Ty::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
         (Ty::Floats { max, .. }, ExprKind::Int(_) | ExprKind::Float(_)) => {
-            value(field, Ty::Float { min: 0.0, max }, expr, errors)
+            value(field, Ty::Float { min: 0.0, max }, expr, errors, dims)
         }
         (Ty::Floats { max, max_len }, ExprKind::List(items)) if !items.is_empty() => {
             if items.len() > max_len.max {
@@ -101,7 +105,7 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
                 return wrong(errors, Some("every entry must be a non-negative number".into()));
             }
             let entry = Ty::Float { min: 0.0, max };
-            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors)).collect();
+            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors, dims)).collect();
             out.into_iter().collect::<Option<Vec<Value>>>().map(Value::List)
         }
         (Ty::IntList { min, max, min_len, max_len }, ExprKind::List(items)) => {
@@ -119,7 +123,7 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
                 return out_of_range(errors, field, message, why, expr);
             }
             let entry = Ty::Int { min, max };
-            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors)).collect();
+            let out: Vec<Option<Value>> = items.iter().map(|item| value(field, entry, item, errors, dims)).collect();
             out.into_iter().collect::<Option<Vec<Value>>>().map(Value::List)
         }
         (Ty::Word(words), ExprKind::Path(parts)) if parts.len() == 1 => {
@@ -132,10 +136,10 @@ pub(super) fn value(field: &str, ty: Ty, expr: &Expr, errors: &mut Vec<LowerErro
             }
         }
         (Ty::Call(category), ExprKind::Call { callee, args }) => {
-            call(category, &callee.name, callee.span, args, errors).map(Value::Call)
+            call(category, &callee.name, callee.span, args, errors, dims).map(Value::Call)
         }
         (Ty::Call(category), ExprKind::Path(parts)) if parts.len() == 1 => {
-            call(category, &parts[0].name, parts[0].span, &[], errors).map(Value::Call)
+            call(category, &parts[0].name, parts[0].span, &[], errors, dims).map(Value::Call)
         }
         _ => wrong(errors, None),
     }
@@ -165,6 +169,7 @@ pub(super) fn call(
     name_span: crate::span::Span,
     args: &[Arg],
     errors: &mut Vec<LowerError>,
+    dims: &mut Dims,
 ) -> Option<Call> {
     let Some(op) = ops::find(category, name) else {
         let help = did_you_mean(name, ops::in_category(category).map(|o| o.name))
@@ -215,7 +220,7 @@ pub(super) fn call(
             errors.push(LowerError::DuplicateField { field: field_name, span: arg.span, first: *first });
             continue;
         }
-        if let Some(v) = value(&field_name, spec.ty, &arg.value, errors) {
+        if let Some(v) = value(&field_name, spec.ty, &arg.value, errors, dims) {
             set.insert(field_name, (v, arg.span));
         }
     }

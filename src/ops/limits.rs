@@ -16,6 +16,11 @@ pub(crate) const SEED: Limit<i64> = Limit::new(u32::MAX as i64, "seeds are 32-bi
 /// the nodes of every model-dependent declaration.
 pub(crate) const SEEDS: Limit<usize> = Limit::new(10_000, "munl's limit on seeds; the reference uses 10");
 
+/// Values of one dimension (`dim shadow = 0..64`, `each(…)`): each multiplies the nodes of
+/// every declaration that varies along it.
+pub(crate) const DIM: Limit<usize> =
+    Limit::new(10_000, "munl's limit on a dimension's values; U-LiRA's largest has 64 (shadow models)");
+
 /// Nodes of a whole plan: planning and the `munl plan` table take time and memory per node.
 pub(crate) const NODES: Limit<usize> =
     Limit::new(100_000, "munl's limit on planned nodes; the whole reference benchmark plans about 4 500");

@@ -25,4 +25,5 @@ pub(crate) use datasets::{Augment, Facts, OfficialFile};
 pub(crate) use format::Format;
 pub(crate) use metric::Metric;
 pub(crate) use spec::{Category, Default, Export, FieldSpec, OpSpec, Space, Ty};
+pub(crate) use value::Sweep;
 pub use value::{Call, Value};

@@ -16,6 +16,17 @@ pub enum Value {
     List(Vec<Value>),
     /// A constructor such as `sgd(lr: 0.1, momentum: 0.9)`, with every field resolved.
     Call(Call),
+    /// A value that varies along a dimension (`forget: frac`, `lr = each(0.01, 0.1)`). Only in
+    /// lowered declarations: the planner binds it to one of its values before anything is keyed.
+    Dim(Sweep),
+}
+
+/// The values a field takes along a dimension, typed for that field: `values[i]` at the
+/// dimension's i-th coordinate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sweep {
+    pub dim: String,
+    pub values: Vec<Value>,
 }
 
 /// An operation applied to named, resolved arguments.
@@ -42,6 +53,33 @@ impl Value {
                 "op": call.op,
                 "args": call.args.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
             }),
+            // Never keyed (the planner binds it first); shown as what it is.
+            Value::Dim(sweep) => serde_json::json!({ "dim": sweep.dim }),
+        }
+    }
+
+    /// Adds the dimensions this value varies along to `out`.
+    pub(crate) fn dims<'v>(&'v self, out: &mut std::collections::BTreeSet<&'v str>) {
+        match self {
+            Value::Dim(sweep) => {
+                out.insert(&sweep.dim);
+            }
+            Value::List(items) => items.iter().for_each(|v| v.dims(out)),
+            Value::Call(call) => call.args.values().for_each(|v| v.dims(out)),
+            _ => {}
+        }
+    }
+
+    /// The value at a point: every sweep replaced by its value at `index(dimension)`.
+    pub(crate) fn bind(&self, index: &dyn Fn(&str) -> usize) -> Value {
+        match self {
+            Value::Dim(sweep) => sweep.values[index(&sweep.dim)].bind(index),
+            Value::List(items) => Value::List(items.iter().map(|v| v.bind(index)).collect()),
+            Value::Call(call) => Value::Call(Call {
+                op: call.op.clone(),
+                args: call.args.iter().map(|(k, v)| (k.clone(), v.bind(index))).collect(),
+            }),
+            other => other.clone(),
         }
     }
 
@@ -135,6 +173,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str(")")
             }
+            Value::Dim(sweep) => f.write_str(&sweep.dim),
         }
     }
 }

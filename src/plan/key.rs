@@ -102,6 +102,12 @@ fn key_params(payload: &Payload) -> Params {
             p.insert("archs".into(), strs(r.rows.iter().map(|l| l.arch.as_str()).collect()));
             p.insert("title".into(), Value::Str(r.title.clone()));
             p.insert("formats".into(), strs(r.formats.iter().map(|f| f.name()).collect()));
+            if !r.groups.is_empty() {
+                let group = |g: &Vec<(String, String)>| {
+                    Value::List(g.iter().map(|(d, v)| Value::Str(format!("{d}={v}"))).collect())
+                };
+                p.insert("groups".into(), Value::List(r.groups.iter().map(group).collect()));
+            }
         }
         _ => {}
     }

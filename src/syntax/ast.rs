@@ -36,12 +36,21 @@ pub(crate) enum DeclKind {
     Unlearn,
     Evaluate,
     Report,
+    /// `dim NAME = values`: a dimension declarations can vary along.
+    Dim,
 }
 
 impl DeclKind {
     /// Every kind, in the order the language documents them.
-    pub(crate) const ALL: [DeclKind; 6] =
-        [DeclKind::Dataset, DeclKind::Model, DeclKind::Train, DeclKind::Unlearn, DeclKind::Evaluate, DeclKind::Report];
+    pub(crate) const ALL: [DeclKind; 7] = [
+        DeclKind::Dataset,
+        DeclKind::Model,
+        DeclKind::Train,
+        DeclKind::Unlearn,
+        DeclKind::Evaluate,
+        DeclKind::Report,
+        DeclKind::Dim,
+    ];
 
     /// The keyword as written in source.
     pub(crate) fn keyword(self) -> &'static str {
@@ -52,6 +61,7 @@ impl DeclKind {
             DeclKind::Unlearn => "unlearn",
             DeclKind::Evaluate => "evaluate",
             DeclKind::Report => "report",
+            DeclKind::Dim => "dim",
         }
     }
 

@@ -2,26 +2,19 @@
 
 use std::path::Path;
 
-use super::{Builder, Data, Spec};
+use super::{Builder, Data, Point, Points, Spec};
 use crate::lower::Experiment;
 use crate::ops::{self, Category, Value};
 use crate::plan::fingerprint::fingerprint;
 use crate::plan::{Coords, Params, Paths, Payload};
 
-/// The dataset and split node of every dataset declaration. Relative data folders resolve
-/// against `data_root`.
+/// The dataset and split node of every dataset declaration, at each point of the dimensions its
+/// split varies along. Relative data folders resolve against `data_root`.
 pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &Path) -> Data {
     let mut data = vec![];
-    for ds in &exp.datasets {
+    for (i, ds) in exp.datasets.iter().enumerate() {
         // The location is a fact of this machine, not of the data's meaning.
         let location = ["dir", "path"].iter().find_map(|k| ds.source.args.get(*k).and_then(Value::as_str));
-        let args: Params = ds
-            .source
-            .args
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "dir" | "path"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let at = location.map(|l| data_root.join(l));
         // Official datasets are identified by their published checksums, checked on load; user
         // data by what its files hold.
@@ -29,30 +22,53 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
             (Some(at), "image_folder" | "utkface") => Some(fingerprint(at).unwrap_or_else(|| "missing".into())),
             _ => None,
         };
-        let d = b.add(Spec {
-            op: &ds.source.op,
-            version: ops::version(Category::Source, &ds.source.op),
-            payload: Payload::Dataset { args, limit: ds.limit, content },
-            inputs: vec![],
-            coords: Coords::new(),
-            paths: Paths { fetch: location.is_some_and(|l| !Path::new(l).is_absolute()), data: at, ..Paths::default() },
-            label: format!("dataset {}", ds.name),
-            decl: &ds.name,
-            span: ds.span,
-        });
-        let s = b.add(Spec {
-            op: &ds.split.op,
-            version: ops::version(Category::Split, &ds.split.op),
-            payload: Payload::Split { args: ds.split.args.clone() },
-            inputs: vec![("data".into(), d)],
-            coords: Coords::new(),
-            paths: Paths::default(),
-            label: format!("split {}", ds.name),
-            decl: &ds.name,
-            span: ds.span,
-        });
-        b.declare(&ds.name, vec![d, s]);
-        data.push((d, s));
+        let source_dims = exp.source_dims(i);
+        let mut nodes = Points::new();
+        let mut ids = vec![];
+        for point in Point::all(exp, &exp.split_dims(i)) {
+            let at_source = point.project(&source_dims);
+            let args: Params = ds
+                .source
+                .args
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "dir" | "path"))
+                .map(|(k, v)| (k.clone(), at_source.bind(v)))
+                .collect();
+            let d = b.add(Spec {
+                op: &ds.source.op,
+                version: ops::version(Category::Source, &ds.source.op),
+                payload: Payload::Dataset { args, limit: ds.limit, content: content.clone() },
+                inputs: vec![],
+                coords: Coords::new(),
+                paths: Paths {
+                    fetch: location.is_some_and(|l| !Path::new(l).is_absolute()),
+                    data: at.clone(),
+                    ..Paths::default()
+                },
+                label: format!("dataset {}{}", ds.name, at_source.suffix(exp)),
+                decl: &ds.name,
+                span: ds.span,
+            });
+            let s = b.add(Spec {
+                op: &ds.split.op,
+                version: ops::version(Category::Split, &ds.split.op),
+                payload: Payload::Split { args: point.bind_all(&ds.split.args) },
+                inputs: vec![("data".into(), d)],
+                coords: Coords::new(),
+                paths: Paths::default(),
+                label: format!("split {}{}", ds.name, point.suffix(exp)),
+                decl: &ds.name,
+                span: ds.span,
+            });
+            for id in [d, s] {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            nodes.insert(point, (d, s));
+        }
+        b.declare(&ds.name, ids);
+        data.push(nodes);
     }
     data
 }

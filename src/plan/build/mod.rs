@@ -2,6 +2,7 @@
 //! of declaration says which nodes it becomes.
 
 mod datasets;
+mod point;
 mod tables;
 mod trains;
 mod unlearns;
@@ -9,6 +10,7 @@ mod unlearns;
 use std::collections::{BTreeMap, HashMap};
 
 pub(super) use datasets::datasets;
+pub(super) use point::{Point, Points};
 pub(super) use tables::{evaluates, reports};
 pub(super) use trains::{train_at, trains};
 pub(super) use unlearns::unlearns;
@@ -16,8 +18,9 @@ pub(super) use unlearns::unlearns;
 use super::{Coords, Description, Node, NodeId, Paths, Payload, Plan};
 use crate::span::Span;
 
-/// The dataset and split node of each dataset declaration, by declaration index.
-pub(super) type Data = Vec<(NodeId, NodeId)>;
+/// The dataset and split node of each dataset declaration, by declaration index, at each point
+/// of the dimensions its split varies along.
+pub(super) type Data = Vec<Points<(NodeId, NodeId)>>;
 
 /// One node before keying.
 pub(super) struct Spec<'a> {
@@ -32,9 +35,10 @@ pub(super) struct Spec<'a> {
     pub(super) span: Span,
 }
 
-/// The coordinates of a node expanded over the model seed.
-pub(super) fn at_seed(seed: u64) -> Coords {
-    Coords::from([("seed".to_string(), seed)])
+/// The coordinates a node's key holds: its model seed, if it has one. A node's other
+/// coordinates reach its key only through what they change (its fields, its inputs).
+pub(super) fn keyed(point: &Point) -> Coords {
+    point.seed().map(|seed| Coords::from([("seed".to_string(), seed)])).unwrap_or_default()
 }
 
 /// A plan under construction.

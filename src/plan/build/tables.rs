@@ -1,22 +1,25 @@
 //! `evaluate` and `report` declarations: a measurement per (model, seed), a table over them,
 //! and the table's renderings.
 
-use super::{at_seed, Builder, Data, Spec};
-use crate::lower::{Experiment, ModelRef};
+use std::collections::BTreeSet;
+
+use super::{keyed, Builder, Data, Point, Points, Spec};
+use crate::lower::{Experiment, ModelRef, SEED};
 use crate::ops::{self, Category, Metric};
 use crate::plan::{Coords, EvaluateSpec, NodeId, Paths, Payload, ReportSpec, RowLabel};
 
-/// Each evaluation's table node with the models of its rows (the reference last if it was
+/// Each evaluation's table nodes, one per group (a point of the dimensions its models vary along
+/// that it does not aggregate over), with the models of its rows (the reference last if it was
 /// not listed), by declaration index.
-pub(in crate::plan) type Tables = Vec<(NodeId, Vec<ModelRef>)>;
+pub(in crate::plan) type Tables = Vec<(Vec<(Point, NodeId)>, Vec<ModelRef>)>;
 
-/// The table node of every `evaluate` declaration, with its measurements.
+/// The table nodes of every `evaluate` declaration, with their measurements.
 pub(in crate::plan) fn evaluates(
     b: &mut Builder,
     exp: &Experiment,
     data: &Data,
-    trains: &[Vec<NodeId>],
-    unlearns: &[Vec<NodeId>],
+    trains: &[Points<NodeId>],
+    unlearns: &[Points<NodeId>],
 ) -> Tables {
     let mut tables = vec![];
     for e in &exp.evaluates {
@@ -26,72 +29,104 @@ pub(in crate::plan) fn evaluates(
                 rows.push(ModelRef::Train(r));
             }
         }
-        let mut inputs = vec![];
-        for (row, &m) in rows.iter().enumerate() {
-            let (d, s) = data[dataset_of(exp, m)];
-            let ids = match m {
-                ModelRef::Train(i) => &trains[i],
-                ModelRef::Unlearn(i) => &unlearns[i],
-            };
-            let name = exp.model_name(m);
-            for (i, &seed) in exp.seeds.iter().enumerate() {
-                let measure = b.add(Spec {
-                    op: "measure",
-                    version: ops::version(Category::Engine, "measure"),
-                    payload: Payload::Measure,
-                    inputs: vec![("model".into(), ids[i]), ("data".into(), d), ("split".into(), s)],
-                    coords: at_seed(seed),
-                    paths: Paths::default(),
-                    label: format!("measure {name} [seed={seed}]"),
-                    decl: &e.name,
-                    span: e.span,
-                });
-                inputs.push((format!("{row}/{seed}"), measure));
-                if let (true, Some(r)) = (e.metrics.contains(&Metric::Distance), e.reference) {
-                    let distance = b.add(Spec {
-                        op: "distance",
-                        version: ops::version(Category::Metric, "distance"),
-                        payload: Payload::Distance,
-                        inputs: vec![("model".into(), ids[i]), ("reference".into(), trains[r][i])],
-                        coords: at_seed(seed),
+        let mut along: BTreeSet<&str> = BTreeSet::new();
+        for &m in &rows {
+            along.extend(exp.model_ref_dims(m));
+        }
+        let over: BTreeSet<&str> = e.over.iter().map(String::as_str).filter(|d| along.contains(d)).collect();
+        let grouping: BTreeSet<&str> = along.difference(&over).copied().collect();
+        // Aggregated over the seeds alone, a table's replicates are the seeds, as they always
+        // were; over other dimensions too, they are numbered.
+        let replicates = Point::all(exp, &over);
+        let by_seed = over.len() == 1 && over.contains(SEED);
+        let replicate_ids: Vec<u64> = if by_seed {
+            replicates.iter().filter_map(Point::seed).collect()
+        } else {
+            (0..replicates.len() as u64).collect()
+        };
+        let mut groups = vec![];
+        for group in Point::all(exp, &grouping) {
+            let mut inputs = vec![];
+            for (row, &m) in rows.iter().enumerate() {
+                let dataset = dataset_of(exp, m);
+                let dims = exp.model_ref_dims(m);
+                let name = exp.model_name(m);
+                for (replicate, id) in replicates.iter().zip(&replicate_ids) {
+                    let at = merge(&group, replicate).project(&dims);
+                    let (d, s) = data[dataset][&at.project(&exp.split_dims(dataset))];
+                    let model = match m {
+                        ModelRef::Train(i) => trains[i][&at],
+                        ModelRef::Unlearn(i) => unlearns[i][&at],
+                    };
+                    let measure = b.add(Spec {
+                        op: "measure",
+                        version: ops::version(Category::Engine, "measure"),
+                        payload: Payload::Measure,
+                        inputs: vec![("model".into(), model), ("data".into(), d), ("split".into(), s)],
+                        coords: keyed(&at),
                         paths: Paths::default(),
-                        label: format!("distance {name} [seed={seed}]"),
+                        label: format!("measure {name}{}", at.suffix(exp)),
                         decl: &e.name,
                         span: e.span,
                     });
-                    inputs.push((format!("{row}/{seed}/distance"), distance));
+                    inputs.push((format!("{row}/{id}"), measure));
+                    if let (true, Some(r)) = (e.metrics.contains(&Metric::Distance), e.reference) {
+                        let reference = trains[r][&merge(&group, replicate).project(&exp.train_dims(r))];
+                        let distance = b.add(Spec {
+                            op: "distance",
+                            version: ops::version(Category::Metric, "distance"),
+                            payload: Payload::Distance,
+                            inputs: vec![("model".into(), model), ("reference".into(), reference)],
+                            coords: keyed(&at),
+                            paths: Paths::default(),
+                            label: format!("distance {name}{}", at.suffix(exp)),
+                            decl: &e.name,
+                            span: e.span,
+                        });
+                        inputs.push((format!("{row}/{id}/distance"), distance));
+                    }
                 }
             }
+            let reference = e.reference.and_then(|r| rows.iter().position(|m| *m == ModelRef::Train(r)));
+            let spec = EvaluateSpec {
+                metrics: e.metrics.clone(),
+                rows: rows.len(),
+                shown: e.models.len(),
+                seeds: replicate_ids.clone(),
+                reference,
+            };
+            let id = b.add(Spec {
+                op: "evaluate",
+                version: ops::version(Category::Engine, "evaluate"),
+                payload: Payload::Evaluate(spec),
+                inputs,
+                coords: Coords::new(),
+                paths: Paths::default(),
+                label: format!("evaluate {}{}", e.name, group.suffix(exp)),
+                decl: &e.name,
+                span: e.span,
+            });
+            groups.push((group, id));
         }
-        let reference = e.reference.and_then(|r| rows.iter().position(|m| *m == ModelRef::Train(r)));
-        let spec = EvaluateSpec {
-            metrics: e.metrics.clone(),
-            rows: rows.len(),
-            shown: e.models.len(),
-            seeds: exp.seeds.clone(),
-            reference,
-        };
-        let id = b.add(Spec {
-            op: "evaluate",
-            version: ops::version(Category::Engine, "evaluate"),
-            payload: Payload::Evaluate(spec),
-            inputs,
-            coords: Coords::new(),
-            paths: Paths::default(),
-            label: format!("evaluate {}", e.name),
-            decl: &e.name,
-            span: e.span,
-        });
-        b.declare(&e.name, vec![id]);
-        tables.push((id, rows));
+        b.declare(&e.name, groups.iter().map(|(_, id)| *id).collect());
+        tables.push((groups, rows));
     }
     tables
+}
+
+/// The coordinates of both points.
+fn merge(a: &Point, b: &Point) -> Point {
+    let mut out = a.clone();
+    for (dim, value) in b.iter() {
+        out = out.with(dim, value);
+    }
+    out
 }
 
 /// The node of every `report` declaration.
 pub(in crate::plan) fn reports(b: &mut Builder, exp: &Experiment, tables: &Tables) {
     for r in &exp.reports {
-        let (table, rows) = &tables[r.evaluate];
+        let (groups, rows) = &tables[r.evaluate];
         let e = &exp.evaluates[r.evaluate];
         let train_of = |m: ModelRef| match m {
             ModelRef::Train(i) => i,
@@ -105,13 +140,23 @@ pub(in crate::plan) fn reports(b: &mut Builder, exp: &Experiment, tables: &Table
                 arch: exp.models[exp.trains[train_of(m)].model].arch.op.clone(),
             })
             .collect();
-        let spec = ReportSpec { title: e.name.clone(), rows, formats: r.outputs.iter().map(|(f, _)| *f).collect() };
+        // An ungrouped evaluation has one table, `table`, as it always had; a grouped one a
+        // table per group, `table/0`, `table/1`, …, with each group's coordinates.
+        let (inputs, groups) = match groups.as_slice() {
+            [(group, table)] if group.is_empty() => (vec![("table".to_string(), *table)], vec![]),
+            _ => (
+                groups.iter().enumerate().map(|(i, (_, table))| (format!("table/{i}"), *table)).collect(),
+                groups.iter().map(|(group, _)| group.shown(exp)).collect(),
+            ),
+        };
+        let formats = r.outputs.iter().map(|(f, _)| *f).collect();
+        let spec = ReportSpec { title: e.name.clone(), rows, formats, groups };
         let outputs = r.outputs.iter().map(|(format, path)| (*format, exp.base_dir.join(path))).collect();
         let id = b.add(Spec {
             op: "report",
             version: ops::version(Category::Engine, "report"),
             payload: Payload::Report(spec),
-            inputs: vec![("table".into(), *table)],
+            inputs,
             coords: Coords::new(),
             paths: Paths { outputs, ..Paths::default() },
             label: format!("report {}", r.name),

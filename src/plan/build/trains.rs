@@ -1,35 +1,45 @@
-//! `train` declarations: a seeded initialisation and a training run per seed.
+//! `train` declarations: a seeded initialisation and a training run per point (seed and the
+//! dimensions of its model, data and recipe).
 
-use super::{at_seed, Builder, Data, Spec};
+use super::{keyed, Builder, Data, Point, Points, Spec};
 use crate::lower::Experiment;
 use crate::ops::{self, Category};
 use crate::plan::{NodeId, Paths, Payload};
 
-/// The train nodes of every `train` declaration, by declaration index and then seed index.
-pub(in crate::plan) fn trains(b: &mut Builder, exp: &Experiment, data: &Data) -> Vec<Vec<NodeId>> {
+/// The train nodes of every `train` declaration, by declaration index and point.
+pub(in crate::plan) fn trains(b: &mut Builder, exp: &Experiment, data: &Data) -> Vec<Points<NodeId>> {
     let mut trains = vec![];
-    for (i, t) in exp.trains.iter().enumerate() {
-        let ids: Vec<NodeId> = exp.seeds.iter().map(|&seed| train_at(b, exp, data, i, seed)).collect();
-        b.declare(&t.name, ids.clone());
-        trains.push(ids);
+    for (t, train) in exp.trains.iter().enumerate() {
+        let mut nodes = Points::new();
+        let mut ids = vec![];
+        for point in Point::all(exp, &exp.train_dims(t)) {
+            let id = train_at(b, exp, data, t, &point);
+            ids.push(id);
+            nodes.insert(point, id);
+        }
+        b.declare(&train.name, ids);
+        trains.push(nodes);
     }
     trains
 }
 
-/// The `train` node of `exp.trains[t]` at `seed`, with its seeded initialisation.
-pub(in crate::plan) fn train_at(b: &mut Builder, exp: &Experiment, data: &Data, t: usize, seed: u64) -> NodeId {
-    let t = &exp.trains[t];
-    let (d, s) = data[t.dataset];
-    let ds = &exp.datasets[t.dataset];
-    let model = &exp.models[t.model];
+/// The `train` node of `exp.trains[t]` at `point` (which may hold more dimensions than the
+/// training varies along), with its seeded initialisation.
+pub(in crate::plan) fn train_at(b: &mut Builder, exp: &Experiment, data: &Data, t: usize, point: &Point) -> NodeId {
+    let point = point.project(&exp.train_dims(t));
+    let t_ = &exp.trains[t];
+    let (d, s) = data[t_.dataset][&point.project(&exp.split_dims(t_.dataset))];
+    let ds = &exp.datasets[t_.dataset];
+    let model = &exp.models[t_.model];
+    let at_model = point.project(&exp.model_dims(t_.model));
     let init = b.add(Spec {
         op: &model.arch.op,
         version: ops::version(Category::Arch, &model.arch.op),
-        payload: Payload::Init { args: model.arch.args.clone(), classes: ds.classes },
+        payload: Payload::Init { args: at_model.bind_all(&model.arch.args), classes: ds.classes },
         inputs: vec![],
-        coords: at_seed(seed),
+        coords: keyed(&at_model),
         paths: Paths::default(),
-        label: format!("init {} ({} classes) [seed={seed}]", model.name, ds.classes),
+        label: format!("init {} ({} classes){}", model.name, ds.classes, at_model.suffix(exp)),
         decl: &model.name,
         span: model.span,
     });
@@ -37,12 +47,12 @@ pub(in crate::plan) fn train_at(b: &mut Builder, exp: &Experiment, data: &Data, 
     b.add(Spec {
         op: "train",
         version: ops::version(Category::Train, "train"),
-        payload: Payload::Train { recipe: t.params.clone(), subset: t.subset.clone() },
+        payload: Payload::Train { recipe: point.bind_all(&t_.params), subset: t_.subset.clone() },
         inputs: vec![("init".into(), init), ("data".into(), d), ("split".into(), s)],
-        coords: at_seed(seed),
+        coords: keyed(&point),
         paths: Paths::default(),
-        label: format!("train {} [seed={seed}]", t.name),
-        decl: &t.name,
-        span: t.span,
+        label: format!("train {}{}", t_.name, point.suffix(exp)),
+        decl: &t_.name,
+        span: t_.span,
     })
 }
