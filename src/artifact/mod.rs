@@ -10,6 +10,8 @@
 //! | init, train, unlearn | [`file::MODEL`] (state dict, PyTorch names); train and unlearn also [`file::RUN`] ([`RunInfo`]) |
 //! | measure | [`file::METRICS`] ([`Metrics`]) and [`file::LOSSES`] (per-sample losses) |
 //! | distance | [`file::DISTANCE`] ([`Distances`]) |
+//! | predict | [`file::SCORES`] (`stats::ulira::PoolScores`: per official-train sample, correctness and logit-scaled confidence) |
+//! | membership | [`file::MEMBERSHIP`] ([`Membership`]) |
 //! | trial | [`file::TRIAL`] ([`TrialResult`]; no weights) |
 //! | search | [`file::SEARCH`] ([`SearchResult`]) |
 //! | evaluate | [`file::TABLE`] ([`table::Table`]) |
@@ -20,6 +22,7 @@
 mod failure;
 mod info;
 mod json;
+mod membership;
 mod search;
 pub(crate) mod table;
 
@@ -28,6 +31,7 @@ pub use failure::{FailureKind, NodeFailure};
 pub(crate) use info::TrialResult;
 pub use info::{DatasetInfo, Distances, Metrics, RunInfo};
 pub(crate) use json::{read_json, write_json};
+pub(crate) use membership::{Attack, Estimate, Membership};
 pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST};
 
 /// File names inside a cache entry.
@@ -54,6 +58,10 @@ pub(crate) mod file {
     pub(crate) const SEARCH: &str = "search.json";
     /// One evaluation's table.
     pub(crate) const TABLE: &str = "table.json";
+    /// U-LiRA's per-sample scores of one model.
+    pub(crate) const SCORES: &str = "scores.safetensors";
+    /// U-LiRA's attack on one model family.
+    pub(crate) const MEMBERSHIP: &str = "membership.json";
     /// The JSON facts `munl show` prints, in this order.
     pub(crate) const SHOWN: &[&str] = &[DATASET, RUN, METRICS, SEARCH];
 }

@@ -30,6 +30,13 @@ pub(crate) const COLUMNS: &[(&str, Metric, &str)] = &[
     ("l2_normalised", Metric::Distance, "norm. L2"),
     ("l2_norm", Metric::Distance, "‖θ‖"),
     ("normalised_distance", Metric::Distance, "L2 of unit θ"),
+    ("ulira_p", Metric::Ulira, "U-LiRA P"),
+    ("ulira_acc", Metric::Ulira, "U-LiRA acc."),
+    ("ulira_auc", Metric::Ulira, "U-LiRA AUC"),
+    ("ulira_nan", Metric::Ulira, "U-LiRA NaN"),
+    ("ulira_logit_p", Metric::Ulira, "LiRA-conf. P"),
+    ("ulira_logit_acc", Metric::Ulira, "LiRA-conf. acc."),
+    ("ulira_logit_auc", Metric::Ulira, "LiRA-conf. AUC"),
 ];
 
 /// One evaluation's numbers. Rows are the evaluated models in declaration order (the reference

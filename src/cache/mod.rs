@@ -92,6 +92,12 @@ impl Cache {
         Some(Entry { key: *key, dir: folder.join(manifest::FILES), manifest })
     }
 
+    /// The folder of the files `key`'s committed entry holds, if the cache has a valid one:
+    /// what a notebook or a test reads a result from.
+    pub fn files_of(&self, key: &Key) -> Option<std::path::PathBuf> {
+        self.lookup(key).map(|entry| entry.dir)
+    }
+
     /// Reserves a fresh private temporary folder for producing `key`'s result.
     pub(crate) fn begin(&self, key: &Key) -> Result<Pending, CacheError> {
         store::begin(self, key)
