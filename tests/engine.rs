@@ -271,6 +271,37 @@ fn a_stopped_run_abandons_what_runs_and_resumes_from_what_finished() {
     assert!(again.ran.iter().any(|id| plan.node(*id).label == "train original [seed=0]"));
 }
 
+/// U-LiRA's shape: every model once per (shadow, draw), a prediction of each, one attack per
+/// model over all its runs, the searches at their restricted coordinates pooled by every run,
+/// and a table with the attack's columns.
+#[test]
+fn ulira_attacks_each_model_over_its_runs() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    let text = include_str!("fixtures/ulira.munl");
+    let (plan, summary) = lab.run(text, &fake);
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    let count = |prefix: &str| summary.ran.iter().filter(|id| plan.node(**id).label.starts_with(prefix)).count();
+    assert_eq!((count("train "), count("unlearn "), count("search ")), (16, 16, 2));
+    assert_eq!((count("predict "), count("membership "), count("measure ")), (32, 4, 0));
+    let unlearn = plan.node(plan.target("ft").unwrap()[7]);
+    assert_eq!(unlearn.label, "unlearn ft [shadow=3, draw=1, seed=0]");
+    let searches: Vec<&str> = unlearn
+        .inputs
+        .iter()
+        .filter(|(role, _)| role.starts_with("search/"))
+        .map(|(_, id)| plan.node(*id).label.as_str())
+        .collect();
+    assert_eq!(searches, ["search ft [shadow=0, draw=0, seed=0]", "search ft [shadow=1, draw=0, seed=0]"]);
+    let table = plan.target("ulira").unwrap()[0];
+    let files = lab.cache().files_of(&plan.node(table).key).unwrap();
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files.join("table.json")).unwrap()).unwrap();
+    let columns = table["columns"].as_array().unwrap();
+    assert!(columns.iter().any(|c| c == "ulira_auc") && !columns.iter().any(|c| c == "retain_acc"), "{columns:?}");
+    assert!(table["rows"][2]["summary"]["ulira_p"]["mean"].as_f64().is_some(), "{table}");
+}
+
 #[test]
 fn the_report_is_written_with_every_model_and_seed() {
     let lab = Lab::new();

@@ -66,6 +66,20 @@ impl Backend for Fake {
                 write("run.json", serde_json::to_string(&run).unwrap());
                 write("model.safetensors", job.node.key.hex());
             }
+            NodeKind::Measure if job.node.op == "predict" => write("scores.safetensors", job.node.key.hex()),
+            NodeKind::Measure if job.node.op == "membership" => {
+                let runs = job.inputs.iter().filter(|i| i.role.ends_with("/scores")).count();
+                let attack = |salt: u8| {
+                    let estimate = |k: u8| serde_json::json!({ "value": unit(job, salt + k), "ci95": 0.01 });
+                    serde_json::json!({
+                        "samples": 100, "forgotten_cases": 10 * runs, "never_seen_cases": 50 * runs,
+                        "nan_fraction": unit(job, salt), "never_seen_nan_fraction": null,
+                        "mean_p": estimate(1), "balanced_accuracy": estimate(2), "auc": estimate(3),
+                    })
+                };
+                let m = serde_json::json!({ "runs": runs, "correctness": attack(0), "logit": attack(4) });
+                write("membership.json", m.to_string());
+            }
             NodeKind::Measure if job.node.op == "distance" => {
                 let d = serde_json::json!({ "l2": unit(job, 0), "l2_normalised": unit(job, 1), "l2_norm": 1.0, "normalised_distance": unit(job, 2) });
                 write("distance.json", d.to_string());

@@ -69,6 +69,19 @@ fn one_sweep_value_edited_changes_only_its_nodes() {
     assert_eq!(changed.len(), 2 * (2 + 2 + 1) + 1, "{changed:#?}");
 }
 
+/// The reference's full U-LiRA (pipeline.md §2): 64 × 10 runs, an Original and a Retrain for
+/// each from one initialisation, six methods on all 640, 6 × 32 searches, a prediction per model
+/// and run, and one attack per model.
+#[test]
+fn the_full_ulira_plan_has_the_references_counts() {
+    let text = include_str!("../experiments/deepunlearn/ulira_cifar10_resnet18.munl");
+    let plan = compile_fixture("ulira.munl", text).unwrap();
+    let count = |kind: &str| plan.ids().filter(|id| plan.node(*id).kind().as_str() == kind).count();
+    let op = |name: &str| plan.ids().filter(|id| plan.node(*id).op == name).count();
+    assert_eq!((count("train"), count("unlearn"), count("search"), count("init")), (1280, 3840, 192, 1));
+    assert_eq!((op("predict"), op("membership"), count("split")), (5120, 8, 640));
+}
+
 #[test]
 fn dimension_errors_at_once() {
     let err = compile_fixture("dimension_errors.munl", include_str!("fixtures/dimension_errors.munl")).unwrap_err();

@@ -143,6 +143,28 @@ impl<'a> Cx<'a> {
             for m in &e.models {
                 along.extend(exp.model_ref_dims(*m));
             }
+            if e.metrics.contains(&Metric::Ulira) {
+                for m in &e.models {
+                    let train = match *m {
+                        ModelRef::Train(i) => i,
+                        ModelRef::Unlearn(i) => exp.unlearns[i].from,
+                    };
+                    let ds = &exp.datasets[exp.trains[train].dataset];
+                    if ds.split.op != "lira" {
+                        self.errors.push(LowerError::MissingField {
+                            field: "split = lira(shadow: …, draw: …)".into(),
+                            context: format!("dataset `{}`, for U-LiRA in evaluate `{}`", ds.name, e.name),
+                            span: ds.span,
+                            help: Some(
+                                "U-LiRA attacks runs on shadow splits: `dim shadow = 0..64`, `dim draw = 0..10`, \
+                                 `split = lira(shadow: shadow, draw: draw)`, and `over = [shadow, draw, seed]`"
+                                    .into(),
+                            ),
+                        });
+                        break;
+                    }
+                }
+            }
             for dim in e.over.iter().filter(|d| !along.contains(d.as_str())) {
                 let shown: Vec<String> = exp.ordered(&along).iter().map(|d| format!("`{d}`")).collect();
                 self.errors.push(LowerError::NotAlong {

@@ -14,11 +14,13 @@ pub(crate) enum Metric {
     Retention,
     Sape,
     Distance,
+    /// U-LiRA, over the evaluation's `over` dimensions rather than per seed.
+    Ulira,
 }
 
 impl Metric {
     /// Every metric, in catalogue order.
-    pub(crate) const ALL: [Metric; 7] = [
+    pub(crate) const ALL: [Metric; 8] = [
         Metric::Accuracy,
         Metric::Mia,
         Metric::Indiscernibility,
@@ -26,6 +28,7 @@ impl Metric {
         Metric::Retention,
         Metric::Sape,
         Metric::Distance,
+        Metric::Ulira,
     ];
 
     /// What an `evaluate` measures when it does not say.
@@ -41,11 +44,17 @@ impl Metric {
             Metric::Retention => "retention",
             Metric::Sape => "sape",
             Metric::Distance => "distance",
+            Metric::Ulira => "ulira",
         }
     }
 
     pub(crate) fn from_name(name: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Computed per replicate from a `measure` node of each model (all but U-LiRA).
+    pub(crate) fn is_measured(self) -> bool {
+        !matches!(self, Metric::Ulira | Metric::Distance)
     }
 
     /// Compared with a reference model's same seed: meaningless without one.

@@ -30,7 +30,9 @@ pub enum NodeKind {
     /// An unlearning method, `model.safetensors` + `run.json`.
     Unlearn,
     /// Accuracies and MIA of one model, `metrics.json`; or (op `distance`) its weight distances
-    /// to the reference, `distance.json`.
+    /// to the reference, `distance.json`; or (op `predict`) its U-LiRA scores,
+    /// `scores.safetensors`; or (op `membership`) U-LiRA's attack on a model family over its
+    /// runs, `membership.json`.
     Measure,
     /// A hyper-parameter search of one method on one seed: its trials and their objectives,
     /// `search.json`. Each trial is a cache entry of its own (kind `trial`), keyed by its
@@ -103,6 +105,13 @@ pub(crate) enum Payload {
     Measure,
     /// Weight distances of the `model` input to the `reference` input.
     Distance,
+    /// U-LiRA's per-sample scores of the `model` input on the official train part of its
+    /// `data` input (op `predict`).
+    Predict,
+    /// U-LiRA's attack on one model family: inputs `{i}/scores` (a `predict` node) and
+    /// `{i}/split` (its run's U-LiRA split) for each run i in (shadow, draw) order (op
+    /// `membership`).
+    Membership,
     Search(SearchSpec),
     /// The method's hyper-parameters of one trial: the fixed ones and the sampled ones.
     Trial {
@@ -170,7 +179,7 @@ impl Payload {
             Payload::Init { .. } => NodeKind::Init,
             Payload::Train { .. } => NodeKind::Train,
             Payload::Unlearn { .. } => NodeKind::Unlearn,
-            Payload::Measure | Payload::Distance => NodeKind::Measure,
+            Payload::Measure | Payload::Distance | Payload::Predict | Payload::Membership => NodeKind::Measure,
             Payload::Search(_) => NodeKind::Search,
             Payload::Trial { .. } => NodeKind::Trial,
             Payload::Evaluate(_) => NodeKind::Evaluate,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::artifact::file;
 use crate::artifact::{read_json, write_json};
-use crate::artifact::{Metrics, NodeFailure};
+use crate::artifact::{Attack, Estimate, Membership, Metrics, NodeFailure};
 use crate::backend::Job;
 use crate::ops::Metric;
 use crate::plan::{EvaluateSpec, Payload};
@@ -29,12 +29,50 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
         }
         Ok(m)
     };
+    // U-LiRA alone needs no per-replicate measurement.
+    let measuring = metrics.iter().any(|m| *m != Metric::Ulira);
     let mut measured: Vec<Vec<Metrics>> = vec![];
     for row in 0..*rows {
-        measured.push(seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
+        let row_seeds: &[u64] = if measuring { seeds } else { &[] };
+        measured.push(row_seeds.iter().map(|&s| read(row, s)).collect::<Result<_, _>>()?);
     }
-    let table = tabulate(metrics, seeds, *shown, *reference, &measured);
+    let mut table = tabulate(metrics, seeds, *shown, *reference, &measured);
+    if metrics.contains(&Metric::Ulira) {
+        for (row, r) in table.rows.iter_mut().enumerate() {
+            let role = format!("{row}/ulira");
+            let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing U-LiRA attack `{role}`")))?;
+            let attack: Membership = read_json(&input.dir.join(file::MEMBERSHIP))?;
+            r.summary.extend(ulira_columns(&attack));
+        }
+    }
     write_json(&job.out.join(file::TABLE), &table)
+}
+
+/// The U-LiRA columns of one model family: each summary with its 95 % CI over samples (as
+/// `ci95`; `n` is the number of samples attacked, `std` undefined).
+fn ulira_columns(m: &Membership) -> Vec<(String, Aggregate)> {
+    let of = |a: &Attack, e: fn(&Attack) -> Estimate| {
+        let e = e(a);
+        Aggregate { n: a.samples, mean: e.value.unwrap_or(f64::NAN), std: f64::NAN, ci95: e.ci95.unwrap_or(f64::NAN) }
+    };
+    let share = |a: &Attack| Aggregate {
+        n: a.samples,
+        mean: a.nan_fraction.unwrap_or(f64::NAN),
+        std: f64::NAN,
+        ci95: f64::NAN,
+    };
+    [
+        ("ulira_p", of(&m.correctness, |a| a.mean_p)),
+        ("ulira_acc", of(&m.correctness, |a| a.balanced_accuracy)),
+        ("ulira_auc", of(&m.correctness, |a| a.auc)),
+        ("ulira_nan", share(&m.correctness)),
+        ("ulira_logit_p", of(&m.logit, |a| a.mean_p)),
+        ("ulira_logit_acc", of(&m.logit, |a| a.balanced_accuracy)),
+        ("ulira_logit_auc", of(&m.logit, |a| a.auc)),
+    ]
+    .into_iter()
+    .map(|(c, a)| (c.to_string(), a))
+    .collect()
 }
 
 /// The table of `measured[row][seed index]`: the requested metrics' columns per seed, their

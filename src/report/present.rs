@@ -76,6 +76,10 @@ pub(crate) const PAPER: &[(&str, &str)] = &[
     ("indiscernibility", "Indisc"),
     ("mia_test", "T-MIA"),
     ("rte", "RTE"),
+    ("ulira_p", "U-LiRA P"),
+    ("ulira_auc", "U-LiRA AUC"),
+    ("ulira_nan", "U-LiRA NaN"),
+    ("ulira_logit_auc", "LiRA-conf. AUC"),
 ];
 
 /// The paper columns this table has.

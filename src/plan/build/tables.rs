@@ -44,6 +44,8 @@ pub(in crate::plan) fn evaluates(
         } else {
             (0..replicates.len() as u64).collect()
         };
+        // Files without U-LiRA keep their keys: a measurement per run, as always.
+        let measuring = e.metrics.iter().any(|m| *m != Metric::Ulira);
         let mut groups = vec![];
         for group in Point::all(exp, &grouping) {
             let mut inputs = vec![];
@@ -51,6 +53,8 @@ pub(in crate::plan) fn evaluates(
                 let dataset = dataset_of(exp, m);
                 let dims = exp.model_ref_dims(m);
                 let name = exp.model_name(m);
+                // U-LiRA: a prediction per run, one attack over them all.
+                let mut runs = vec![];
                 for (replicate, id) in replicates.iter().zip(&replicate_ids) {
                     let at = merge(&group, replicate).project(&dims);
                     let (d, s) = data[dataset][&at.project(&exp.split_dims(dataset))];
@@ -58,18 +62,20 @@ pub(in crate::plan) fn evaluates(
                         ModelRef::Train(i) => trains[i][&at],
                         ModelRef::Unlearn(i) => unlearns[i][&at],
                     };
-                    let measure = b.add(Spec {
-                        op: "measure",
-                        version: ops::version(Category::Engine, "measure"),
-                        payload: Payload::Measure,
-                        inputs: vec![("model".into(), model), ("data".into(), d), ("split".into(), s)],
-                        coords: keyed(&at),
-                        paths: Paths::default(),
-                        label: format!("measure {name}{}", at.suffix(exp)),
-                        decl: &e.name,
-                        span: e.span,
-                    });
-                    inputs.push((format!("{row}/{id}"), measure));
+                    if measuring {
+                        let measure = b.add(Spec {
+                            op: "measure",
+                            version: ops::version(Category::Engine, "measure"),
+                            payload: Payload::Measure,
+                            inputs: vec![("model".into(), model), ("data".into(), d), ("split".into(), s)],
+                            coords: keyed(&at),
+                            paths: Paths::default(),
+                            label: format!("measure {name}{}", at.suffix(exp)),
+                            decl: &e.name,
+                            span: e.span,
+                        });
+                        inputs.push((format!("{row}/{id}"), measure));
+                    }
                     if let (true, Some(r)) = (e.metrics.contains(&Metric::Distance), e.reference) {
                         let reference = trains[r][&merge(&group, replicate).project(&exp.train_dims(r))];
                         let distance = b.add(Spec {
@@ -85,6 +91,39 @@ pub(in crate::plan) fn evaluates(
                         });
                         inputs.push((format!("{row}/{id}/distance"), distance));
                     }
+                    if e.metrics.contains(&Metric::Ulira) {
+                        let predict = b.add(Spec {
+                            op: "predict",
+                            version: ops::version(Category::Engine, "predict"),
+                            payload: Payload::Predict,
+                            inputs: vec![("model".into(), model), ("data".into(), d)],
+                            coords: keyed(&at),
+                            paths: Paths::default(),
+                            label: format!("predict {name}{}", at.suffix(exp)),
+                            decl: &e.name,
+                            span: e.span,
+                        });
+                        runs.push((predict, s));
+                    }
+                }
+                if !runs.is_empty() {
+                    let mut attack_inputs = vec![];
+                    for (i, (predict, split)) in runs.into_iter().enumerate() {
+                        attack_inputs.push((format!("{i}/scores"), predict));
+                        attack_inputs.push((format!("{i}/split"), split));
+                    }
+                    let membership = b.add(Spec {
+                        op: "membership",
+                        version: ops::version(Category::Engine, "membership"),
+                        payload: Payload::Membership,
+                        inputs: attack_inputs,
+                        coords: Coords::new(),
+                        paths: Paths::default(),
+                        label: format!("membership {name}{}", group.project(&dims).suffix(exp)),
+                        decl: &e.name,
+                        span: e.span,
+                    });
+                    inputs.push((format!("{row}/ulira"), membership));
                 }
             }
             let reference = e.reference.and_then(|r| rows.iter().position(|m| *m == ModelRef::Train(r)));
