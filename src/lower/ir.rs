@@ -34,7 +34,6 @@ pub(crate) struct Experiment {
 #[derive(Clone, Debug)]
 pub(crate) struct Dim {
     pub(crate) name: String,
-    pub(crate) span: Span,
     pub(crate) shown: Vec<String>,
 }
 

@@ -96,7 +96,7 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         .dims
         .defs
         .iter()
-        .map(|d| Dim { name: d.name.clone(), span: d.span, shown: d.values.iter().map(dims::shown).collect() })
+        .map(|d| Dim { name: d.name.clone(), shown: d.values.iter().map(dims::shown).collect() })
         .collect();
     // What no single declaration shows; the indices of a lowered file hold only without errors.
     if cx.errors.is_empty() {

@@ -52,11 +52,6 @@ impl Metric {
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// Computed per replicate from a `measure` node of each model (all but U-LiRA).
-    pub(crate) fn is_measured(self) -> bool {
-        !matches!(self, Metric::Ulira | Metric::Distance)
-    }
-
     /// Compared with a reference model's same seed: meaningless without one.
     pub(crate) fn needs_reference(self) -> bool {
         matches!(self, Metric::Rte | Metric::Retention | Metric::Sape | Metric::Distance)

@@ -7,7 +7,9 @@
 
 use std::fmt::Write as _;
 
-use super::present::{dimensions, header, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels};
+use super::present::{
+    dimensions, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels,
+};
 use crate::artifact::table::Table;
 
 /// Heading that ends what the CLI prints at the end of a run: `summary_markdown` cuts there.
@@ -124,7 +126,19 @@ fn paper_rows(s: &mut String, lead: &[&str], t: &Table, paper: &[(&str, &str)], 
 
 /// What the summary's numbers are.
 fn paper_notes(s: &mut String, paper: &[(&str, &str)], n: usize) {
-    let _ = writeln!(s, "\nmean ± 95 % CI half-width (Student t) over {n} seed(s).");
+    s.push('\n');
+    if paper.iter().any(|(c, _)| !is_ulira(c)) {
+        let _ = writeln!(s, "mean ± 95 % CI half-width (Student t) over {n} seed(s).");
+    }
+    if paper.iter().any(|(c, _)| is_ulira(c)) {
+        s.push_str(
+            "U-LiRA (evaluation.md §7), over each model's runs: P = NaN-mean membership probability of the \
+             forgotten cases (ideal 0.5), AUC against never-seen cases, ± 95 % CI over samples; NaN = share \
+             of forgotten cases with an undefined P (the reference's binary correctness has σ = 0 wherever a \
+             model is always right). LiRA-conf.: the same attack on logit-scaled confidence (Hayes et al.). \
+             The in-sample fit puts the noise floor above 0.5: compare with Retrain's row.\n",
+        );
+    }
     if paper.iter().any(|(c, _)| *c == "rr") {
         s.push_str(
             "RR, FR, TR: retain, forget and test accuracy ÷ the reference's of the same seed; \

@@ -117,9 +117,14 @@ pub(crate) fn pm(a: &Aggregate, spread: f64) -> String {
     }
 }
 
-/// The number of seeds behind the aggregates (the largest n of any cell).
+/// Whether a column is one of U-LiRA's, whose aggregates are over samples, not seeds.
+pub(crate) fn is_ulira(column: &str) -> bool {
+    column.starts_with("ulira")
+}
+
+/// The number of seeds behind the aggregates (the largest n of any cell but U-LiRA's).
 pub(crate) fn seeds_of(t: &Table) -> usize {
-    t.rows.iter().flat_map(|r| r.summary.values()).map(|a| a.n).max().unwrap_or(0)
+    t.rows.iter().flat_map(|r| r.summary.iter()).filter(|(c, _)| !is_ulira(c)).map(|(_, a)| a.n).max().unwrap_or(0)
 }
 
 /// The number of seeds behind the aggregates of any group.

@@ -16,8 +16,13 @@
 //! Numerics follow the reference's NumPy/SciPy calls operation for operation (`np.mean`,
 //! `np.std`, `scipy.stats.norm.pdf`), so NaN appears exactly where the reference has it; see
 //! [`Gaussian::density`] and [`membership_probability`]. No torch, no I/O.
-// The engine wires the prediction node and the metric in issue 12; until then only tests call this.
-#![cfg_attr(not(test), allow(dead_code, reason = "wired into the engine in issue 12"))]
+#![cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        reason = "used by the torch backend (absent without the `torch` feature); accessors serve the tests"
+    )
+)]
 
 use std::fmt;
 

@@ -112,6 +112,12 @@ impl TorchBackend {
                 let d = metrics::distance::distances(&load("model")?, &load("reference")?)?;
                 data::store::write_json(&job.out.join(file::DISTANCE), &d)
             }
+            NodeKind::Measure if node.op == "predict" => {
+                let res = self.dataset(job)?;
+                let model = models::load(&Self::input_dir(job, "model")?.join(file::MODEL), self.device)?;
+                metrics::ulira::predict(&model, &res, job.out, job.progress)
+            }
+            NodeKind::Measure if node.op == "membership" => metrics::ulira::membership(job),
             NodeKind::Measure => {
                 let split = split::load(Self::input_dir(job, "split")?)?;
                 let res = self.dataset(job)?;

@@ -18,6 +18,8 @@ use crate::ops::{self, Call, Category, Value};
 use crate::plan::{Coords, Node, NodeKind, Paths, Payload};
 use crate::span::Span;
 
+mod ulira;
+
 /// A node of `kind` and `op` with `params` over the catalogue's defaults, as lowering and
 /// planning would make it.
 fn node(kind: NodeKind, op: &str, params: &[(&str, Value)], seed: Option<u64>) -> Node {
@@ -48,6 +50,8 @@ fn node(kind: NodeKind, op: &str, params: &[(&str, Value)], seed: Option<u64>) -
         }
         NodeKind::Unlearn => Payload::Unlearn { hyper: p, export: None },
         NodeKind::Measure if op == "distance" => Payload::Distance,
+        NodeKind::Measure if op == "predict" => Payload::Predict,
+        NodeKind::Measure if op == "membership" => Payload::Membership,
         NodeKind::Measure => Payload::Measure,
         other => panic!("no test nodes of kind {other:?}"),
     };
