@@ -195,6 +195,28 @@ fn a_sweep_reports_its_dimensions_as_columns() {
     assert!(csv.contains(",ft,0.2,0.07,") && !csv.contains(",0.05,0.05,"), "{csv}");
 }
 
+/// U-LiRA end to end through the worker: every run's model scored, each model attacked over
+/// its runs, the attack's numbers in the printed table and in the CSV (over runs: no seed).
+#[test]
+#[cfg(feature = "torch")]
+fn ulira_runs_through_the_worker() {
+    let dir = lab(&[("ulira.munl", include_str!("fixtures/ulira.munl"))]);
+    let out = munl(dir.path(), &["run", "ulira.munl", "--device", "cpu", "--jobs", "2"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // A dataset, 8 splits, an initialisation, 16 trainings, 2 searches, 16 unlearnings, 32
+    // predictions, 4 attacks, the table and the report.
+    assert!(err.contains("munl: 82 ran,"), "{err}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| method | U-LiRA P | U-LiRA AUC | U-LiRA NaN | LiRA-conf. AUC |"), "{stdout}");
+    let csv = std::fs::read_to_string(dir.path().join("results/ulira.csv")).unwrap();
+    for method in ["original", "retrained", "ft", "ga"] {
+        let line = csv.lines().find(|l| l.starts_with(&format!("toy,cnn,{method},,ulira_logit_auc,")));
+        let auc: f64 = line.and_then(|l| l.rsplit(',').next()?.parse().ok()).unwrap_or_else(|| panic!("{csv}"));
+        assert!((0.0..=1.0).contains(&auc), "{method}: {auc}");
+    }
+}
+
 /// A NaN loss fails its node with exit code 2 and an error pointing at the declaration.
 /// A diverging method completes, as the reference's final runs do, and the report still comes
 /// out with its unavailable values explained. Needs the torch worker (`torch` feature).

@@ -22,6 +22,9 @@ const CORPUS: &[&str] = &[
     include_str!("fixtures/toy.munl"),
     include_str!("fixtures/errors.munl"),
     include_str!("fixtures/language_example.munl"),
+    include_str!("fixtures/sweep.munl"),
+    include_str!("fixtures/ulira.munl"),
+    include_str!("../experiments/ulira_demo.munl"),
 ];
 
 /// Tokens a mutation may insert: the language's keywords and punctuation, and values at the
@@ -33,7 +36,8 @@ const VOCABULARY: &[&str] = &[
     "(", ")", ",", ";", "=", ":", ".", "..", "0", "1", "-1", "2.5", "1e308", "-1e308", "1e-320",
     "9223372036854775807", "-9223372036854775808", "99999999999999999999", "0..100000000", "0.0", "true", "false",
     "\"\"", "\"../up\"", "\"/abs/path\"", "\"results/x.md\"", "\"\\u{0}\"", "#", "\n", "# comment\n", "é", "\u{feff}",
-    "\"", "'", "\\", "retrained", "original", "forget", "retain", "train", "test", "val",
+    "\"", "'", "\\", "retrained", "original", "forget", "retain", "train", "test", "val", "dim", "each", "over",
+    "shadow", "draw", "frac", "seed", "lira", "ulira", "each(1, 2)", "each()", "0..64", "[]",
 ];
 
 /// A small, seeded generator (xorshift64*); the harness must not depend on a crate's stream.

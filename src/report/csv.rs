@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::present::{dimensions, Group, Labels};
+use super::present::{dimensions, is_ulira, Group, Labels};
 use crate::artifact::table::Table;
 
 /// A CSV field, quoted when it holds a separator, a quote or a line break.
@@ -16,7 +16,8 @@ fn csv_field(x: &str) -> String {
 }
 
 /// Long CSV: `dataset,model,method,seed,metric,value`, one line per shown row, seed and metric
-/// (an undefined value is empty). Aggregates are in the JSON.
+/// (an undefined value is empty). Aggregates are in the JSON, except U-LiRA's, which exist only
+/// over a model's runs: they have an empty seed, and their CI half-widths are `<metric>_ci95`.
 pub(crate) fn csv(t: &Table, l: &Labels) -> String {
     let mut s = head(&[]);
     lines(&mut s, &[], t, l);
@@ -59,6 +60,20 @@ fn lines(s: &mut String, lead: &[&str], t: &Table, l: &Labels) {
                     csv_field(l.method(i)),
                     seed.seed,
                     value.map_or(String::new(), |v| format!("{v}"))
+                );
+            }
+        }
+        for c in t.columns.iter().filter(|c| is_ulira(c)) {
+            let Some(a) = row.summary.get(c) else { continue };
+            let number = |x: f64| if x.is_finite() { format!("{x}") } else { String::new() };
+            for (metric, value) in [(c.clone(), a.mean), (format!("{c}_ci95"), a.ci95)] {
+                let _ = writeln!(
+                    s,
+                    "{},{},{}{lead},,{metric},{}",
+                    get(&l.datasets, i),
+                    get(&l.models, i),
+                    csv_field(l.method(i)),
+                    number(value)
                 );
             }
         }
