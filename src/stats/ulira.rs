@@ -556,23 +556,38 @@ fn balanced_accuracy(samples: &[SampleAttack], pos: &[usize], neg: &[usize]) -> 
     clustered(0.5 * (tpr + tnr), &influences)
 }
 
-/// How many values of `sorted` lie below, at and above `v`.
-fn rank(sorted: &[f64], v: f64) -> (u64, u64, u64) {
-    let below = sorted.partition_point(|&s| s < v);
-    let not_above = sorted.partition_point(|&s| s <= v);
-    (below as u64, (not_above - below) as u64, (sorted.len() - not_above) as u64)
+/// Every non-NaN value of one side of every sample, with its sample, in ascending order
+/// (`total_cmp` orders −0 before +0, consistently with `<` and `==`).
+fn sorted_cases(samples: &[SampleAttack], side: fn(&SampleAttack) -> &[f64]) -> Vec<(f64, u32)> {
+    let mut v: Vec<(f64, u32)> =
+        samples.iter().enumerate().flat_map(|(x, s)| finite(side(s)).map(move |p| (p, x as u32))).collect();
+    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    v
+}
+
+/// For each case of `cases` (sorted), 2·(values of `other` (sorted) on its `low` side) + (values
+/// tied with it), added to its sample's count: one merge pass, no search per case. With
+/// `low_is_below`, the low side is the values below the case; otherwise those above it.
+fn merge_counts(cases: &[(f64, u32)], other: &[(f64, u32)], low_is_below: bool, counts: &mut [u64]) {
+    let (mut below, mut not_above) = (0usize, 0usize);
+    for &(v, x) in cases {
+        while below < other.len() && other[below].0 < v {
+            below += 1;
+        }
+        not_above = not_above.max(below);
+        while not_above < other.len() && other[not_above].0 <= v {
+            not_above += 1;
+        }
+        let tied = (not_above - below) as u64;
+        let low = if low_is_below { below } else { other.len() - not_above } as u64;
+        counts[x as usize] += 2 * low + tied;
+    }
 }
 
 /// (c): Mann–Whitney AUC with the clustered DeLong interval.
 fn auc(samples: &[SampleAttack], pos: &[usize], neg: &[usize]) -> Estimate {
-    let sorted = |side: fn(&SampleAttack) -> &[f64]| {
-        let mut v: Vec<f64> = samples.iter().flat_map(|s| finite(side(s))).collect();
-        // No NaN is left, and `total_cmp` orders −0 before +0, consistently with `<` and `<=`.
-        v.sort_unstable_by(f64::total_cmp);
-        v
-    };
-    let positives = sorted(|s| &s.p_forgotten);
-    let negatives = sorted(|s| &s.p_never_seen);
+    let positives = sorted_cases(samples, |s| &s.p_forgotten);
+    let negatives = sorted_cases(samples, |s| &s.p_never_seen);
     let (m, n) = (positives.len() as f64, negatives.len() as f64);
     if positives.is_empty() || negatives.is_empty() {
         return Estimate { value: f64::NAN, ci95: f64::NAN };
@@ -581,16 +596,8 @@ fn auc(samples: &[SampleAttack], pos: &[usize], neg: &[usize]) -> Estimate {
     // (negatives tied), and Σ over its negatives of 2M·V₀₁ = 2·(positives above) + (tied).
     let mut twice_pos = vec![0u64; samples.len()];
     let mut twice_neg = vec![0u64; samples.len()];
-    for (x, s) in samples.iter().enumerate() {
-        for p in finite(&s.p_forgotten) {
-            let (below, tied, _) = rank(&negatives, p);
-            twice_pos[x] += 2 * below + tied;
-        }
-        for q in finite(&s.p_never_seen) {
-            let (_, tied, above) = rank(&positives, q);
-            twice_neg[x] += 2 * above + tied;
-        }
-    }
+    merge_counts(&positives, &negatives, true, &mut twice_pos);
+    merge_counts(&negatives, &positives, false, &mut twice_neg);
     let theta = twice_pos.iter().sum::<u64>() as f64 / (2.0 * m * n);
     let influences: Vec<f64> = (0..samples.len())
         .filter(|&x| pos[x] + neg[x] > 0)
