@@ -68,6 +68,23 @@ impl<'a> Cx<'a> {
         cx
     }
 
+    /// Types `expr` as the value of `field` (see `value::value`), a dimension's values included.
+    pub(super) fn typed(&mut self, field: &str, ty: crate::ops::Ty, expr: &Expr) -> Option<crate::ops::Value> {
+        value::value(field, ty, expr, &mut self.errors, &mut self.dims)
+    }
+
+    /// Resolves `name(args…)` as an op of `category` with every default filled (see
+    /// `value::call`).
+    pub(super) fn call(
+        &mut self,
+        category: crate::ops::Category,
+        name: &str,
+        span: Span,
+        args: &[crate::syntax::ast::Arg],
+    ) -> Option<crate::ops::Call> {
+        value::call(category, name, span, args, &mut self.errors, &mut self.dims)
+    }
+
     /// The declarations of one kind in file order; of a name declared twice, the first.
     pub(super) fn of_kind(&self, kind: DeclKind) -> Vec<&'a Decl> {
         let mut seen = std::collections::HashSet::new();

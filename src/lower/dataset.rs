@@ -16,8 +16,7 @@ impl<'a> Cx<'a> {
     pub(super) fn dataset(&mut self, d: &'a Decl) -> Option<Dataset> {
         let (head, fields) = self.effective(d)?;
         let before = self.errors.len();
-        let mut source = head
-            .and_then(|h| value::value("source", ops::Ty::Call(Category::Source), h, &mut self.errors, &mut self.dims));
+        let mut source = head.and_then(|h| self.typed("source", ops::Ty::Call(Category::Source), h));
         let mut source_expr = head;
         let mut split = None;
         let mut limit = None;
@@ -25,24 +24,10 @@ impl<'a> Cx<'a> {
             match f.name.name.as_str() {
                 "source" => {
                     source_expr = Some(&f.value);
-                    source = value::value(
-                        "source",
-                        ops::Ty::Call(Category::Source),
-                        &f.value,
-                        &mut self.errors,
-                        &mut self.dims,
-                    )
+                    source = self.typed("source", ops::Ty::Call(Category::Source), &f.value)
                 }
-                "split" => {
-                    split = value::value(
-                        "split",
-                        ops::Ty::Call(Category::Split),
-                        &f.value,
-                        &mut self.errors,
-                        &mut self.dims,
-                    )
-                }
-                "limit" => limit = value::value("limit", LIMIT, &f.value, &mut self.errors, &mut self.dims),
+                "split" => split = self.typed("split", ops::Ty::Call(Category::Split), &f.value),
+                "limit" => limit = self.typed("limit", LIMIT, &f.value),
                 _ => self.unknown_field(f, "a dataset", &["source", "split", "limit"]),
             }
         }

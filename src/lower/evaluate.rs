@@ -58,13 +58,7 @@ impl<'a> Cx<'a> {
                     };
                     metrics.clear();
                     for item in items {
-                        if let Some(Value::Call(c)) = value::value(
-                            "metrics",
-                            ops::Ty::Call(Category::Metric),
-                            item,
-                            &mut self.errors,
-                            &mut self.dims,
-                        ) {
+                        if let Some(Value::Call(c)) = self.typed("metrics", ops::Ty::Call(Category::Metric), item) {
                             // The catalogue's metric entries and `Metric` are kept equal by a test.
                             metrics.extend(Metric::from_name(&c.op));
                         }

@@ -38,7 +38,7 @@ impl<'a> Cx<'a> {
             args.retain(|a| a.name.as_ref().map(|n| &n.name) != Some(&f.name.name));
             args.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
         }
-        let arch = value::call(Category::Arch, &name, name_span, &args, &mut self.errors, &mut self.dims)?;
+        let arch = self.call(Category::Arch, &name, name_span, &args)?;
         // TinyViT halves the resolution five times (models.md §2): the reference only builds
         // it for multiples of 32.
         if let Some(size) = arch.args.get("img_size").and_then(Value::as_i64).filter(|s| s % 32 != 0) {

@@ -6,7 +6,7 @@ use crate::ops::{self, Format, Value};
 use crate::syntax::ast::{Decl, DeclKind};
 
 use super::cx::Cx;
-use super::{climbs_out, value, LowerError, Report};
+use super::{climbs_out, LowerError, Report};
 
 impl<'a> Cx<'a> {
     /// `report NAME { evaluate = …; <format> = "path" }`; without `evaluate`, the `evaluate` of the
@@ -21,9 +21,7 @@ impl<'a> Cx<'a> {
             if name == "evaluate" {
                 evaluate = self.decl_index(&f.value, DeclKind::Evaluate, "`evaluate` declaration");
             } else if let Some(format) = Format::from_name(name) {
-                if let Some(Value::Str(path)) =
-                    value::value(name, ops::Ty::Str, &f.value, &mut self.errors, &mut self.dims)
-                {
+                if let Some(Value::Str(path)) = self.typed(name, ops::Ty::Str, &f.value) {
                     let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
                     if let Some(reason) = bad_report_path(&path) {
                         self.errors.push(LowerError::BadPath { path, reason: reason.into(), span: f.value.span });

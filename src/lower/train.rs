@@ -33,7 +33,7 @@ impl<'a> Cx<'a> {
                 "data" => data = self.subset(&f.value),
                 name => match spec.field(name) {
                     Some(fs) => {
-                        if let Some(v) = value::value(name, fs.ty, &f.value, &mut self.errors, &mut self.dims) {
+                        if let Some(v) = self.typed(name, fs.ty, &f.value) {
                             params.insert(name.to_string(), v);
                         }
                     }

@@ -24,7 +24,7 @@ impl<'a> Cx<'a> {
         };
         let Some(spec) = ops::find(Category::Method, &callee.name) else {
             // Reuse the unknown-op diagnostic with its suggestions.
-            value::call(Category::Method, &callee.name, callee.span, &[], &mut self.errors, &mut self.dims);
+            self.call(Category::Method, &callee.name, callee.span, &[]);
             return None;
         };
         let from = match args.as_slice() {
@@ -69,7 +69,7 @@ impl<'a> Cx<'a> {
             }
             block.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
         }
-        let params = value::call(Category::Method, spec.name, callee.span, &block, &mut self.errors, &mut self.dims);
+        let params = self.call(Category::Method, spec.name, callee.span, &block);
         let search = match tune {
             None if !written.is_empty() => {
                 self.errors.push(LowerError::MissingField {
@@ -86,8 +86,7 @@ impl<'a> Cx<'a> {
                 // which of their coordinates the searches run at; the others are the search's.
                 let (tune, restricted) = self.dims.restrictions(&t.value, &mut self.errors);
                 let call =
-                    value::value("tune", ops::Ty::Call(Category::Search), &tune, &mut self.errors, &mut self.dims)
-                        .and_then(|v| v.as_call().cloned());
+                    self.typed("tune", ops::Ty::Call(Category::Search), &tune).and_then(|v| v.as_call().cloned());
                 let from = from.and_then(|i| lowered.get(i));
                 let epochs = from.and_then(|original| original.params.get("epochs")).and_then(Value::as_i64);
                 match (call.as_ref().and_then(search::settings), from, epochs) {
