@@ -48,7 +48,7 @@ pub(in crate::plan) fn evaluates(
         let measuring = e.metrics.iter().any(|m| *m != Metric::Ulira);
         let mut groups = vec![];
         for group in Point::all(exp, &grouping) {
-            let mut inputs = vec![];
+            let mut table_inputs = vec![];
             for (row, &m) in rows.iter().enumerate() {
                 let dataset = dataset_of(exp, m);
                 let dims = exp.model_ref_dims(m);
@@ -56,54 +56,43 @@ pub(in crate::plan) fn evaluates(
                 // U-LiRA: a prediction per run, one attack over them all.
                 let mut runs = vec![];
                 for (replicate, id) in replicates.iter().zip(&replicate_ids) {
-                    let at = merge(&group, replicate).project(&dims);
+                    let point = merge(&group, replicate);
+                    let at = point.project(&dims);
                     let (d, s) = data[dataset][&at.project(&exp.split_dims(dataset))];
                     let model = match m {
                         ModelRef::Train(i) => trains[i][&at],
                         ModelRef::Unlearn(i) => unlearns[i][&at],
                     };
-                    if measuring {
-                        let measure = b.add(Spec {
-                            op: "measure",
-                            version: ops::version(Category::Engine, "measure"),
-                            payload: Payload::Measure,
-                            inputs: vec![("model".into(), model), ("data".into(), d), ("split".into(), s)],
+                    // One of this model's measurements at this point, labelled `{op} {name} [..]`.
+                    let mut measurement = |op: &str, category: Category, payload, inputs| {
+                        b.add(Spec {
+                            op,
+                            version: ops::version(category, op),
+                            payload,
+                            inputs,
                             coords: keyed(&at),
                             paths: Paths::default(),
-                            label: format!("measure {name}{}", at.suffix(exp)),
+                            label: format!("{op} {name}{}", at.suffix(exp)),
                             decl: &e.name,
                             span: e.span,
-                        });
-                        inputs.push((format!("{row}/{id}"), measure));
+                        })
+                    };
+                    if measuring {
+                        let inputs = vec![("model".into(), model), ("data".into(), d), ("split".into(), s)];
+                        table_inputs.push((
+                            format!("{row}/{id}"),
+                            measurement("measure", Category::Engine, Payload::Measure, inputs),
+                        ));
                     }
                     if let (true, Some(r)) = (e.metrics.contains(&Metric::Distance), e.reference) {
-                        let reference = trains[r][&merge(&group, replicate).project(&exp.train_dims(r))];
-                        let distance = b.add(Spec {
-                            op: "distance",
-                            version: ops::version(Category::Metric, "distance"),
-                            payload: Payload::Distance,
-                            inputs: vec![("model".into(), model), ("reference".into(), reference)],
-                            coords: keyed(&at),
-                            paths: Paths::default(),
-                            label: format!("distance {name}{}", at.suffix(exp)),
-                            decl: &e.name,
-                            span: e.span,
-                        });
-                        inputs.push((format!("{row}/{id}/distance"), distance));
+                        let reference = trains[r][&point.project(&exp.train_dims(r))];
+                        let inputs = vec![("model".into(), model), ("reference".into(), reference)];
+                        let distance = measurement("distance", Category::Metric, Payload::Distance, inputs);
+                        table_inputs.push((format!("{row}/{id}/distance"), distance));
                     }
                     if e.metrics.contains(&Metric::Ulira) {
-                        let predict = b.add(Spec {
-                            op: "predict",
-                            version: ops::version(Category::Engine, "predict"),
-                            payload: Payload::Predict,
-                            inputs: vec![("model".into(), model), ("data".into(), d)],
-                            coords: keyed(&at),
-                            paths: Paths::default(),
-                            label: format!("predict {name}{}", at.suffix(exp)),
-                            decl: &e.name,
-                            span: e.span,
-                        });
-                        runs.push((predict, s));
+                        let inputs = vec![("model".into(), model), ("data".into(), d)];
+                        runs.push((measurement("predict", Category::Engine, Payload::Predict, inputs), s));
                     }
                 }
                 if !runs.is_empty() {
@@ -123,7 +112,7 @@ pub(in crate::plan) fn evaluates(
                         decl: &e.name,
                         span: e.span,
                     });
-                    inputs.push((format!("{row}/ulira"), membership));
+                    table_inputs.push((format!("{row}/ulira"), membership));
                 }
             }
             let reference = e.reference.and_then(|r| rows.iter().position(|m| *m == ModelRef::Train(r)));
@@ -138,7 +127,7 @@ pub(in crate::plan) fn evaluates(
                 op: "evaluate",
                 version: ops::version(Category::Engine, "evaluate"),
                 payload: Payload::Evaluate(spec),
-                inputs,
+                inputs: table_inputs,
                 coords: Coords::new(),
                 paths: Paths::default(),
                 label: format!("evaluate {}{}", e.name, group.suffix(exp)),
