@@ -79,30 +79,26 @@ pub(crate) fn run(
         }
     }
     print!("{stdout}");
+    let counts = format!(
+        "{} ran, {} cached, {} failed",
+        summary.ran.len(),
+        summary.hits.len(),
+        summary.failed.len() + unwritten
+    );
     if let Some(signal) = summary.stopped_by {
         for id in &summary.abandoned {
             eprintln!("abandoned {}", plan.node(*id).label);
         }
         eprintln!(
-            "munl: stopped by {}: {} ran, {} cached, {} failed, {} abandoned, {} not started in {:.2}s",
+            "munl: stopped by {}: {counts}, {} abandoned, {} not started in {:.2}s",
             super::interrupt::name(signal),
-            summary.ran.len(),
-            summary.hits.len(),
-            summary.failed.len() + unwritten,
             summary.abandoned.len(),
             summary.skipped.len(),
             summary.seconds
         );
         return super::interrupt::exit_code(signal);
     }
-    eprintln!(
-        "munl: {} ran, {} cached, {} failed, {} skipped in {:.2}s",
-        summary.ran.len(),
-        summary.hits.len(),
-        summary.failed.len() + unwritten,
-        summary.skipped.len(),
-        summary.seconds
-    );
+    eprintln!("munl: {counts}, {} skipped in {:.2}s", summary.skipped.len(), summary.seconds);
     if summary.failed.is_empty() && unwritten == 0 {
         EXIT_OK
     } else {
