@@ -54,10 +54,11 @@ pub mod testing {
     pub use crate::plan::{explain, Node, NodeId, NodeKind, Status, StatusKind};
     pub use crate::report::Tables;
     pub use crate::span::Span;
-    use crate::{Diagnostics, Source};
+    use crate::Diagnostics;
 
-    /// Diagnostics as the CLI prints them, without colours.
-    pub fn render(diagnostics: &Diagnostics, source: &Source) -> String {
-        diagnostics.iter().into_iter().map(|d| crate::diag::render_plain(d, source)).collect::<Vec<_>>().join("\n")
+    /// Diagnostics as the CLI prints them, without colours, each against the file it points
+    /// into (the file compiled or one it imports).
+    pub fn render(diagnostics: &Diagnostics) -> String {
+        diagnostics.iter().into_iter().map(|(source, d)| crate::diag::render_plain(d, source)).collect::<Vec<_>>().join("\n")
     }
 }

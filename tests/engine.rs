@@ -395,3 +395,42 @@ fn a_diverged_seed_keeps_the_table_and_says_why() {
     assert!(ga.contains("(1/2 seeds)"), "the T-MIA of ga is over the one seed that has it: {ga}");
     assert!(!md.contains("- ft, seed"), "ft measured fine:\n{md}");
 }
+
+/// A setting run on its own is cached for the report across settings that imports it: running
+/// the report computes only the other setting's nodes, and its CSV holds both settings.
+#[test]
+fn an_imported_setting_run_alone_is_cached_for_the_report_across_settings() {
+    let lab = Lab::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports");
+    for name in ["small.munl", "wide.munl", "paper.munl"] {
+        std::fs::copy(fixtures.join(name), lab.dir.path().join(name)).unwrap();
+    }
+    let run = |name: &str, fake: &Fake| {
+        let path = lab.dir.path().join(name);
+        let source = Source::new(&path, std::fs::read_to_string(&path).unwrap());
+        let plan = compile(&source, Path::new("/nonexistent-data")).unwrap();
+        let options = RunOptions { jobs: 2, ..RunOptions::default() };
+        let backend = Routed { tables: &Tables, compute: fake };
+        let summary = execute(&plan, &plan.default_targets(), &lab.cache(), &backend, &options, &|_| {});
+        assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+        plan
+    };
+    let fake = Fake::default();
+    run("small.munl", &fake);
+    assert!(fake.take().iter().any(|c| c == "unlearn ft [seed=0]"));
+    let plan = run("paper.munl", &fake);
+    let calls = fake.take();
+    assert!(calls.iter().all(|c| !c.contains("small.")), "the imported setting was cached: {calls:?}");
+    assert!(calls.iter().any(|c| c == "unlearn wide.ft [frac=0.3, seed=1]"), "{calls:?}");
+
+    assert!(plan.target("paper").is_some());
+    let entry = entry_of(&lab.dir.path().join("cache"), "report paper");
+    let file = |name: &str| walk(&entry).into_iter().find(|p| p.ends_with(name)).unwrap();
+    let csv = std::fs::read_to_string(file("report.csv")).unwrap();
+    assert!(csv.starts_with("evaluation,dataset,model,method,frac,seed,metric,value\n"), "{csv}");
+    for line in ["small.bench,toy,cnn,ft,,0,retain_acc,", "wide.bench,blobs,cnn,ga,0.3,1,retdev,"] {
+        assert!(csv.lines().any(|l| l.starts_with(line)), "no line `{line}…` in\n{csv}");
+    }
+    let markdown = std::fs::read_to_string(file("report.md")).unwrap();
+    assert!(markdown.contains("mean rank"), "{markdown}");
+}

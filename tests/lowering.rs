@@ -6,7 +6,7 @@ use munl::{compile, Plan, Source};
 
 fn compile_fixture(name: &str, text: &str) -> Result<Plan, String> {
     let source = Source::new(format!("tests/fixtures/{name}"), text);
-    compile(&source, Path::new("/data")).map_err(|d| munl::testing::render(&d, &source))
+    compile(&source, Path::new("/data")).map_err(|d| munl::testing::render(&d))
 }
 
 /// One line per node: kind, label, short key, and its inputs by role.
@@ -148,7 +148,7 @@ fn every_shipped_experiment_checks() {
         let text = std::fs::read_to_string(&f).unwrap();
         let source = Source::new(&f, text);
         if let Err(e) = compile(&source, Path::new("/data")) {
-            panic!("{}:\n{}", f.display(), munl::testing::render(&e, &source));
+            panic!("{}:\n{}", f.display(), munl::testing::render(&e));
         }
     }
 }
@@ -272,4 +272,52 @@ fn a_plan_beyond_the_node_limit_is_refused_before_planning() {
     let err = compile_fixture("nodes.munl", &text).unwrap_err();
     assert!(err.contains("munl::lower::plan_too_large") && err.contains("100004 nodes, more than 100000"), "{err}");
     insta::assert_snapshot!(err);
+}
+
+/// Compiles a fixture of `tests/fixtures/imports/`, whose imports are read from that folder.
+fn compile_import_fixture(name: &str) -> Result<Plan, String> {
+    let path = format!("tests/fixtures/imports/{name}");
+    let source = Source::new(&path, std::fs::read_to_string(&path).unwrap());
+    compile(&source, Path::new("/data")).map_err(|d| munl::testing::render(&d))
+}
+
+/// Two files imported: their nodes are named `alias.NAME`, a report across them reads every
+/// setting's table (a grouped evaluation gives one per group), and a report of one imported
+/// evaluation reads its table alone.
+#[test]
+fn imports_plan() {
+    let plan = compile_import_fixture("paper.munl").unwrap();
+    insta::assert_snapshot!(render(&plan));
+}
+
+/// An imported file's nodes are the nodes it has on its own: same keys, so a setting run on its
+/// own is cached for the report across settings (and the other way round).
+#[test]
+fn an_imported_file_keeps_its_keys() {
+    let paper = compile_import_fixture("paper.munl").unwrap();
+    let keys = |p: &Plan| {
+        p.ids()
+            .map(|id| p.node(id))
+            .filter(|n| n.kind() != munl::testing::NodeKind::Report)
+            .map(|n| n.key.hex())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let small = compile_import_fixture("small.munl").unwrap();
+    let wide = compile_import_fixture("wide.munl").unwrap();
+    let both: std::collections::BTreeSet<_> = keys(&small).union(&keys(&wide)).cloned().collect();
+    assert_eq!(keys(&paper), both);
+    let label = |p: &Plan, key: &str| p.ids().map(|id| p.node(id)).find(|n| n.key.hex() == key).unwrap().label.clone();
+    let ft = keys(&small).into_iter().find(|k| label(&small, k) == "unlearn ft [seed=1]").unwrap();
+    assert_eq!(label(&paper, &ft), "unlearn small.ft [seed=1]");
+}
+
+#[test]
+fn import_errors_at_once() {
+    insta::assert_snapshot!(compile_import_fixture("errors.munl").unwrap_err());
+}
+
+/// An imported file's errors point into that file; the import line says it failed.
+#[test]
+fn an_import_with_errors_shows_them_in_its_file() {
+    insta::assert_snapshot!(compile_import_fixture("broken_import.munl").unwrap_err());
 }

@@ -120,6 +120,7 @@ mod tests {
             label: "search ft [seed=2]".into(),
             decl: "ft".into(),
             span: crate::span::Span::new(3, 9),
+            source: 0,
         }
     }
 

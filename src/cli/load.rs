@@ -14,6 +14,8 @@ use super::{EXIT_OK, EXIT_USER};
 /// A checked and planned experiment.
 pub(crate) struct Loaded {
     pub(crate) source: Source,
+    /// `source`, then the files it imports: a node's `source` indexes into this.
+    pub(crate) sources: Vec<Source>,
     pub(crate) experiment: Experiment,
     pub(crate) plan: Plan,
 }
@@ -28,18 +30,18 @@ pub(crate) fn data_root() -> PathBuf {
 pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
     let source = Source::read(path).map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
     match compile(&source, &data_root()) {
-        Ok(Compiled { experiment, plan }) => {
+        Ok(Compiled { experiment, plan, sources }) => {
             if plan.nodes.is_empty() {
                 eprintln!("warning: {} declares nothing: there is nothing to check or run", source.name());
             }
-            Ok(Loaded { source, experiment, plan })
+            Ok(Loaded { source, sources, experiment, plan })
         }
         Err(diagnostics) => {
-            for d in diagnostics.iter() {
-                report(d, &source);
+            for (source, d) in diagnostics.iter() {
+                report(d, source);
             }
-            if diagnostics.is_lowering() {
-                eprintln!("{} error(s) in {}", diagnostics.len(), source.name());
+            for (name, n) in diagnostics.lowering_counts() {
+                eprintln!("{n} error(s) in {name}");
             }
             Err(EXIT_USER)
         }
@@ -70,16 +72,17 @@ pub(crate) fn load_with_cache(file: &Path, cache_root: &Path) -> Result<(Loaded,
 pub(crate) fn check(path: &Path) -> u8 {
     match load(path) {
         Ok(l) => {
-            let decls = l.experiment.datasets.len()
-                + l.experiment.models.len()
-                + l.experiment.trains.len()
-                + l.experiment.unlearns.len()
-                + l.experiment.evaluates.len()
-                + l.experiment.reports.len();
+            let exp = &l.experiment;
+            let imported = exp.imports.iter().map(|i| i.experiment.declarations()).sum::<usize>();
+            let detail = if exp.imports.is_empty() {
+                format!("{} seed(s)", exp.seeds.len())
+            } else {
+                format!("{} imported file(s) with {imported} declarations", exp.imports.len())
+            };
             println!(
-                "{}: ok, {decls} declarations, {} seed(s), {} nodes",
+                "{}: ok, {} declarations, {detail}, {} nodes",
                 l.source.name(),
-                l.experiment.seeds.len(),
+                exp.declarations(),
                 l.plan.nodes.len()
             );
             EXIT_OK

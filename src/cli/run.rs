@@ -54,7 +54,7 @@ pub(crate) fn run(
             span: node.span,
             help: failure.help.clone(),
         };
-        report(&error, &loaded.source);
+        report(&error, &loaded.sources[node.source]);
     }
     let mut stdout = String::new();
     let mut unwritten = 0;

@@ -209,6 +209,7 @@ fn trial(
         label: format!("trial {number} of {}", search.label),
         decl: search.decl.clone(),
         span: search.span,
+        source: search.source,
     };
     let read = |dir: &Path| read_json::<TrialResult>(&dir.join(file::TRIAL));
     if let Some(entry) = cache.lookup(&key) {
@@ -367,6 +368,7 @@ mod tests {
             label: "unlearn ft [seed=0]".into(),
             decl: "ft".into(),
             span: crate::span::Span::new(0, 0),
+            source: 0,
         }
     }
 

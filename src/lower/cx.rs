@@ -32,12 +32,53 @@ pub(super) struct Cx<'a> {
     pub(super) seeds_span: Option<Span>,
     /// The file's dimensions; fields that take values from one mark it used.
     pub(super) dims: Dims,
+    /// Import alias → what `alias.NAME` can name.
+    imports: HashMap<String, ImportNames>,
+    /// Aliases of imports that failed: their names are not checked.
+    broken: Vec<String>,
     pub(super) errors: Vec<LowerError>,
 }
 
+/// The names an imported file exposes to the file importing it.
+struct ImportNames {
+    /// Index into `Experiment::imports`.
+    index: usize,
+    /// The path as written in the `import` line.
+    path: String,
+    /// Its `evaluate` declarations, in order (their index is their position).
+    evaluates: Vec<String>,
+    /// Its other declarations' names with their kind's keyword.
+    others: HashMap<String, &'static str>,
+}
+
+impl ImportNames {
+    fn of(index: usize, import: &super::Imported) -> ImportNames {
+        let e = &import.experiment;
+        let mut others = HashMap::new();
+        let kinds: [(&'static str, Vec<&String>); 5] = [
+            ("dataset", e.datasets.iter().map(|d| &d.name).collect()),
+            ("model", e.models.iter().map(|d| &d.name).collect()),
+            ("train", e.trains.iter().map(|d| &d.name).collect()),
+            ("unlearn", e.unlearns.iter().map(|d| &d.name).collect()),
+            ("report", e.reports.iter().map(|d| &d.name).collect()),
+        ];
+        for (kind, names) in kinds {
+            for name in names {
+                others.entry(name.clone()).or_insert(kind);
+            }
+        }
+        ImportNames {
+            index,
+            path: import.path.clone(),
+            evaluates: e.evaluates.iter().map(|d| d.name.clone()).collect(),
+            others,
+        }
+    }
+}
+
 impl<'a> Cx<'a> {
-    /// Indexes the file's declarations by name, reporting names declared twice.
-    pub(super) fn new(file: &'a File) -> Cx<'a> {
+    /// Indexes the file's declarations and imports by name, reporting names declared twice.
+    pub(super) fn new(file: &'a File, imports: &[super::Imported], broken: &[String]) -> Cx<'a> {
         let mut cx = Cx {
             decls: vec![],
             names: HashMap::new(),
@@ -45,6 +86,8 @@ impl<'a> Cx<'a> {
             resolved: HashMap::new(),
             seeds_span: None,
             dims: Dims::default(),
+            imports: HashMap::new(),
+            broken: broken.to_vec(),
             errors: vec![],
         };
         let mut reports: HashMap<&str, Span> = HashMap::new();
@@ -59,6 +102,19 @@ impl<'a> Cx<'a> {
             if let Some(first) = first {
                 cx.errors.push(LowerError::DuplicateName { name: decl.name.name.clone(), span: decl.name.span, first });
             }
+        }
+        // An alias is a name like a declaration's: `mr.bench` and `mnist.retain` must not meet.
+        let mut aliases: HashMap<&str, Span> = HashMap::new();
+        for item in &file.items {
+            let Item::Import(import) = item else { continue };
+            let alias = &import.alias;
+            let first = aliases.insert(&alias.name, alias.span).or_else(|| cx.names.get(alias.name.as_str()).map(|d| d.name.span));
+            if let Some(first) = first {
+                cx.errors.push(LowerError::DuplicateName { name: alias.name.clone(), span: alias.span, first });
+            }
+        }
+        for (i, import) in imports.iter().enumerate() {
+            cx.imports.entry(import.alias.clone()).or_insert_with(|| ImportNames::of(i, import));
         }
         for kind in DeclKind::ALL {
             for (i, d) in cx.of_kind(kind).into_iter().enumerate() {
@@ -252,6 +308,50 @@ impl<'a> Cx<'a> {
     }
 
     /// The place of the `evaluate` declaration called `name` among the evaluations, if any.
+    /// An evaluation a report names: `bench` (this file's) or `mr.bench` (imported as `mr`).
+    pub(super) fn evaluation(&mut self, e: &Expr) -> Option<super::EvalRef> {
+        let ExprKind::Path(parts) = &e.kind else {
+            // Not a name: `decl_index` reports what was expected instead.
+            self.decl_index(e, DeclKind::Evaluate, "`evaluate` declaration");
+            return None;
+        };
+        let [alias, name] = parts.as_slice() else {
+            let index = self.decl_index(e, DeclKind::Evaluate, "`evaluate` declaration")?;
+            return Some(super::EvalRef { import: None, index, name: value::join_path(parts) });
+        };
+        let Some(import) = self.imports.get(&alias.name) else {
+            if self.broken.contains(&alias.name) {
+                return None;
+            }
+            let help = did_you_mean(&alias.name, self.imports.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some("name another file's evaluation as `alias.NAME` after `import \"file.munl\" as alias`".into()));
+            self.errors.push(LowerError::UnknownName {
+                name: alias.name.clone(),
+                span: alias.span,
+                wanted: "import".into(),
+                help,
+            });
+            return None;
+        };
+        if let Some(index) = import.evaluates.iter().position(|n| *n == name.name) {
+            return Some(super::EvalRef { import: Some(import.index), index, name: value::join_path(parts) });
+        }
+        let help = match import.others.get(&name.name) {
+            Some(kind) => Some(format!("`{}` is a `{kind}` declaration there; a report names evaluations", name.name)),
+            None => did_you_mean(&name.name, import.evaluates.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{}.{s}`?", alias.name))
+                .or_else(|| Some(format!("its evaluations: {}", import.evaluates.join(", ")))),
+        };
+        self.errors.push(LowerError::UnknownName {
+            name: name.name.clone(),
+            span: name.span,
+            wanted: format!("`evaluate` declaration in `{}`", import.path),
+            help,
+        });
+        None
+    }
+
     pub(super) fn evaluate_named(&self, name: &str) -> Option<usize> {
         self.names.get(name).filter(|d| d.kind == DeclKind::Evaluate).and_then(|d| self.position(d))
     }
@@ -301,7 +401,7 @@ mod tests {
     fn lowered(text: &str) -> Result<Experiment, Vec<LowerError>> {
         let source = Source::new("inherit.munl", text.to_string());
         let file = crate::syntax::parse(&source).expect("parses");
-        lower(&file, Path::new("."))
+        lower(&file, Path::new("."), 0, vec![], &[])
     }
 
     const HEAD: &str = "dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1) }\n\

@@ -234,6 +234,28 @@ pub(crate) enum LowerError {
         span: Span,
     },
 
+    #[error("cannot import `{path}`: {reason}")]
+    #[diagnostic(code(munl::lower::bad_import))]
+    BadImport {
+        path: String,
+        reason: String,
+        #[label("{reason}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("report `{report}`: {message}")]
+    #[diagnostic(code(munl::lower::bad_evaluations))]
+    BadEvaluations {
+        report: String,
+        message: String,
+        #[label("{message}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("data path `{path}` {reason}")]
     #[diagnostic(
         code(munl::lower::bad_data_path),

@@ -27,6 +27,20 @@ pub(crate) struct Experiment {
     pub(crate) unlearns: Vec<Unlearn>,
     pub(crate) evaluates: Vec<Evaluate>,
     pub(crate) reports: Vec<Report>,
+    /// The file's index among the compiled sources (0 for the file compiled; see `compile`).
+    pub(crate) source: usize,
+    /// The files it imports (`import "…" as alias`), lowered, in file order.
+    pub(crate) imports: Vec<Imported>,
+}
+
+/// `import "mnist_resnet18.munl" as mr`: another file, lowered on its own (its settings, data
+/// and dimensions are its own), whose declarations this file names as `mr.NAME`.
+#[derive(Clone, Debug)]
+pub(crate) struct Imported {
+    pub(crate) alias: String,
+    /// The path as written in the `import` line.
+    pub(crate) path: String,
+    pub(crate) experiment: Experiment,
 }
 
 /// A dimension: its name and its values as written (for labels and report columns). Fields
@@ -204,13 +218,37 @@ pub(crate) struct Evaluate {
 pub(crate) struct Report {
     pub(crate) name: String,
     pub(crate) span: Span,
-    /// Index into `Experiment::evaluates`.
-    pub(crate) evaluate: usize,
+    /// The evaluations reported: one, or with `across` the settings of a report across them.
+    pub(crate) evaluates: Vec<EvalRef>,
+    /// Whether `evaluate` is a list: a report across settings (ranks per setting, mean rank,
+    /// top-group counts, one long CSV) even of a single evaluation.
+    pub(crate) across: bool,
     /// Format → path relative to `base_dir`, in format order.
     pub(crate) outputs: Vec<(Format, String)>,
 }
 
+/// An evaluation a report names: this file's (`bench`) or an imported file's (`mr.bench`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EvalRef {
+    /// Index into `Experiment::imports`, `None` for this file.
+    pub(crate) import: Option<usize>,
+    /// Index into that file's `Experiment::evaluates`.
+    pub(crate) index: usize,
+    /// As written: `bench`, `mr.bench`.
+    pub(crate) name: String,
+}
+
 impl Experiment {
+    /// How many declarations the file has (not counting its imports').
+    pub(crate) fn declarations(&self) -> usize {
+        self.datasets.len()
+            + self.models.len()
+            + self.trains.len()
+            + self.unlearns.len()
+            + self.evaluates.len()
+            + self.reports.len()
+    }
+
     /// The dimensions in the order labels and reports show them: the file's, then `seed`.
     pub(crate) fn ordered<'a>(&'a self, dims: &BTreeSet<&str>) -> Vec<&'a str> {
         let named = self.dims.iter().map(|d| d.name.as_str()).filter(|d| dims.contains(d));

@@ -24,16 +24,25 @@ use std::path::Path;
 pub(crate) use dims::SEED;
 pub(crate) use error::LowerError;
 pub(crate) use ir::{
-    Dataset, Dim, Dist, Evaluate, Experiment, ExportMode, Model, ModelRef, Report, Search, Train, Unlearn,
+    Dataset, Dim, Dist, EvalRef, Evaluate, Experiment, ExportMode, Imported, Model, ModelRef, Report, Search, Train,
+    Unlearn,
 };
 
 use crate::syntax::ast::{Decl, DeclKind, File};
 
 use cx::Cx;
 
-/// Lowers a parsed file; `base_dir` is the folder of the `.munl` file.
-pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<LowerError>> {
-    let mut cx = Cx::new(file);
+/// Lowers a parsed file; `base_dir` is the folder of the `.munl` file, `source` its index among
+/// the compiled sources, `imports` the files its `import` lines name, already lowered, and
+/// `broken` the aliases of those that failed (reported already: names in them are not checked).
+pub(crate) fn lower(
+    file: &File,
+    base_dir: &Path,
+    source: usize,
+    imports: Vec<Imported>,
+    broken: &[String],
+) -> Result<Experiment, Vec<LowerError>> {
+    let mut cx = Cx::new(file, &imports, broken);
     let mut exp = Experiment {
         seeds: vec![0],
         dims: vec![],
@@ -45,6 +54,8 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         unlearns: vec![],
         evaluates: vec![],
         reports: vec![],
+        source,
+        imports: vec![],
     };
     cx.settings(file, &mut exp);
     cx.dims = dims::Dims::declared(&cx.of_kind(DeclKind::Dim), &mut cx.errors);
@@ -92,6 +103,7 @@ pub(crate) fn lower(file: &File, base_dir: &Path) -> Result<Experiment, Vec<Lowe
         }
     }
     cx.dims.unused(&mut cx.errors);
+    exp.imports = imports;
     exp.dims = cx
         .dims
         .defs

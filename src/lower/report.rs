@@ -3,23 +3,25 @@
 use std::path::Path;
 
 use crate::ops::{self, Format, Value};
-use crate::syntax::ast::{Decl, DeclKind};
+use crate::syntax::ast::{Decl, Expr, ExprKind};
 
 use super::cx::Cx;
-use super::{climbs_out, LowerError, Report};
+use super::{climbs_out, EvalRef, LowerError, Report};
 
 impl<'a> Cx<'a> {
     /// `report NAME { evaluate = …; <format> = "path" }`; without `evaluate`, the `evaluate` of the
-    /// same name.
+    /// same name. `evaluate = [a, mr.b, …]` (a list) makes a report across settings.
     pub(super) fn report(&mut self, d: &'a Decl) -> Option<Report> {
         let (_, fields) = self.effective(d)?;
         let before = self.errors.len();
-        let mut evaluate = None;
+        let mut evaluates = vec![];
+        let mut across = false;
         let mut outputs = vec![];
         for f in &fields {
             let name = f.name.name.as_str();
             if name == "evaluate" {
-                evaluate = self.decl_index(&f.value, DeclKind::Evaluate, "`evaluate` declaration");
+                across = matches!(f.value.kind, ExprKind::List(_));
+                evaluates = self.evaluations(&d.name.name, &f.value);
             } else if let Some(format) = Format::from_name(name) {
                 if let Some(Value::Str(path)) = self.typed(name, ops::Ty::Str, &f.value) {
                     let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -38,9 +40,10 @@ impl<'a> Cx<'a> {
                 self.unknown_field(f, "`report`", &known);
             }
         }
-        if evaluate.is_none() && !fields.iter().any(|f| f.name.name == "evaluate") {
-            evaluate = self.evaluate_named(&d.name.name);
-            if evaluate.is_none() {
+        if !fields.iter().any(|f| f.name.name == "evaluate") {
+            let named = self.evaluate_named(&d.name.name);
+            evaluates.extend(named.map(|index| EvalRef { import: None, index, name: d.name.name.clone() }));
+            if named.is_none() {
                 self.errors.push(LowerError::MissingField {
                     field: "evaluate".into(),
                     context: format!("report `{}`", d.name.name),
@@ -53,9 +56,40 @@ impl<'a> Cx<'a> {
         (self.errors.len() == before).then(|| Report {
             name: d.name.name.clone(),
             span: d.name.span,
-            evaluate: evaluate.unwrap_or_default(),
+            evaluates,
+            across,
             outputs,
         })
+    }
+
+    /// The evaluations `evaluate = …` names: one, or a list of at least one, each once.
+    fn evaluations(&mut self, report: &str, e: &Expr) -> Vec<EvalRef> {
+        let ExprKind::List(items) = &e.kind else {
+            return self.evaluation(e).into_iter().collect();
+        };
+        if items.is_empty() {
+            self.errors.push(LowerError::BadEvaluations {
+                report: report.into(),
+                message: "no evaluation listed".into(),
+                span: e.span,
+                help: Some("list the evaluations to report across: `[bench, mr.bench]`".into()),
+            });
+        }
+        let mut out: Vec<EvalRef> = vec![];
+        for item in items {
+            let Some(r) = self.evaluation(item) else { continue };
+            if out.iter().any(|o| o.import == r.import && o.index == r.index) {
+                self.errors.push(LowerError::BadEvaluations {
+                    report: report.into(),
+                    message: format!("`{}` is listed twice", r.name),
+                    span: item.span,
+                    help: None,
+                });
+                continue;
+            }
+            out.push(r);
+        }
+        out
     }
 }
 

@@ -19,7 +19,7 @@ use std::path::Path;
 pub use explain::{explain, Status, StatusKind};
 pub(crate) use graph::{demand, to_dot};
 pub(crate) use key::Description;
-pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, SearchSpec};
+pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, SearchSpec, SettingLabel};
 pub use node::{Node, NodeId, NodeKind};
 
 use crate::digest::Key;
@@ -81,10 +81,26 @@ impl Plan {
 /// Plans an experiment. `data_root` resolves relative dataset folders (`$MUNL_DATA`, else `data/`).
 pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
     let mut b = build::Builder::new();
-    let data = build::datasets(&mut b, exp, data_root);
-    let trains = build::trains(&mut b, exp, &data);
-    let unlearns = build::unlearns(&mut b, exp, &data, &trains);
-    let evaluates = build::evaluates(&mut b, exp, &data, &trains, &unlearns);
-    build::reports(&mut b, exp, &evaluates);
+    planned(&mut b, exp, data_root, "");
     b.finish()
+}
+
+/// Adds the nodes of `exp` (its imports' first, their names prefixed `alias.`) and returns its
+/// evaluations' tables. Only the file compiled (`prefix` empty) adds its reports: an imported
+/// file's reports, with their own output paths, are written when that file is run.
+fn planned(b: &mut build::Builder, exp: &Experiment, data_root: &Path, prefix: &str) -> build::Tables {
+    let imported: Vec<build::Tables> = exp
+        .imports
+        .iter()
+        .map(|i| planned(b, &i.experiment, data_root, &format!("{prefix}{}.", i.alias)))
+        .collect();
+    b.scope(exp.source, prefix);
+    let data = build::datasets(b, exp, data_root);
+    let trains = build::trains(b, exp, &data);
+    let unlearns = build::unlearns(b, exp, &data, &trains);
+    let evaluates = build::evaluates(b, exp, &data, &trains, &unlearns);
+    if prefix.is_empty() {
+        build::reports(b, exp, &evaluates, &imported);
+    }
+    evaluates
 }

@@ -161,6 +161,23 @@ pub(crate) struct ReportSpec {
     /// order of dimensions. Empty for an ungrouped evaluation, whose one input is `table`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) groups: Vec<Vec<(String, String)>>,
+    /// A report across settings (`evaluate = [mr.bench, cv.bench]`): one per input `table/0`,
+    /// `table/1`, … — each listed evaluation's table, or each group's of a grouped one. `rows`
+    /// and `groups` are then empty: every setting names its own rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) settings: Vec<SettingLabel>,
+}
+
+/// What a report across settings knows of one setting besides its table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SettingLabel {
+    /// The evaluation as the report names it: `bench`, or `mr.bench` for an imported one.
+    pub(crate) evaluation: String,
+    /// The group's coordinates (dimension, value shown) when the evaluation is grouped by
+    /// dimensions; empty otherwise.
+    pub(crate) coords: Vec<(String, String)>,
+    /// Per table row, as `ReportSpec::rows`.
+    pub(crate) rows: Vec<RowLabel>,
 }
 
 /// The names a report shows for one table row.
@@ -239,7 +256,11 @@ pub struct Node {
     pub label: String,
     /// The declaration that caused this node, for plans and runtime errors.
     pub(crate) decl: String,
+    /// Where the declaration is: `span` in source `source` (0 the file compiled, then the files
+    /// it imports, in the order they were loaded).
     pub(crate) span: Span,
+    #[serde(default)]
+    pub(crate) source: usize,
 }
 
 impl Node {

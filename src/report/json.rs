@@ -1,7 +1,9 @@
 //! The JSON rendering: every number of the table, with names and notes on the definitions; a
-//! grouped report has that per group, with the group's coordinates.
+//! grouped report has that per group, with the group's coordinates; a report across settings has
+//! that per setting, with each method's ranks across the settings.
 
-use super::present::{dimensions, Group, Labels};
+use super::across::{analyse, Method, Spread, RULES};
+use super::present::{dimensions, Group, Labels, Setting};
 use crate::artifact::table::{Aggregate, Table};
 
 /// Everything: per-seed values, aggregates (mean, std, ci95, n; NaN as null), the ratio-of-means
@@ -69,9 +71,7 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> serde_json::Value {
         .iter()
         .map(|g| {
             let mut v = json(&g.table, l);
-            let coords: serde_json::Map<String, serde_json::Value> =
-                g.coords.iter().map(|(d, x)| (d.clone(), serde_json::Value::from(x.as_str()))).collect();
-            v["coords"] = serde_json::Value::Object(coords);
+            v["coords"] = coords(&g.coords);
             v
         })
         .collect();
@@ -85,4 +85,76 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> serde_json::Value {
 /// [`grouped`] as the text of `report.json`.
 pub(crate) fn grouped_text(groups: &[Group], l: &Labels) -> Result<String, serde_json::Error> {
     Ok(serde_json::to_string_pretty(&grouped(groups, l))? + "\n")
+}
+
+/// Coordinates as an object: dimension → value as shown.
+fn coords(coords: &[(String, String)]) -> serde_json::Value {
+    serde_json::Value::Object(coords.iter().map(|(d, x)| (d.clone(), serde_json::Value::from(x.as_str()))).collect())
+}
+
+/// A report across settings: per setting its evaluation, name, dataset and architecture (`null`
+/// unless every shown row shares it), coordinates and everything [`json`] gives for its table;
+/// per method (best mean rank first) its rank per setting (`null` where absent or not ranked),
+/// mean rank, range, count and top-group count, overall and per architecture; and notes.
+pub(crate) fn across(title: &str, settings: &[Setting]) -> serde_json::Value {
+    let a = analyse(settings);
+    let each: Vec<serde_json::Value> = settings
+        .iter()
+        .zip(&a.settings)
+        .map(|(s, n)| {
+            serde_json::json!({
+                "evaluation": s.evaluation,
+                "name": n.name,
+                "dataset": n.dataset,
+                "model": n.arch,
+                "coords": coords(&s.coords),
+                "table": json(&s.table, &s.labels),
+            })
+        })
+        .collect();
+    let methods: Vec<serde_json::Value> = a.methods.iter().map(|m| method(m, &a.architectures)).collect();
+    serde_json::json!({
+        "title": title,
+        "settings": each,
+        "methods": methods,
+        "notes": {
+            "ranking": RULES,
+            "ranks": "one entry per setting, in the order of `settings`: the method's rank there, null where the method is not in the setting or the setting has no ranking",
+            "in_top_group": "per setting: whether the method is in its top group (rank 1 or statistically tied with rank 1), null where it is not ranked",
+            "top_group": "in how many of the n settings that rank the method it is in the top group",
+            "per_architecture": "mean, min, max and n of the ranks over the settings whose shown rows all have that architecture",
+            "caveats": a.notes,
+        },
+    })
+}
+
+/// One method's ranks across the settings.
+fn method(m: &Method, architectures: &[String]) -> serde_json::Value {
+    let spread = |s: Option<Spread>| {
+        serde_json::json!({
+            "mean": s.map(|s| s.mean),
+            "min": s.map(|s| s.min),
+            "max": s.map(|s| s.max),
+            "n": s.map_or(0, |s| s.n),
+        })
+    };
+    let per_arch: serde_json::Map<String, serde_json::Value> =
+        architectures.iter().zip(&m.per_arch).map(|(a, s)| (a.clone(), spread(*s))).collect();
+    let overall = spread(m.overall);
+    serde_json::json!({
+        "method": m.name,
+        "ranks": m.places.iter().map(|p| p.map(|p| p.rank)).collect::<Vec<_>>(),
+        "in_top_group": m.places.iter().map(|p| p.map(|p| p.top)).collect::<Vec<_>>(),
+        "mean_rank": overall["mean"],
+        "min_rank": overall["min"],
+        "max_rank": overall["max"],
+        "n": overall["n"],
+        "top_group": m.top,
+        "per_architecture": per_arch,
+    })
+}
+
+/// [`across`] as the text of `report.json`.
+pub(crate) fn across_text(title: &str, settings: &[Setting]) -> Result<String, serde_json::Error> {
+    Ok(serde_json::to_string_pretty(&across(title, settings))? + "\n")
 }

@@ -1,10 +1,12 @@
 //! The LaTeX rendering: one booktabs `tabular` (needs `\usepackage{booktabs}`), to `\input`
 //! inside a `table` environment. A grouped report is the same table with a column per grouping
-//! dimension, one block of rows per group.
+//! dimension, one block of rows per group. A report across settings is the table of each
+//! method's ranks across the settings.
 
 use std::fmt::Write as _;
 
-use super::present::{dimensions, paper_columns, paper_columns_in, seeds_in, seeds_of, Group, Labels};
+use super::across::{analyse, Across, Place, RULES};
+use super::present::{dimensions, paper_columns, paper_columns_in, seeds_in, seeds_of, Group, Labels, Setting};
 use crate::artifact::table::{Aggregate, Table};
 
 /// Escapes LaTeX's special characters in text.
@@ -73,6 +75,48 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     s
+}
+
+/// A report across settings: a row per method (best mean rank first) with its mean rank, range,
+/// top-group count, mean rank per architecture and rank per setting (bold in the top group).
+pub(crate) fn across(title: &str, settings: &[Setting]) -> String {
+    let a = analyse(settings);
+    let mut s = format!("% munl report `{}`: ranks across settings.\n", title.replace('\n', " "));
+    let _ = writeln!(s, "% {RULES}");
+    s.push_str("% Bold: in the setting's top group; --: not in the setting, or not ranked there.\n");
+    for note in &a.notes {
+        let _ = writeln!(s, "% Note: {}", note.replace('\n', " "));
+    }
+    s.push_str("% Needs \\usepackage{booktabs}.\n");
+    across_head(&mut s, &a);
+    for m in &a.methods {
+        s.push_str(&escape(&m.name));
+        let (mean, range) = m.overall.map_or(("--".into(), "--".into()), |o| (o.mean_cell(), o.range("--")));
+        let _ = write!(s, " & {mean} & {range} & {}", m.top_cell());
+        for p in &m.per_arch {
+            let _ = write!(s, " & {}", p.map_or("--".into(), |p| p.mean_cell()));
+        }
+        for &p in &m.places {
+            let _ = write!(s, " & {}", Place::cell(p, |r| format!("\\textbf{{{r}}}"), "--"));
+        }
+        s.push_str(" \\\\\n");
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// `\begin{tabular}` and the header row of the ranks across settings.
+fn across_head(s: &mut String, a: &Across) {
+    let spec = format!("lrcr{}", "r".repeat(a.architectures.len() + a.settings.len()));
+    let _ = writeln!(s, "\\begin{{tabular}}{{{spec}}}\n\\toprule");
+    s.push_str("Method & Mean rank & Range & Top group");
+    for arch in &a.architectures {
+        let _ = write!(s, " & {} mean", escape(arch));
+    }
+    for n in &a.settings {
+        let _ = write!(s, " & {}", escape(&n.name));
+    }
+    s.push_str(" \\\\\n\\midrule\n");
 }
 
 /// The comments above the table: what the numbers are.

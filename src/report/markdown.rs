@@ -4,11 +4,15 @@
 //! A grouped report puts every group's rows in one summary table (a column per grouping
 //! dimension) followed by each method's rank per group; the details follow per group, under a
 //! heading naming its coordinates.
+//!
+//! A report across settings leads with each method's rank per setting, its mean rank and range;
+//! the details follow per setting, under a heading naming it.
 
 use std::fmt::Write as _;
 
+use super::across::{analyse, Across, Place, RULES};
 use super::present::{
-    dimensions, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels,
+    dimensions, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels, Setting,
 };
 use crate::artifact::table::Table;
 
@@ -19,26 +23,37 @@ pub(crate) const DETAILS: &str = "\n### all metrics";
 /// metric (mean ± std) and the per-seed rows.
 pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
     let mut s = format!("## {}\n\n", l.title);
+    body(&mut s, t, l, "###");
+    s
+}
+
+/// Everything of [`markdown`] below its title, with headings of level `h`: at `###` the heading
+/// of every metric is [`DETAILS`].
+fn body(s: &mut String, t: &Table, l: &Labels, h: &str) {
     let n = seeds_of(t);
     let paper = paper_columns(t);
     if !paper.is_empty() {
-        paper_head(&mut s, &[], &paper);
-        paper_rows(&mut s, &[], t, &paper, l, n);
-        paper_notes(&mut s, &paper, n);
+        paper_head(s, &[], &paper);
+        paper_rows(s, &[], t, &paper, l, n);
+        paper_notes(s, &paper, n);
     }
     let notes = footnotes(t, l, "");
     if !notes.is_empty() {
-        s.push_str("\n### unavailable values\n\n");
+        let _ = write!(s, "\n{h} unavailable values\n\n");
         s.push_str(&notes);
     }
-    retention(&mut s, t, l, "###");
-    ranking(&mut s, t, l, "###");
-    s.push_str(DETAILS);
-    s.push_str(" (mean ± std)\n\n");
+    details(s, t, l, h);
+}
+
+/// Retention as ratio of means, the ranking, every metric (mean ± std) and the per-seed rows,
+/// under headings of level `h`.
+fn details(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    retention(s, t, l, h);
+    ranking(s, t, l, h);
+    let _ = write!(s, "\n{h} all metrics (mean ± std)\n\n");
     s.push_str(&all_metrics(t, l));
-    let _ = writeln!(s, "\nmean ± sample std over {n} seed(s).\n");
-    per_seed(&mut s, t, l, "###");
-    s
+    let _ = writeln!(s, "\nmean ± sample std over {} seed(s).\n", seeds_of(t));
+    per_seed(s, t, l, h);
 }
 
 /// A grouped report: one paper-shaped summary of every group's rows (a column per grouping
@@ -75,14 +90,62 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
     );
     for g in groups {
         let _ = writeln!(s, "\n### {}", g.name());
-        retention(&mut s, &g.table, l, "####");
-        ranking(&mut s, &g.table, l, "####");
-        s.push_str("\n#### all metrics (mean ± std)\n\n");
-        s.push_str(&all_metrics(&g.table, l));
-        let _ = writeln!(s, "\nmean ± sample std over {} seed(s).\n", seeds_of(&g.table));
-        per_seed(&mut s, &g.table, l, "####");
+        details(&mut s, &g.table, l, "####");
     }
     s
+}
+
+/// A report across settings: each method's rank per setting with its mean rank, range, top-group
+/// count and per-architecture mean, the rule behind them and what keeps ranks from being
+/// compared; then, per setting under a heading naming it, everything [`markdown`] shows of its
+/// table.
+pub(crate) fn across(title: &str, settings: &[Setting]) -> String {
+    let a = analyse(settings);
+    let mut s = format!("## {title}\n\n");
+    ranks_across(&mut s, &a);
+    if !a.notes.is_empty() {
+        s.push_str("\n### notes\n\n");
+        for note in &a.notes {
+            let _ = writeln!(s, "- {note}");
+        }
+    }
+    s.push_str(DETAILS);
+    s.push_str(
+        ", per setting\n\nPer setting: the paper-shaped summary, retention as ratio of means, the ranking, every \
+         metric (mean ± std) and the per-seed rows.\n",
+    );
+    for (setting, named) in settings.iter().zip(&a.settings) {
+        let _ = writeln!(s, "\n### {}\n", named.name);
+        body(&mut s, &setting.table, &setting.labels, "####");
+    }
+    s
+}
+
+/// The table of ranks across settings: a row per method, best mean rank first; a column per
+/// architecture (mean and range) and per setting (the rank, bold in the top group).
+fn ranks_across(s: &mut String, a: &Across) {
+    s.push_str("### ranks across settings\n\n| method | mean rank | range (min–max) | top group |");
+    for arch in &a.architectures {
+        let _ = write!(s, " {arch}: mean (range) |");
+    }
+    for n in &a.settings {
+        let _ = write!(s, " {} |", n.name);
+    }
+    s.push_str("\n|---|");
+    s.push_str(&"---:|".repeat(3 + a.architectures.len() + a.settings.len()));
+    s.push('\n');
+    for m in &a.methods {
+        let (mean, range) = m.overall.map_or(("–".into(), "–".into()), |o| (o.mean_cell(), o.range("–")));
+        let _ = write!(s, "| {} | {mean} | {range} | {} |", m.name, m.top_cell());
+        for p in &m.per_arch {
+            let _ = write!(s, " {} |", p.map_or("–".into(), |p| format!("{} ({})", p.mean_cell(), p.range("–"))));
+        }
+        for &p in &m.places {
+            let _ = write!(s, " {} |", Place::cell(p, |r| format!("**{r}**"), "–"));
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "\n{RULES} Bold: in the setting's top group; –: not in the setting, or not ranked there.");
 }
 
 /// The header of the paper-shaped summary: a column per grouping dimension, the method, then

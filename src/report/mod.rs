@@ -6,13 +6,16 @@
 //!
 //! - `evaluate.rs`, `derived.rs`: the `evaluate` node and its derived metrics and ranking.
 //! - `render.rs`: the `report` node; reads its table, or one per group of an evaluation grouped
-//!   by dimensions; the one match of a `Format` to its renderer, and copying the rendered files
-//!   to their paths.
+//!   by dimensions, or one per setting of a report across settings; the matches of a `Format`
+//!   to its renderer, and copying the rendered files to their paths.
 //! - `markdown.rs`, `csv.rs`, `json.rs`, `latex.rs`, `plot.rs`: one format each, from the table
 //!   and its labels.
-//! - `present.rs`: what the formats share (row labels, groups, column headers, number cells);
-//!   it imports none of them.
+//! - `across.rs`: a report across settings analysed (each method's ranks, mean rank, range, top
+//!   group), for the formats to render.
+//! - `present.rs`: what the formats share (row labels, groups, settings, column headers, number
+//!   cells); it imports none of them.
 
+mod across;
 mod csv;
 mod derived;
 mod evaluate;

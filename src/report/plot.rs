@@ -1,11 +1,13 @@
 //! The `plot` rendering: one SVG with two panels — per method, the forget-accuracy gap to the
 //! reference against indiscernibility (mean ± 95 % CI both ways), and RTE bars (± 95 % CI).
 //! Plain SVG 1.1 with generic font families, so it needs no font files and renders anywhere.
-//! A grouped report stacks one such picture per group, on shared axes.
+//! A grouped report stacks one such picture per group, on shared axes. A report across settings
+//! is one picture of each method's ranks across the settings.
 
 use std::fmt::Write as _;
 
-use super::present::{Group, Labels};
+use super::across::{analyse, Across, Method};
+use super::present::{Group, Labels, Setting};
 use crate::artifact::table::Table;
 use crate::stats::summary::{summarize, Summary};
 
@@ -108,6 +110,7 @@ fn points(t: &Table, l: &Labels) -> Vec<Point> {
     out
 }
 
+/// The frame of a panel, its ticks and its axis labels (no y label when `ylabel` is empty).
 fn axes(s: &mut String, x: Axis, y: Axis, xs: &[f64], ys: &[f64], xlabel: &str, ylabel: &str) {
     let _ = writeln!(
         s,
@@ -147,6 +150,9 @@ fn axes(s: &mut String, x: Axis, y: Axis, xs: &[f64], ys: &[f64], xlabel: &str, 
         y.a + 38.0,
         xml(xlabel)
     );
+    if ylabel.is_empty() {
+        return;
+    }
     let (lx, ly) = (x.a - 48.0, (y.a + y.b) / 2.0);
     let _ = writeln!(
         s,
@@ -322,6 +328,114 @@ fn picture(s: &mut String, title: &str, pts: &[Point], scale: &Scale) {
             );
         }
     }
+}
+
+/// The height of one method's row in the picture of ranks across settings.
+const RANK_ROW: f64 = 28.0;
+/// Where that picture's rows start (below the title and the legend).
+const RANK_TOP: f64 = 80.0;
+/// The colour of a setting whose rows differ in architecture.
+const MIXED: &str = "#444444";
+
+/// A report across settings: per method (a row, best mean rank first) its rank in each setting
+/// as a dot coloured by the setting's architecture, the range of its ranks as a line and its
+/// mean rank as a larger open diamond; rank 1 (the best) at the left.
+pub(crate) fn across(title: &str, settings: &[Setting]) -> String {
+    let a = analyse(settings);
+    let worst = a.methods.iter().filter_map(|m| m.overall).map(|o| o.max).max();
+    let bottom = RANK_TOP + RANK_ROW * a.methods.len().max(1) as f64;
+    let mut s = open(if worst.is_some() { bottom + 60.0 } else { HEIGHT });
+    let _ = writeln!(
+        s,
+        r##"<text x="{:.1}" y="24" text-anchor="middle" font-size="16">{}</text>
+<text x="{:.1}" y="42" text-anchor="middle" fill="#666">rank in each setting (dots), range (line) and mean rank (diamond)</text>"##,
+        WIDTH / 2.0,
+        xml(title),
+        WIDTH / 2.0
+    );
+    let Some(worst) = worst else {
+        note(&mut s, WIDTH / 2.0, "needs metric retention and a reference in some setting");
+        s.push_str("</svg>\n");
+        return s;
+    };
+    legend(&mut s, &a);
+    let x = Axis { lo: 0.5, hi: worst as f64 + 0.5, a: 200.0, b: 920.0 };
+    let y = Axis { lo: 0.0, hi: 1.0, a: bottom, b: RANK_TOP };
+    let step = worst.div_ceil(10);
+    let xs: Vec<f64> = (1..=worst).step_by(step).map(|r| r as f64).collect();
+    axes(&mut s, x, y, &xs, &[], "rank (1 = best)", "");
+    for (i, m) in a.methods.iter().enumerate() {
+        rank_row(&mut s, m, &a, x, RANK_TOP + RANK_ROW * (i as f64 + 0.5));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The colour of an architecture: its place among the report's in the palette; [`MIXED`] for
+/// none.
+fn arch_colour(a: &Across, arch: Option<&String>) -> &'static str {
+    let place = arch.and_then(|arch| a.architectures.iter().position(|x| x == arch));
+    place.map_or(MIXED, |k| PALETTE[k % PALETTE.len()])
+}
+
+/// The colour of each architecture (and of the settings without one), on one line.
+fn legend(s: &mut String, a: &Across) {
+    let mut entries: Vec<(&str, &str)> =
+        a.architectures.iter().map(|arch| (arch.as_str(), arch_colour(a, Some(arch)))).collect();
+    if a.settings.iter().any(|n| n.arch.is_none()) {
+        entries.push(("mixed architectures", MIXED));
+    }
+    let mut at = 200.0;
+    for (name, colour) in entries {
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{at:.1}" cy="60" r="4" fill="{colour}"/><text x="{:.1}" y="64">{}</text>"##,
+            at + 8.0,
+            xml(name)
+        );
+        at += 24.0 + 7.0 * name.chars().count() as f64;
+    }
+}
+
+/// One method's row, centred at `cy`: its name, the range, a dot per setting that ranks it
+/// (spread a little vertically so that equal ranks stay visible) and the mean.
+fn rank_row(s: &mut String, m: &Method, a: &Across, x: Axis, cy: f64) {
+    let _ =
+        writeln!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##, x.a - 8.0, cy + 4.0, xml(&m.name));
+    let Some(o) = m.overall else {
+        let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}" fill="#666">not ranked</text>"##, x.a + 8.0, cy + 4.0);
+        return;
+    };
+    let _ = writeln!(
+        s,
+        r##"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="#999" stroke-width="2"/>"##,
+        x.at(o.min as f64),
+        x.at(o.max as f64)
+    );
+    let n = m.places.len() as f64;
+    let spacing = (16.0 / n).min(3.0);
+    for (k, (place, setting)) in m.places.iter().zip(&a.settings).enumerate() {
+        let Some(p) = place else { continue };
+        let dy = (k as f64 - (n - 1.0) / 2.0) * spacing;
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{}"><title>{}: {}</title></circle>"##,
+            x.at(p.rank as f64),
+            cy + dy,
+            arch_colour(a, setting.arch.as_ref()),
+            xml(&setting.name),
+            p.rank
+        );
+    }
+    let (px, d) = (x.at(o.mean), 7.0);
+    let _ = writeln!(
+        s,
+        r##"<path d="M {px:.1} {:.1} L {:.1} {cy:.1} L {px:.1} {:.1} L {:.1} {cy:.1} Z" fill="none" stroke="#222" stroke-width="2"/>"##,
+        cy - d,
+        px + d,
+        cy + d,
+        px - d
+    );
 }
 
 /// Pixels per SVG unit in the PNG.

@@ -54,6 +54,30 @@ impl Group {
     }
 }
 
+/// One setting of a report across settings: an evaluation's table (or one group's table of a
+/// grouped evaluation) with the names of its rows. Methods are matched across settings by name.
+#[derive(Clone, Debug)]
+pub(crate) struct Setting {
+    /// The evaluation as the report names it: `bench`, or `mr.bench` for an imported one.
+    pub(crate) evaluation: String,
+    /// The group's coordinates (dimension, value shown); empty for an ungrouped evaluation.
+    pub(crate) coords: Vec<(String, String)>,
+    /// The names of the table's rows (`title` is the evaluation's name).
+    pub(crate) labels: Labels,
+    pub(crate) table: Table,
+}
+
+/// The distinct values, in order of first appearance.
+pub(crate) fn distinct<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = vec![];
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// The grouping dimensions of a report, in order (none for no groups).
 pub(crate) fn dimensions(groups: &[Group]) -> Vec<&str> {
     groups.first().map_or_else(Vec::new, |g| g.coords.iter().map(|(d, _)| d.as_str()).collect())

@@ -3,13 +3,14 @@
 use crate::artifact::Metrics;
 use crate::ops::Metric;
 
+use super::across::{analyse, Place, Spread};
 use super::csv::csv;
 use super::derived::{indiscernibility, retdev, retention, sape};
 use super::evaluate::tabulate;
 use super::json::json;
 use super::markdown::markdown;
-use super::present::{pm, Group, Labels};
-use crate::artifact::table::Table;
+use super::present::{pm, Group, Labels, Setting};
+use crate::artifact::table::{Ranked, Row, Table};
 
 fn m(ra: f64, fa: f64, ta: f64, mia_test: f64, seconds: f64) -> Metrics {
     Metrics {
@@ -286,6 +287,7 @@ fn a_failed_report_write_fails_alone_and_leaves_nothing_behind() {
             rows: vec![],
             formats: vec![Format::Csv],
             groups: vec![],
+            settings: vec![],
         }),
         inputs: vec![],
         coords: Default::default(),
@@ -293,6 +295,7 @@ fn a_failed_report_write_fails_alone_and_leaves_nothing_behind() {
         label: "report e".into(),
         decl: "e".into(),
         span: crate::span::Span::new(0, 0),
+        source: 0,
     };
     let done = super::materialise(&node, entry.path());
     assert_eq!(done.written, [experiment.path().join("ok.md")]);
@@ -461,6 +464,13 @@ fn grouped_csv_with_two_dimensions_quotes_what_needs_it() {
     assert!(text.contains("\nmnist,cnn,ga,0.1,\"a,b\",0,retain_acc,0.96\n"));
 }
 
+/// Checks that `text` is `value` as `report.json` has it, then snapshots `value`, rounded.
+fn json_text_and_snapshot(name: &str, mut value: serde_json::Value, text: &str) {
+    assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
+    round(&mut value);
+    insta::assert_snapshot!(name, serde_json::to_string_pretty(&value).unwrap());
+}
+
 #[test]
 fn grouped_json_is_the_ungrouped_json_per_group_with_its_coordinates() {
     let (groups, l) = grouped_fixture();
@@ -475,11 +485,7 @@ fn grouped_json_is_the_ungrouped_json_per_group_with_its_coordinates() {
         rest.as_object_mut().unwrap().remove("coords");
         assert_eq!(rest, json(&g.table, &l));
     }
-    let text = super::json::grouped_text(&groups, &l).unwrap();
-    assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
-    let mut value = value;
-    round(&mut value);
-    insta::assert_snapshot!("grouped_json", serde_json::to_string_pretty(&value).unwrap());
+    json_text_and_snapshot("grouped_json", value, &super::json::grouped_text(&groups, &l).unwrap());
 }
 
 #[test]
@@ -519,71 +525,92 @@ fn grouped_plot_stacks_one_picture_per_group_on_shared_axes() {
     insta::assert_snapshot!("grouped_plot", text);
 }
 
+/// Each table in a folder of its own, as an evaluation's cache entry, and the tables as read
+/// back: what a report node sees (JSON does not round-trip every last bit).
+fn stored<'a>(tables: impl Iterator<Item = &'a Table>) -> (Vec<tempfile::TempDir>, Vec<Table>) {
+    let path = |dir: &tempfile::TempDir| dir.path().join(crate::artifact::file::TABLE);
+    let dirs: Vec<tempfile::TempDir> = tables
+        .map(|t| {
+            let dir = tempfile::tempdir().unwrap();
+            crate::artifact::write_json(&path(&dir), t).unwrap();
+            dir
+        })
+        .collect();
+    let read = dirs.iter().map(|dir| crate::artifact::read_json(&path(dir)).unwrap()).collect();
+    (dirs, read)
+}
+
+/// A `report` node of `spec`.
+fn report_node(spec: crate::plan::ReportSpec) -> crate::plan::Node {
+    crate::plan::Node {
+        key: crate::digest::Key::of(b"report"),
+        op: "report".into(),
+        version: 2,
+        label: format!("report {}", spec.title),
+        decl: spec.title.clone(),
+        payload: crate::plan::Payload::Report(spec),
+        inputs: vec![],
+        coords: Default::default(),
+        paths: crate::plan::Paths { data: None, fetch: false, outputs: vec![] },
+        span: crate::span::Span::new(0, 0),
+        source: 0,
+    }
+}
+
+/// Renders a report node whose inputs `roles` are the folders `dirs` in order (again from the
+/// first when there are more roles than folders), into a new folder.
+fn run_report(
+    node: &crate::plan::Node,
+    roles: &[&str],
+    dirs: &[tempfile::TempDir],
+) -> Result<tempfile::TempDir, crate::artifact::NodeFailure> {
+    use crate::backend::{Input, Job};
+    let out = tempfile::tempdir().unwrap();
+    let inputs = roles
+        .iter()
+        .zip(dirs.iter().cycle())
+        .map(|(role, dir)| Input { role, node, key: crate::digest::Key::of(b"table"), dir: dir.path() })
+        .collect();
+    let job = Job { node, inputs, out: out.path(), progress: &|_, _, _| {} };
+    super::render::render(&job).map(|()| out)
+}
+
+/// A rendered file of a report.
+fn rendered(dir: &tempfile::TempDir, format: crate::ops::Format) -> String {
+    std::fs::read_to_string(dir.path().join(format.file())).unwrap()
+}
+
 /// A `report` node reads `table/0`, `table/1`, … of a grouped evaluation and `table` of an
 /// ungrouped one, and writes every format from them; the CLI's summary of a grouped report is
 /// the cross-group part.
 #[test]
 fn render_reads_one_table_per_group() {
-    use crate::backend::{Input, Job};
     use crate::ops::Format;
-    use crate::plan::{Node, Paths, Payload, ReportSpec, RowLabel};
+    use crate::plan::{ReportSpec, RowLabel};
     let (groups, l) = grouped_fixture();
-    let dirs: Vec<tempfile::TempDir> = groups
-        .iter()
-        .map(|g| {
-            let dir = tempfile::tempdir().unwrap();
-            crate::artifact::write_json(&dir.path().join(crate::artifact::file::TABLE), &g.table).unwrap();
-            dir
-        })
-        .collect();
-    // What the node sees: the tables as read back (JSON does not round-trip every last bit).
-    let groups: Vec<Group> = groups
-        .into_iter()
-        .zip(&dirs)
-        .map(|(g, dir)| Group {
-            table: crate::artifact::read_json(&dir.path().join(crate::artifact::file::TABLE)).unwrap(),
-            ..g
-        })
-        .collect();
+    let (dirs, tables) = stored(groups.iter().map(|g| &g.table));
+    let groups: Vec<Group> = groups.into_iter().zip(tables).map(|(g, table)| Group { table, ..g }).collect();
     let rows: Vec<RowLabel> =
         l.methods.iter().map(|n| RowLabel { name: n.clone(), dataset: "mnist".into(), arch: "cnn".into() }).collect();
-    let node = |coords: Vec<Vec<(String, String)>>| Node {
-        key: crate::digest::Key::of(b"report"),
-        op: "report".into(),
-        version: 2,
-        payload: Payload::Report(ReportSpec {
+    let node = |coords: Vec<Vec<(String, String)>>| {
+        report_node(ReportSpec {
             title: "sweep".into(),
             rows: rows.clone(),
             formats: vec![],
             groups: coords,
-        }),
-        inputs: vec![],
-        coords: Default::default(),
-        paths: Paths { data: None, fetch: false, outputs: vec![] },
-        label: "report sweep".into(),
-        decl: "sweep".into(),
-        span: crate::span::Span::new(0, 0),
+            settings: vec![],
+        })
     };
-    let run = |node: &Node, roles: &[&str]| {
-        let out = tempfile::tempdir().unwrap();
-        let inputs = roles
-            .iter()
-            .zip(&dirs)
-            .map(|(role, dir)| Input { role, node, key: crate::digest::Key::of(b"table"), dir: dir.path() })
-            .collect();
-        let job = Job { node, inputs, out: out.path(), progress: &|_, _, _| {} };
-        super::render::render(&job).map(|()| out)
-    };
-    let read = |dir: &tempfile::TempDir, f: Format| std::fs::read_to_string(dir.path().join(f.file())).unwrap();
+    let run = |node: &crate::plan::Node, roles: &[&str]| run_report(node, roles, &dirs);
 
     let coords: Vec<Vec<(String, String)>> = groups.iter().map(|g| g.coords.clone()).collect();
     let grouped = node(coords.clone());
     let out = run(&grouped, &["table/0", "table/1"]).unwrap();
-    assert_eq!(read(&out, Format::Markdown), super::markdown::grouped(&groups, &l));
-    assert_eq!(read(&out, Format::Csv), super::csv::grouped(&groups, &l));
-    assert_eq!(read(&out, Format::Json), super::json::grouped_text(&groups, &l).unwrap());
-    assert_eq!(read(&out, Format::Latex), super::latex::grouped(&groups, &l));
-    assert_eq!(read(&out, Format::Plot), super::plot::grouped(&groups, &l));
+    assert_eq!(rendered(&out, Format::Markdown), super::markdown::grouped(&groups, &l));
+    assert_eq!(rendered(&out, Format::Csv), super::csv::grouped(&groups, &l));
+    assert_eq!(rendered(&out, Format::Json), super::json::grouped_text(&groups, &l).unwrap());
+    assert_eq!(rendered(&out, Format::Latex), super::latex::grouped(&groups, &l));
+    assert_eq!(rendered(&out, Format::Plot), super::plot::grouped(&groups, &l));
     let printed = super::summary_markdown(out.path()).unwrap();
     assert!(printed.contains("| frac | method |") && printed.contains("### rank per group"));
     assert!(!printed.contains("### frac ="));
@@ -591,11 +618,11 @@ fn render_reads_one_table_per_group() {
     // Ungrouped: the one input `table`, rendered exactly as a single table.
     let t = &groups[0].table;
     let out = run(&node(vec![]), &["table"]).unwrap();
-    assert_eq!(read(&out, Format::Markdown), markdown(t, &l));
-    assert_eq!(read(&out, Format::Csv), csv(t, &l));
-    assert_eq!(read(&out, Format::Json), super::json::text(t, &l).unwrap());
-    assert_eq!(read(&out, Format::Latex), super::latex::latex(t, &l));
-    assert_eq!(read(&out, Format::Plot), super::plot::svg(t, &l));
+    assert_eq!(rendered(&out, Format::Markdown), markdown(t, &l));
+    assert_eq!(rendered(&out, Format::Csv), csv(t, &l));
+    assert_eq!(rendered(&out, Format::Json), super::json::text(t, &l).unwrap());
+    assert_eq!(rendered(&out, Format::Latex), super::latex::latex(t, &l));
+    assert_eq!(rendered(&out, Format::Plot), super::plot::svg(t, &l));
 
     // A missing group table, or groups on different dimensions, fail the node.
     let err = run(&grouped, &["table/0"]).unwrap_err();
@@ -604,4 +631,351 @@ fn render_reads_one_table_per_group() {
     odd[1][0].0 = "ft.lr".into();
     let err = run(&node(odd), &["table/0", "table/1"]).unwrap_err();
     assert!(err.message.contains("do not share their dimensions"), "{}", err.message);
+}
+
+/// A table of `rows` shown rows without numbers, row 0 (`retrained`) the reference, ranked in the
+/// order `ranking` lists them: (row, the rows statistically tied with it).
+fn ranked(rows: usize, ranking: &[(usize, &[usize])]) -> Table {
+    let row =
+        || Row { seeds: vec![], summary: Default::default(), ratio_of_means: Default::default(), indisc_of_mean: None };
+    Table {
+        columns: vec![],
+        shown: rows,
+        reference: Some(0),
+        rows: (0..rows).map(|_| row()).collect(),
+        ranking: ranking
+            .iter()
+            .enumerate()
+            .map(|(i, (row, tied))| Ranked {
+                row: *row,
+                rank: i + 1,
+                retdev: Some(i as f64),
+                indisc: None,
+                note: None,
+                tied_with: tied.to_vec(),
+            })
+            .collect(),
+    }
+}
+
+/// An ungrouped setting whose rows are `names`, all of one dataset and architecture.
+fn setting(evaluation: &str, names: &[&str], dataset: &str, arch: &str, table: Table) -> Setting {
+    let all = |v: &str| vec![v.to_string(); names.len()];
+    Setting {
+        evaluation: evaluation.into(),
+        coords: vec![],
+        labels: Labels {
+            title: evaluation.into(),
+            methods: names.iter().map(|n| n.to_string()).collect(),
+            datasets: all(dataset),
+            models: all(arch),
+        },
+        table,
+    }
+}
+
+/// Four settings on two architectures: `ga` is not evaluated on mnist / vit, cifar / vit has no
+/// ranking (and the only `scrub`), and `ng` ranks last on cifar / cnn for want of a RetDev.
+fn across_ranks() -> Vec<Setting> {
+    let four = ["retrained", "ft", "ga", "ng"];
+    let mut cifar_cnn = ranked(4, &[(2, &[]), (1, &[3]), (3, &[1])]);
+    cifar_cnn.ranking[2].note = Some("RetDev unavailable: no accuracy".into());
+    vec![
+        setting("mr.bench", &four, "mnist", "cnn", ranked(4, &[(1, &[3]), (3, &[1]), (2, &[])])),
+        setting("cr.bench", &four, "cifar", "cnn", cifar_cnn),
+        setting("mv.bench", &["retrained", "ng", "ft"], "mnist", "vit", ranked(3, &[(1, &[2]), (2, &[1])])),
+        setting("cv.bench", &["retrained", "ft", "scrub"], "cifar", "vit", ranked(3, &[])),
+    ]
+}
+
+#[test]
+fn across_ranks_means_ranges_and_top_groups() {
+    let a = analyse(&across_ranks());
+    let names: Vec<&str> = a.settings.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["mnist / cnn", "cifar / cnn", "mnist / vit", "cifar / vit"]);
+    assert_eq!(a.settings.iter().map(|n| n.ranked).collect::<Vec<_>>(), [true, true, true, false]);
+    assert_eq!(a.architectures, ["cnn", "vit"]);
+    // Best mean rank first; ga and ng share a mean of 2 and keep their order of first appearance;
+    // scrub, never ranked, last; the reference is no method.
+    let order: Vec<&str> = a.methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(order, ["ft", "ga", "ng", "scrub"]);
+    let spread = |mean: f64, min: usize, max: usize, n: usize| Some(Spread { mean, min, max, n });
+    let place = |rank: usize, top: bool| Some(Place { rank, top });
+    let [ft, ga, ng, scrub] = &a.methods[..] else { panic!("{:?}", a.methods) };
+    // ft: 1 (best) on mnist / cnn; 2 on cifar / cnn, not tied with ga, the best; 2 on
+    // mnist / vit, tied with ng, the best; absent from the ranking of cifar / vit.
+    assert_eq!(ft.places, [place(1, true), place(2, false), place(2, true), None]);
+    assert_eq!(ft.overall, spread(5.0 / 3.0, 1, 2, 3));
+    assert_eq!(ft.per_arch, [spread(1.5, 1, 2, 2), spread(2.0, 2, 2, 1)]);
+    assert_eq!((ft.top, ft.top_cell()), (2, "2 of 3".to_string()));
+    assert_eq!(ga.places, [place(3, false), place(1, true), None, None]);
+    assert_eq!(ga.overall, spread(2.0, 1, 3, 2));
+    assert_eq!(ga.per_arch, [spread(2.0, 1, 3, 2), None]);
+    assert_eq!(ga.top_cell(), "1 of 2");
+    assert_eq!(ng.places, [place(2, true), place(3, false), place(1, true), None]);
+    assert_eq!(ng.overall, spread(2.0, 1, 3, 3));
+    assert_eq!(ng.per_arch, [spread(2.5, 2, 3, 2), spread(1.0, 1, 1, 1)]);
+    assert_eq!(ng.top, 2);
+    assert_eq!(scrub.places, [None; 4]);
+    assert_eq!((scrub.overall, &scrub.per_arch[..], scrub.top_cell()), (None, &[None, None][..], "0 of 0".into()));
+    assert_eq!(
+        a.notes,
+        [
+            "ng in cifar / cnn ranks last: RetDev unavailable: no accuracy",
+            "cifar / vit has no ranking (it needs the metric `retention` and a reference): its methods are not \
+             ranked there",
+        ]
+    );
+    assert_eq!(ft.overall.unwrap().mean_cell(), "1.67");
+    assert_eq!(ga.overall.unwrap().range("–"), "1–3");
+}
+
+#[test]
+fn across_names_settings_by_dataset_and_architecture() {
+    let two = ["retrained", "ft"];
+    let one = || ranked(2, &[(1, &[])]);
+    let mut mixed = setting("mix", &two, "mnist", "cnn", one());
+    mixed.labels.models[1] = "vit".into();
+    let mut swept = setting("mr.sweep", &two, "mnist", "cnn", one());
+    swept.coords = vec![("frac".into(), "0.1".into()), ("ft.lr".into(), "0.01".into())];
+    // A row past the shown ones does not count.
+    let mut hidden = setting("h", &["retrained", "ft", "extra"], "cifar", "resnet18", ranked(3, &[(1, &[])]));
+    hidden.table.shown = 2;
+    hidden.labels.models[2] = "vit".into();
+    let settings = vec![
+        setting("a.bench", &two, "mnist", "cnn", one()),
+        setting("b.bench", &two, "mnist", "cnn", one()),
+        mixed,
+        swept,
+        setting("unlabelled", &two, "", "", one()),
+        hidden,
+    ];
+    let a = analyse(&settings);
+    let names: Vec<&str> = a.settings.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "a.bench: mnist / cnn",
+            "b.bench: mnist / cnn",
+            "mix",
+            "mnist / cnn, frac = 0.1, ft.lr = 0.01",
+            "unlabelled",
+            "cifar / resnet18"
+        ]
+    );
+    let archs: Vec<Option<&str>> = a.settings.iter().map(|n| n.arch.as_deref()).collect();
+    assert_eq!(archs, [Some("cnn"), Some("cnn"), None, Some("cnn"), None, Some("resnet18")]);
+    assert_eq!(a.settings[2].dataset.as_deref(), Some("mnist"), "one dataset, two architectures");
+    assert_eq!(a.architectures, ["cnn", "resnet18"]);
+    assert_eq!(a.methods.len(), 1, "`extra` is not shown");
+    assert!(a.notes.is_empty());
+}
+
+#[test]
+fn across_markdown_of_hand_made_ranks() {
+    let text = super::markdown::across("paper", &across_ranks());
+    let summary = text.split(super::markdown::DETAILS).next().unwrap();
+    assert!(summary.starts_with("## paper\n\n### ranks across settings\n\n"));
+    let table = section(summary, "### ranks across settings");
+    assert!(table.contains(
+        "| method | mean rank | range (min–max) | top group | cnn: mean (range) | vit: mean (range) | mnist / cnn | \
+         cifar / cnn | mnist / vit | cifar / vit |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    ));
+    for line in [
+        "| ft | 1.67 | 1–2 | 2 of 3 | 1.50 (1–2) | 2.00 (2–2) | **1** | 2 | **2** | – |",
+        "| ga | 2.00 | 1–3 | 1 of 2 | 2.00 (1–3) | – | 3 | **1** | – | – |",
+        "| ng | 2.00 | 1–3 | 2 of 3 | 2.50 (2–3) | 1.00 (1–1) | **2** | 3 | **1** | – |",
+        "| scrub | – | – | 0 of 0 | – | – | – | – | – | – |",
+    ] {
+        assert!(table.contains(&format!("{line}\n")), "{line} not in\n{table}");
+    }
+    assert!(summary.contains("\n### notes\n\n- ng in cifar / cnn ranks last: RetDev unavailable: no accuracy\n"));
+}
+
+/// A report across three settings: the `frac` sweep of [`grouped_fixture`] (`mr.sweep` on
+/// mnist / cnn, a setting per group) and `mv.bench` on mnist / vit11m, which does not evaluate
+/// `ga` but `scrub`, and where `ft` diverged on every seed (no RetDev: it ranks last).
+fn across_fixture() -> Vec<Setting> {
+    let (groups, l) = grouped_fixture();
+    let labels = Labels { title: "mr.sweep".into(), ..l };
+    let mut settings: Vec<Setting> = groups
+        .into_iter()
+        .map(|g| Setting { evaluation: "mr.sweep".into(), coords: g.coords, labels: labels.clone(), table: g.table })
+        .collect();
+    let mut diverged = m(f64::NAN, f64::NAN, f64::NAN, 0.5, 5.0);
+    diverged.diverged = Some("loss is NaN at epoch 2".into());
+    let measured = vec![
+        vec![m(1.0, 1.0, 0.92, 0.71, 200.0), m(1.0, 0.99, 0.91, 0.70, 210.0)],
+        vec![m(0.99, 0.93, 0.92, 0.51, 180.0), m(0.99, 0.92, 0.91, 0.50, 185.0)],
+        vec![diverged.clone(), diverged],
+        vec![m(0.98, 0.94, 0.91, 0.52, 20.0), m(0.99, 0.93, 0.90, 0.53, 22.0)],
+    ];
+    let mut vit = setting(
+        "mv.bench",
+        &["original", "retrained", "ft", "scrub"],
+        "mnist",
+        "vit11m",
+        tabulate(&metrics(SWEEP), &[0, 1], 4, Some(1), &measured),
+    );
+    vit.labels.title = "mv.bench".into();
+    settings.push(vit);
+    settings
+}
+
+#[test]
+fn across_markdown_leads_with_ranks_and_details_each_setting() {
+    let settings = across_fixture();
+    let text = super::markdown::across("paper", &settings);
+    let summary = text.split(super::markdown::DETAILS).next().unwrap();
+    assert!(summary.contains("| mnist / cnn, frac = 0.01 | mnist / cnn, frac = 0.1 | mnist / vit11m |"), "{summary}");
+    assert!(summary.contains("- ft in mnist / vit11m ranks last: RetDev unavailable"), "{summary}");
+    assert!(!summary.contains("per seed") && !summary.contains("| RA |"), "details stay below DETAILS");
+    // Per setting, in order, everything of its ungrouped report one heading level down.
+    let details = &text[summary.len()..];
+    let names = ["### mnist / cnn, frac = 0.01", "### mnist / cnn, frac = 0.1", "### mnist / vit11m"];
+    let at: Vec<usize> = names.iter().map(|h| details.find(&format!("\n{h}\n")).unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    for (s, heading) in settings.iter().zip(names) {
+        let alone = markdown(&s.table, &s.labels);
+        let body = alone.split_once("\n\n").unwrap().1.replace("\n### ", "\n#### ");
+        let within = section(details, heading);
+        assert!(within.contains(&body), "{heading} differs:\n{within}\nwant\n{body}");
+    }
+    insta::assert_snapshot!("across_markdown", text);
+}
+
+#[test]
+fn across_csv_has_the_evaluation_and_every_dimension() {
+    let mut settings = across_fixture();
+    settings[1].coords.push(("ft.lr".into(), "0.01".into()));
+    let text = super::csv::across(&settings);
+    assert!(text.starts_with("evaluation,dataset,model,method,frac,ft.lr,seed,metric,value\n"));
+    // Each setting's lines are its ungrouped lines, led by the evaluation, with its coordinates
+    // (empty where it lacks a dimension).
+    for (s, cells) in settings.iter().zip([",0.01,,", ",0.1,0.01,", ",,,"]) {
+        let alone = csv(&s.table, &s.labels);
+        for line in alone.lines().skip(1) {
+            let f: Vec<&str> = line.splitn(4, ',').collect();
+            let want = format!("{},{},{},{}{cells}{}", s.evaluation, f[0], f[1], f[2], f[3]);
+            assert!(text.contains(&format!("\n{want}\n")), "{want}");
+        }
+    }
+    let lines: usize = settings.iter().map(|s| csv(&s.table, &s.labels).lines().count() - 1).sum();
+    assert_eq!(text.lines().count(), 1 + lines);
+    assert!(text.contains("\nmv.bench,mnist,vit11m,ft,,,0,retain_acc,\n"), "a diverged value is empty");
+    insta::assert_snapshot!("across_csv", super::csv::across(&across_fixture()));
+}
+
+#[test]
+fn across_json_has_each_setting_and_each_method() {
+    let settings = across_fixture();
+    let value = super::json::across("paper", &settings);
+    assert_eq!(value["title"], "paper");
+    let each = value["settings"].as_array().unwrap();
+    assert_eq!(each.len(), 3);
+    for (v, s) in each.iter().zip(&settings) {
+        assert_eq!(v["evaluation"], s.evaluation.as_str());
+        assert_eq!(v["table"], json(&s.table, &s.labels));
+    }
+    assert_eq!(each[0]["name"], "mnist / cnn, frac = 0.01");
+    assert_eq!(each[0]["coords"], serde_json::json!({ "frac": "0.01" }));
+    assert_eq!((&each[2]["dataset"], &each[2]["model"]), (&"mnist".into(), &"vit11m".into()));
+    let a = analyse(&settings);
+    let methods = value["methods"].as_array().unwrap();
+    assert_eq!(methods.len(), a.methods.len());
+    for (v, m) in methods.iter().zip(&a.methods) {
+        assert_eq!(v["method"], m.name.as_str());
+        let ranks: Vec<Option<usize>> = m.places.iter().map(|p| p.map(|p| p.rank)).collect();
+        assert_eq!(v["ranks"], serde_json::json!(ranks));
+        assert_eq!(v["n"], m.overall.map_or(0, |o| o.n));
+        assert_eq!(v["top_group"], m.top);
+    }
+    let scrub = methods.iter().find(|v| v["method"] == "scrub").unwrap();
+    assert_eq!(scrub["ranks"], serde_json::json!([null, null, 1]));
+    assert_eq!(scrub["per_architecture"]["vit11m"], serde_json::json!({"mean": 1.0, "min": 1, "max": 1, "n": 1}));
+    assert_eq!(scrub["per_architecture"]["cnn"]["mean"], serde_json::Value::Null);
+    json_text_and_snapshot("across_json", value, &super::json::across_text("paper", &settings).unwrap());
+}
+
+#[test]
+fn across_latex_is_one_table_of_ranks() {
+    let text = super::latex::across("paper", &across_ranks());
+    assert_eq!(text.matches("\\begin{tabular}").count(), 1);
+    assert!(text.contains("\\begin{tabular}{lrcrrrrrrr}\n"), "{text}");
+    assert!(text.contains(
+        "\nMethod & Mean rank & Range & Top group & cnn mean & vit mean & mnist / cnn & cifar / cnn & mnist / vit \
+         & cifar / vit \\\\\n"
+    ));
+    assert!(text.contains("\nft & 1.67 & 1--2 & 2 of 3 & 1.50 & 2.00 & \\textbf{1} & 2 & \\textbf{2} & -- \\\\\n"));
+    assert!(text.contains("\nscrub & -- & -- & 0 of 0 & -- & -- & -- & -- & -- & -- \\\\\n"));
+    let mut settings = across_fixture();
+    settings[0].labels.methods[2] = "f_t".into();
+    let text = super::latex::across("paper", &settings);
+    assert!(text.contains("\nf\\_t & ") && !text.contains("f_t"), "{text}");
+    insta::assert_snapshot!("across_latex", super::latex::across("paper", &across_fixture()));
+}
+
+#[test]
+fn across_plot_marks_each_rank_the_range_and_the_mean() {
+    let settings = across_ranks();
+    let text = super::plot::across("paper", &settings);
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    assert!(text.contains(">rank (1 = best)</text>"));
+    // A dot per (method, setting) ranked, plus one per architecture in the legend; a range and a
+    // mean per ranked method; scrub says it is not ranked.
+    let placed: usize = settings.iter().map(|s| s.table.ranking.len()).sum();
+    assert_eq!(text.matches("<circle").count(), placed + 2);
+    assert_eq!(text.matches("<path").count(), 3);
+    assert!(text.contains(">not ranked</text>"));
+    // The methods top down in the order of their mean rank.
+    let at = |name: &str| text.find(&format!(">{name}</text>")).unwrap();
+    assert!(at("ft") < at("ga") && at("ga") < at("ng") && at("ng") < at("scrub"));
+    assert!(super::plot::png(&text).is_ok());
+    let none = super::plot::across("paper", &[setting("e", &["retrained", "ft"], "", "", ranked(2, &[]))]);
+    assert!(none.contains("needs metric retention and a reference in some setting"));
+    insta::assert_snapshot!("across_plot", super::plot::across("paper", &across_fixture()));
+}
+
+/// A report across settings reads `table/0`, `table/1`, … one per setting, and writes every
+/// format from them (the PNG too when asked); a missing or surplus table fails the node.
+#[test]
+fn render_reads_one_table_per_setting() {
+    use crate::ops::Format;
+    use crate::plan::{ReportSpec, RowLabel, SettingLabel};
+    let settings = across_fixture();
+    let (dirs, tables) = stored(settings.iter().map(|s| &s.table));
+    let settings: Vec<Setting> = settings.into_iter().zip(tables).map(|(s, table)| Setting { table, ..s }).collect();
+    let label = |s: &Setting| SettingLabel {
+        evaluation: s.evaluation.clone(),
+        coords: s.coords.clone(),
+        rows: (0..s.labels.methods.len())
+            .map(|i| RowLabel {
+                name: s.labels.methods[i].clone(),
+                dataset: s.labels.datasets[i].clone(),
+                arch: s.labels.models[i].clone(),
+            })
+            .collect(),
+    };
+    let node = report_node(ReportSpec {
+        title: "paper".into(),
+        rows: vec![],
+        formats: vec![Format::Plot],
+        groups: vec![],
+        settings: settings.iter().map(label).collect(),
+    });
+    let run = |roles: &[&str]| run_report(&node, roles, &dirs);
+    let out = run(&["table/0", "table/1", "table/2"]).unwrap();
+    assert_eq!(rendered(&out, Format::Markdown), super::markdown::across("paper", &settings));
+    assert_eq!(rendered(&out, Format::Csv), super::csv::across(&settings));
+    assert_eq!(rendered(&out, Format::Json), super::json::across_text("paper", &settings).unwrap());
+    assert_eq!(rendered(&out, Format::Latex), super::latex::across("paper", &settings));
+    assert_eq!(rendered(&out, Format::Plot), super::plot::across("paper", &settings));
+    assert!(out.path().join("report.png").is_file(), "a plot path asks for the PNG");
+    let printed = super::summary_markdown(out.path()).unwrap();
+    assert!(printed.contains("### ranks across settings") && !printed.contains("### mnist / vit11m"));
+
+    let err = run(&["table/0", "table/1"]).unwrap_err();
+    assert_eq!(err.message, "missing table/2");
+    let err = run(&["table/0", "table/1", "table/2", "table/3"]).unwrap_err();
+    assert_eq!(err.message, "`report paper` has 4 tables for 3 settings");
 }

@@ -12,11 +12,22 @@ pub(crate) struct File {
     pub items: Vec<Item>,
 }
 
-/// One top-level line: a setting or a declaration.
+/// One top-level line: an import, a setting or a declaration.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Item {
+    Import(Import),
     Setting(Setting),
     Decl(Decl),
+}
+
+/// `import "other.munl" as alias`: the other file's declarations, visible as `alias.NAME`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Import {
+    /// The path as written (escapes resolved), relative to the importing file's folder.
+    pub path: String,
+    pub path_span: Span,
+    pub alias: Ident,
+    pub span: Span,
 }
 
 /// A file-wide setting, `seeds = 0..3`.

@@ -8,7 +8,7 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use super::ast::{Arg, Decl, DeclKind, Expr, ExprKind, Field, File, Ident, Item, Setting};
+use super::ast::{Arg, Decl, DeclKind, Expr, ExprKind, Field, File, Ident, Import, Item, Setting};
 use super::error::SyntaxError;
 use crate::diag;
 use crate::span::Span;
@@ -101,12 +101,23 @@ impl Builder {
     fn file(&mut self, pair: Pair<'_, Rule>) -> File {
         let items = children(pair)
             .map(|p| match p.as_rule() {
+                Rule::import => Item::Import(self.import(p)),
                 Rule::setting => Item::Setting(self.setting(p)),
                 Rule::declaration => Item::Decl(self.declaration(p)),
                 rule => unreachable!("top-level {rule:?}"),
             })
             .collect();
         File { items }
+    }
+
+    fn import(&mut self, pair: Pair<'_, Rule>) -> Import {
+        let span = span_of(&pair);
+        let mut inner = children(pair).filter(|p| !matches!(p.as_rule(), Rule::import_kw | Rule::as_kw));
+        let path_pair = inner.next().expect("import path");
+        let path_span = span_of(&path_pair);
+        let path = self.string(path_pair);
+        let alias = ident(inner.next().expect("import alias"));
+        Import { path, path_span, alias, span }
     }
 
     fn setting(&mut self, pair: Pair<'_, Rule>) -> Setting {
@@ -293,7 +304,8 @@ fn grammar_failure(text: &str, err: &pest::error::Error<Rule>) -> Vec<SyntaxErro
             return vec![SyntaxError::Unclosed { open, close: closing(open), span }];
         }
     }
-    if positives.contains(&Rule::setting_eq) {
+    // `import` then a name: the import's path is missing, not a misspelt declaration keyword.
+    if positives.contains(&Rule::setting_eq) && !positives.contains(&Rule::string) {
         if let Some(error) = misspelt_kind(text, pos) {
             return vec![error];
         }
@@ -457,6 +469,10 @@ fn expected_words(positives: &[Rule]) -> Vec<&'static str> {
             Rule::kind | Rule::setting_name if has(Rule::kind) && has(Rule::setting_name) => {
                 (0, "a setting or declaration")
             }
+            // `import` starts an item too, but is rarely what was meant.
+            Rule::import_kw if has(Rule::kind) || has(Rule::setting_name) => continue,
+            Rule::import_kw => (0, "`import`"),
+            Rule::as_kw => (3, "`as`"),
             Rule::kind => (0, "a declaration keyword"),
             Rule::setting_name => (0, "a setting name"),
             Rule::decl_name => (1, "a declaration name"),
@@ -473,6 +489,8 @@ fn expected_words(positives: &[Rule]) -> Vec<&'static str> {
             Rule::list => (2, "a list"),
             Rule::call => (2, "a call"),
             Rule::path => (2, "a name"),
+            // After `import`, `=` would make it a setting called `import`: not what was meant.
+            Rule::setting_eq if has(Rule::string) => continue,
             Rule::eq | Rule::setting_eq => (3, "`=`"),
             Rule::colon => (4, "`:`"),
             Rule::dot => (4, "`.`"),

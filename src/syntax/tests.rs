@@ -76,6 +76,7 @@ fn sexp(file: &File) -> String {
     let mut out = String::new();
     for item in &file.items {
         match item {
+            Item::Import(i) => writeln!(out, "(import {:?} as {})", i.path, i.alias.name),
             Item::Setting(s) => writeln!(out, "(setting {} {})", s.name.name, expr(&s.value)),
             Item::Decl(d) => {
                 write!(out, "({} {}", d.kind.keyword(), d.name.name).unwrap();
@@ -321,4 +322,21 @@ fn error_dangling_dot() {
 fn crlf_line_endings() {
     let text = "seeds = 0..3\r\ntrain t {\r\n  epochs = 5 # five\r\n}\r\n";
     assert_eq!(tree(text), tree(&text.replace("\r\n", "\n")));
+}
+
+#[test]
+fn imports() {
+    insta::assert_snapshot!(tree(
+        "import \"mnist_resnet18.munl\" as mr\nimport \"../other/c.munl\" as c\nimport = 3\nreport paper { evaluate = [mr.bench, c.bench] }\n"
+    ));
+}
+
+#[test]
+fn error_import_without_alias() {
+    insta::assert_snapshot!(errors("import \"mnist_resnet18.munl\"\nseeds = 0..2\n"));
+}
+
+#[test]
+fn error_import_without_path() {
+    insta::assert_snapshot!(errors("import mr\n"));
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub(super) use datasets::datasets;
 pub(super) use point::{Point, Points};
-pub(super) use tables::{evaluates, reports};
+pub(super) use tables::{evaluates, reports, Tables};
 pub(super) use trains::{train_at, trains};
 pub(super) use unlearns::unlearns;
 
@@ -44,6 +44,11 @@ pub(super) fn keyed(point: &Point) -> Coords {
 /// A plan under construction.
 pub(super) struct Builder {
     plan: Plan,
+    /// The file whose declarations are being added: its index among the compiled sources, and
+    /// the prefix its names take in the plan (`mr.` for `import "…" as mr`, empty for the file
+    /// compiled).
+    source: usize,
+    prefix: String,
 }
 
 impl Builder {
@@ -56,7 +61,20 @@ impl Builder {
                 reports: vec![],
                 by_key: HashMap::new(),
             },
+            source: 0,
+            prefix: String::new(),
         }
+    }
+
+    /// From now on, nodes come from source `source`, their names prefixed with `prefix`.
+    pub(super) fn scope(&mut self, source: usize, prefix: &str) {
+        self.source = source;
+        self.prefix = prefix.to_string();
+    }
+
+    /// A name of the current file as the plan shows it: `mr.original` for an imported file.
+    pub(super) fn name(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 
     pub(super) fn finish(self) -> Plan {
@@ -80,9 +98,15 @@ impl Builder {
             inputs: s.inputs,
             coords: s.coords,
             paths: s.paths,
-            label: s.label,
-            decl: s.decl.to_string(),
+            // Every label is `<kind> <declaration> …`: an imported declaration's name gets its
+            // file's prefix (`train mr.original [seed=0]`).
+            label: match s.label.split_once(' ') {
+                Some((kind, rest)) if !self.prefix.is_empty() => format!("{kind} {}{rest}", self.prefix),
+                _ => s.label,
+            },
+            decl: self.name(s.decl),
             span: s.span,
+            source: self.source,
         });
         self.plan.descriptions.push(description);
         self.plan.by_key.insert(key, id);
@@ -91,19 +115,19 @@ impl Builder {
 
     /// Records the main nodes of a declaration (a target name).
     pub(super) fn declare(&mut self, name: &str, ids: Vec<NodeId>) {
-        self.plan.decls.insert(name.to_string(), ids);
+        self.plan.decls.insert(self.name(name), ids);
     }
 
     /// Adds `id` to the nodes of a declaration, once.
     pub(super) fn declare_also(&mut self, name: &str, id: NodeId) {
-        let ids = self.plan.decls.entry(name.to_string()).or_default();
+        let ids = self.plan.decls.entry(self.name(name)).or_default();
         if !ids.contains(&id) {
             ids.push(id);
         }
     }
 
     pub(super) fn is_declared(&self, name: &str) -> bool {
-        self.plan.decls.contains_key(name)
+        self.plan.decls.contains_key(&self.name(name))
     }
 
     pub(super) fn add_report(&mut self, id: NodeId) {

@@ -4,14 +4,17 @@
 use std::collections::BTreeSet;
 
 use super::{keyed, Builder, Data, Point, Points, Spec};
-use crate::lower::{Experiment, ModelRef, SEED};
+use crate::lower::{EvalRef, Experiment, ModelRef, SEED};
 use crate::ops::{self, Category, Metric};
-use crate::plan::{Coords, EvaluateSpec, NodeId, Paths, Payload, ReportSpec, RowLabel};
+use crate::plan::{Coords, EvaluateSpec, NodeId, Paths, Payload, ReportSpec, RowLabel, SettingLabel};
 
 /// Each evaluation's table nodes, one per group (a point of the dimensions its models vary along
 /// that it does not aggregate over), with the models of its rows (the reference last if it was
 /// not listed), by declaration index.
-pub(in crate::plan) type Tables = Vec<(Vec<(Point, NodeId)>, Vec<ModelRef>)>;
+pub(in crate::plan) type Tables = Vec<Table>;
+
+/// One evaluation's table nodes (one per group) and the models of its rows.
+pub(in crate::plan) type Table = (Vec<(Point, NodeId)>, Vec<ModelRef>);
 
 /// The table nodes of every `evaluate` declaration, with their measurements.
 pub(in crate::plan) fn evaluates(
@@ -151,34 +154,52 @@ fn merge(a: &Point, b: &Point) -> Point {
     out
 }
 
-/// The node of every `report` declaration.
-pub(in crate::plan) fn reports(b: &mut Builder, exp: &Experiment, tables: &Tables) {
+/// The node of every `report` declaration; `imported` holds the tables of each file `exp`
+/// imports, in `exp.imports` order.
+pub(in crate::plan) fn reports(b: &mut Builder, exp: &Experiment, tables: &Tables, imported: &[Tables]) {
     for r in &exp.reports {
-        let (groups, rows) = &tables[r.evaluate];
-        let e = &exp.evaluates[r.evaluate];
-        let train_of = |m: ModelRef| match m {
-            ModelRef::Train(i) => i,
-            ModelRef::Unlearn(i) => exp.unlearns[i].from,
-        };
-        let rows = rows
+        // Each listed evaluation's file and tables.
+        let sources: Vec<(&EvalRef, &Experiment, &Table)> = r
+            .evaluates
             .iter()
-            .map(|&m| RowLabel {
-                name: exp.model_name(m).to_string(),
-                dataset: exp.datasets[dataset_of(exp, m)].name.clone(),
-                arch: exp.models[exp.trains[train_of(m)].model].arch.op.clone(),
+            .map(|at| match at.import {
+                Some(i) => (at, &exp.imports[i].experiment, &imported[i][at.index]),
+                None => (at, exp, &tables[at.index]),
             })
             .collect();
-        // An ungrouped evaluation has one table, `table`, as it always had; a grouped one a
-        // table per group, `table/0`, `table/1`, …, with each group's coordinates.
-        let (inputs, groups) = match groups.as_slice() {
-            [(group, table)] if group.is_empty() => (vec![("table".to_string(), *table)], vec![]),
-            _ => (
-                groups.iter().enumerate().map(|(i, (_, table))| (format!("table/{i}"), *table)).collect(),
-                groups.iter().map(|(group, _)| group.shown(exp)).collect(),
-            ),
-        };
         let formats = r.outputs.iter().map(|(f, _)| *f).collect();
-        let spec = ReportSpec { title: e.name.clone(), rows, formats, groups };
+        let (inputs, spec) = match sources.as_slice() {
+            // An ungrouped evaluation has one table, `table`, as it always had; a grouped one a
+            // table per group, `table/0`, `table/1`, …, with each group's coordinates.
+            [(at, of, (groups, rows))] if !r.across => {
+                let rows = row_labels(of, rows);
+                let (inputs, groups) = match groups.as_slice() {
+                    [(group, table)] if group.is_empty() => (vec![("table".to_string(), *table)], vec![]),
+                    _ => (
+                        groups.iter().enumerate().map(|(i, (_, table))| (format!("table/{i}"), *table)).collect(),
+                        groups.iter().map(|(group, _)| group.shown(of)).collect(),
+                    ),
+                };
+                (inputs, ReportSpec { title: at.name.clone(), rows, formats, groups, settings: vec![] })
+            }
+            // Across settings: every table of every listed evaluation, as `table/0`, `table/1`, …
+            _ => {
+                let mut inputs = vec![];
+                let mut settings = vec![];
+                for (at, of, (groups, rows)) in &sources {
+                    let rows = row_labels(of, rows);
+                    for (group, table) in groups {
+                        inputs.push((format!("table/{}", inputs.len()), *table));
+                        settings.push(SettingLabel {
+                            evaluation: at.name.clone(),
+                            coords: group.shown(of),
+                            rows: rows.clone(),
+                        });
+                    }
+                }
+                (inputs, ReportSpec { title: r.name.clone(), rows: vec![], formats, groups: vec![], settings })
+            }
+        };
         let outputs = r.outputs.iter().map(|(format, path)| (*format, exp.base_dir.join(path))).collect();
         let id = b.add(Spec {
             op: "report",
@@ -197,6 +218,21 @@ pub(in crate::plan) fn reports(b: &mut Builder, exp: &Experiment, tables: &Table
         }
         b.add_report(id);
     }
+}
+
+/// The names a report shows for an evaluation's rows: declaration, dataset, architecture.
+fn row_labels(exp: &Experiment, rows: &[ModelRef]) -> Vec<RowLabel> {
+    let train_of = |m: ModelRef| match m {
+        ModelRef::Train(i) => i,
+        ModelRef::Unlearn(i) => exp.unlearns[i].from,
+    };
+    rows.iter()
+        .map(|&m| RowLabel {
+            name: exp.model_name(m).to_string(),
+            dataset: exp.datasets[dataset_of(exp, m)].name.clone(),
+            arch: exp.models[exp.trains[train_of(m)].model].arch.op.clone(),
+        })
+        .collect()
 }
 
 /// The dataset (declaration index) a measured model was trained on.
