@@ -131,11 +131,7 @@ impl Loader {
             }
             match self.lower(self.sources.len() - 1) {
                 Ok(experiment) => {
-                    imports.push(Imported {
-                        alias: import.alias.name.clone(),
-                        path: import.path.clone(),
-                        experiment,
-                    });
+                    imports.push(Imported { alias: import.alias.name.clone(), path: import.path.clone(), experiment });
                 }
                 Err(Diagnostics(theirs)) => {
                     let n: usize = theirs.iter().map(|(_, p)| p.iter().len()).sum();

@@ -59,6 +59,11 @@ pub mod testing {
     /// Diagnostics as the CLI prints them, without colours, each against the file it points
     /// into (the file compiled or one it imports).
     pub fn render(diagnostics: &Diagnostics) -> String {
-        diagnostics.iter().into_iter().map(|(source, d)| crate::diag::render_plain(d, source)).collect::<Vec<_>>().join("\n")
+        diagnostics
+            .iter()
+            .into_iter()
+            .map(|(source, d)| crate::diag::render_plain(d, source))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

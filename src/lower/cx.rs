@@ -108,7 +108,9 @@ impl<'a> Cx<'a> {
         for item in &file.items {
             let Item::Import(import) = item else { continue };
             let alias = &import.alias;
-            let first = aliases.insert(&alias.name, alias.span).or_else(|| cx.names.get(alias.name.as_str()).map(|d| d.name.span));
+            let first = aliases
+                .insert(&alias.name, alias.span)
+                .or_else(|| cx.names.get(alias.name.as_str()).map(|d| d.name.span));
             if let Some(first) = first {
                 cx.errors.push(LowerError::DuplicateName { name: alias.name.clone(), span: alias.span, first });
             }
@@ -325,7 +327,9 @@ impl<'a> Cx<'a> {
             }
             let help = did_you_mean(&alias.name, self.imports.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some("name another file's evaluation as `alias.NAME` after `import \"file.munl\" as alias`".into()));
+                .or_else(|| {
+                    Some("name another file's evaluation as `alias.NAME` after `import \"file.munl\" as alias`".into())
+                });
             self.errors.push(LowerError::UnknownName {
                 name: alias.name.clone(),
                 span: alias.span,

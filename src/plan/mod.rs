@@ -89,11 +89,8 @@ pub(crate) fn plan(exp: &Experiment, data_root: &Path) -> Plan {
 /// evaluations' tables. Only the file compiled (`prefix` empty) adds its reports: an imported
 /// file's reports, with their own output paths, are written when that file is run.
 fn planned(b: &mut build::Builder, exp: &Experiment, data_root: &Path, prefix: &str) -> build::Tables {
-    let imported: Vec<build::Tables> = exp
-        .imports
-        .iter()
-        .map(|i| planned(b, &i.experiment, data_root, &format!("{prefix}{}.", i.alias)))
-        .collect();
+    let imported: Vec<build::Tables> =
+        exp.imports.iter().map(|i| planned(b, &i.experiment, data_root, &format!("{prefix}{}.", i.alias))).collect();
     b.scope(exp.source, prefix);
     let data = build::datasets(b, exp, data_root);
     let trains = build::trains(b, exp, &data);

@@ -82,8 +82,7 @@ mod tests {
     fn dataset(location: &str) -> Result<crate::plan::Node, String> {
         let text = format!("dataset d {{ source = mnist(\"{location}\") }}\n");
         let source = Source::new("/experiments/x.munl", text);
-        let compiled =
-            crate::compile::compile(&source, Path::new("/data")).map_err(|d| crate::testing::render(&d))?;
+        let compiled = crate::compile::compile(&source, Path::new("/data")).map_err(|d| crate::testing::render(&d))?;
         let id = compiled.plan.target("d").unwrap()[0];
         Ok(compiled.plan.node(id).clone())
     }
