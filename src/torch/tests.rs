@@ -66,6 +66,7 @@ fn node(kind: NodeKind, op: &str, params: &[(&str, Value)], seed: Option<u64>) -
         label: format!("{} {op}", kind.as_str()),
         decl: op.to_string(),
         span: Span::new(0, 0),
+        source: 0,
     }
 }
 
