@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use munl::testing::{execute, explain, Cache, Routed, RunOptions, StatusKind, Stop, Summary, Tables};
+use munl::testing::{execute, explain, Cache, NodeKind, Routed, RunOptions, StatusKind, Stop, Summary, Tables};
 use munl::{compile, Plan, Source};
 
 use crate::fake::Fake;
@@ -433,4 +433,43 @@ fn an_imported_setting_run_alone_is_cached_for_the_report_across_settings() {
     }
     let markdown = std::fs::read_to_string(file("report.md")).unwrap();
     assert!(markdown.contains("mean rank"), "{markdown}");
+}
+
+/// Three runs of one file on one cache at once (threads here; `tests/kill.rs` does it with
+/// processes): every node is computed exactly once, the others wait for it, and each run ends
+/// with every node available.
+#[test]
+fn concurrent_runs_on_one_cache_compute_each_node_once() {
+    let lab = Lab::new();
+    let plan = lab.plan(TOY);
+    let fakes: Vec<Fake> =
+        (0..3).map(|_| Fake { delay: std::time::Duration::from_millis(30), ..Fake::default() }).collect();
+    let summaries: Vec<Summary> = std::thread::scope(|scope| {
+        let runs: Vec<_> = fakes
+            .iter()
+            .map(|fake| {
+                let plan = &plan;
+                let cache = lab.cache();
+                scope.spawn(move || {
+                    let options = RunOptions { jobs: 2, ..RunOptions::default() };
+                    let backend = Routed { tables: &Tables, compute: fake };
+                    execute(plan, &plan.default_targets(), &cache, &backend, &options, &|_| {})
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut computed: Vec<String> = fakes.iter().flat_map(|f| f.take()).collect();
+    computed.sort();
+    let mut unique = computed.clone();
+    unique.dedup();
+    assert_eq!(computed, unique, "a node computed twice");
+    let compute_nodes = plan.ids().filter(|id| !matches!(plan.node(*id).kind(), NodeKind::Evaluate | NodeKind::Report));
+    assert_eq!(computed.len(), compute_nodes.count());
+    let total = plan.ids().count();
+    for s in &summaries {
+        assert!(s.failed.is_empty() && s.skipped.is_empty(), "{s:?}");
+        assert_eq!(s.ran.len() + s.elsewhere.len() + s.hits.len(), total, "{s:?}");
+    }
+    assert!(summaries.iter().any(|s| !s.elsewhere.is_empty()), "the runs overlapped");
 }

@@ -19,6 +19,8 @@ pub struct Fake {
     /// A label at which the run is asked to stop (as by Ctrl-C), and the node then fails as
     /// the killed worker's nodes do.
     pub stopping_at: Option<(String, Stop)>,
+    /// How long each node takes (so that concurrent runs overlap).
+    pub delay: std::time::Duration,
 }
 
 impl Fake {
@@ -44,6 +46,7 @@ fn unit(job: &Job<'_>, salt: u8) -> f64 {
 impl Backend for Fake {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         self.calls.lock().unwrap().push(job.node.label.clone());
+        std::thread::sleep(self.delay);
         if let Some((label, stop)) = &self.stopping_at {
             if *label == job.node.label {
                 stop.request(2);

@@ -6,3 +6,4 @@ mod fake;
 mod fuzz;
 mod kill;
 mod lowering;
+mod shared;

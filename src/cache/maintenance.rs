@@ -49,7 +49,7 @@ pub(crate) struct KindUsage {
 pub(crate) struct GcReport {
     /// Entries (valid or broken) not in the keep set, sorted by key.
     pub entries: Vec<RemovedEntry>,
-    /// Stale items of `tmp/`, sorted by path.
+    /// Stale items of `tmp/`, then stale claims, each sorted by path.
     pub tmp: Vec<RemovedTmp>,
     /// Sum of all the bytes above.
     pub freed_bytes: u64,
@@ -226,7 +226,9 @@ impl Cache {
         // Judge every item before removing any, so a folder and its lock file are judged
         // alike and a dry run reports exactly what a real run removes. Sorted paths put a
         // folder before its lock file, keeping the lock until its folder is gone.
-        let stale: Vec<PathBuf> = self.tmp_items()?.into_iter().filter(|path| tmp::is_stale(path)).collect();
+        let mut stale: Vec<PathBuf> = self.tmp_items()?.into_iter().filter(|path| tmp::is_stale(path)).collect();
+        // Claims whose owner is gone: nobody computes those nodes any more.
+        stale.extend(self.stale_claims());
         for path in stale {
             let bytes = disk::tree_size(&path);
             if !dry_run {

@@ -15,6 +15,7 @@
 //! entry or none, and a crash at any point leaves no half-written entry. `tmp/` lives under
 //! the root so both renames stay on one file system.
 
+mod claim;
 mod disk;
 mod error;
 mod maintenance;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Key;
 
+pub(crate) use claim::{Claim, Claimed, Owner};
 pub use error::CacheError;
 #[cfg(test)]
 use maintenance::Problem;

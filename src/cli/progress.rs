@@ -83,6 +83,18 @@ impl<'a> Progress<'a> {
                 }
             }
             Event::Skipped(_) => {}
+            Event::Elsewhere { id, owner } => {
+                self.say(&format!("waiting {} (computed by {owner})", self.plan.node(id).label));
+            }
+            Event::DoneElsewhere(id) => {
+                self.overall.inc(1);
+                let label = &self.plan.node(id).label;
+                if self.terminal {
+                    self.overall.set_message(format!("done elsewhere: {label}"));
+                } else {
+                    eprintln!("done    {label} (by another run)");
+                }
+            }
         }
     }
 

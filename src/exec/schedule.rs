@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Claim, Claimed, Owner};
 use crate::plan::{demand, NodeId, NodeKind, Plan};
 
 use super::commit::compute_and_commit;
@@ -59,13 +59,26 @@ pub enum Event<'a> {
     Abandoned(NodeId),
     /// Not run: an input failed, or the run stopped (at an earlier failure, or when asked).
     Skipped(NodeId),
+    /// Ready, but another process sharing the cache is computing it (`owner`: `host:pid`):
+    /// this run waits for its result.
+    Elsewhere {
+        id: NodeId,
+        owner: &'a str,
+    },
+    /// Its result appeared in the cache, computed by another process.
+    DoneElsewhere(NodeId),
 }
+
+/// How often a run looks for the results of nodes other processes compute.
+const POLL: Duration = Duration::from_millis(250);
 
 /// The outcome of a run.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub hits: Vec<NodeId>,
     pub ran: Vec<NodeId>,
+    /// Computed meanwhile by other processes sharing the cache (this run waited for them).
+    pub elsewhere: Vec<NodeId>,
     pub failed: Vec<(NodeId, NodeFailure)>,
     /// Running when the run was asked to stop.
     pub abandoned: Vec<NodeId>,
@@ -81,6 +94,8 @@ enum State {
     Idle,
     Waiting,
     Running,
+    /// Claimed by another process; polled until its result appears or its claim goes.
+    Elsewhere,
     Done,
     Failed,
     Abandoned,
@@ -92,6 +107,9 @@ struct Shared {
     /// The committed folder of every node that is available (hit or done).
     entry: Vec<Option<PathBuf>>,
     running: usize,
+    /// Nodes in `State::Elsewhere`, and when they were last looked for.
+    elsewhere: usize,
+    polled: Instant,
     stop: bool,
     summary: Summary,
 }
@@ -111,6 +129,8 @@ pub fn execute(
         state: vec![State::Idle; n],
         entry: vec![None; n],
         running: 0,
+        elsewhere: 0,
+        polled: Instant::now(),
         stop: false,
         summary: Summary::default(),
     };
@@ -139,6 +159,7 @@ pub fn execute(
     });
     let mut summary = shared.into_inner().unwrap_or_else(|e| e.into_inner()).summary;
     summary.ran.sort();
+    summary.elsewhere.sort();
     summary.skipped.sort();
     summary.abandoned.sort();
     summary.stopped_by = options.stop.requested();
@@ -162,6 +183,9 @@ fn worker(
                 if options.stop.requested().is_some() {
                     s.stop = true;
                 }
+                if s.elsewhere > 0 && s.polled.elapsed() >= POLL {
+                    poll_elsewhere(plan, cache, &mut s, on_event);
+                }
                 match next_ready(plan, &mut s, on_event) {
                     Next::Run(id, inputs) => {
                         s.state[id.0] = State::Running;
@@ -172,13 +196,30 @@ fn worker(
                         wake.notify_all();
                         return;
                     }
+                    // Results of other processes arrive without a wake-up: look every POLL.
+                    Next::Wait if s.elsewhere > 0 => {
+                        s = wake.wait_timeout(s, POLL).unwrap_or_else(|e| e.into_inner()).0
+                    }
                     Next::Wait => s = wake.wait(s).unwrap_or_else(|e| e.into_inner()),
                 }
+            }
+        };
+        let claim = match turn(cache, plan, id) {
+            Turn::Compute(claim) => claim,
+            other => {
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                s.running -= 1;
+                settle(&mut s, id, other, options, on_event);
+                wake.notify_all();
+                continue;
             }
         };
         on_event(Event::Start(id));
         let t0 = Instant::now();
         let result = run_node(plan, cache, backend, options.jobs.max(1), id, &inputs, on_event);
+        // Released once the result is committed (or nothing is): a waiting process then finds
+        // the entry, or takes the node over.
+        drop(claim);
         let seconds = t0.elapsed().as_secs_f64();
         let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
         s.running -= 1;
@@ -208,6 +249,83 @@ fn worker(
     }
 }
 
+/// What this run does with a ready node, decided against the other processes.
+enum Turn {
+    /// Compute it, holding its claim.
+    Compute(Claim),
+    /// Its result is in the cache now (another process committed it).
+    Cached(PathBuf),
+    /// Another live process computes it.
+    Elsewhere(Owner),
+    /// The cache could not be read or written.
+    Failed(NodeFailure),
+}
+
+/// Claims node `id`, unless its result has appeared or another process holds it.
+fn turn(cache: &Cache, plan: &Plan, id: NodeId) -> Turn {
+    let key = &plan.node(id).key;
+    if let Some(entry) = cache.lookup(key) {
+        return Turn::Cached(entry.dir);
+    }
+    match cache.claim(key) {
+        // Committed between the lookup and the claim by a process that has released it since.
+        Ok(Claimed::Mine(claim)) => match cache.lookup(key) {
+            Some(entry) => Turn::Cached(entry.dir),
+            None => Turn::Compute(claim),
+        },
+        Ok(Claimed::Held(owner)) => Turn::Elsewhere(owner),
+        Err(e) => Turn::Failed(NodeFailure::io(format!("cannot claim the node in the cache: {e}"))),
+    }
+}
+
+/// Records a turn that computes nothing here.
+fn settle(s: &mut Shared, id: NodeId, turn: Turn, options: &RunOptions, on_event: &(dyn Fn(Event<'_>) + Sync)) {
+    match turn {
+        Turn::Cached(dir) => {
+            s.state[id.0] = State::Done;
+            s.entry[id.0] = Some(dir);
+            s.summary.elsewhere.push(id);
+            on_event(Event::DoneElsewhere(id));
+        }
+        Turn::Elsewhere(owner) => {
+            s.state[id.0] = State::Elsewhere;
+            s.elsewhere += 1;
+            on_event(Event::Elsewhere { id, owner: &owner.name() });
+        }
+        Turn::Failed(failure) => {
+            s.state[id.0] = State::Failed;
+            on_event(Event::Failed { id, failure: &failure });
+            s.summary.failed.push((id, failure));
+            if !options.keep_going {
+                s.stop = true;
+            }
+        }
+        Turn::Compute(_) => unreachable!("a computed node is not settled here"),
+    }
+}
+
+/// Looks for the results of nodes other processes compute: a committed one is done; one whose
+/// claim is gone (its owner failed, stopped or died) is ready again, for this run to claim.
+fn poll_elsewhere(plan: &Plan, cache: &Cache, s: &mut Shared, on_event: &(dyn Fn(Event<'_>) + Sync)) {
+    s.polled = Instant::now();
+    for i in 0..s.state.len() {
+        if s.state[i] != State::Elsewhere {
+            continue;
+        }
+        let key = &plan.nodes[i].key;
+        if let Some(entry) = cache.lookup(key) {
+            s.state[i] = State::Done;
+            s.entry[i] = Some(entry.dir);
+            s.elsewhere -= 1;
+            s.summary.elsewhere.push(NodeId(i));
+            on_event(Event::DoneElsewhere(NodeId(i)));
+        } else if cache.holder(key).is_none() {
+            s.state[i] = State::Waiting;
+            s.elsewhere -= 1;
+        }
+    }
+}
+
 enum Next {
     Run(NodeId, Vec<PathBuf>),
     Wait,
@@ -218,6 +336,14 @@ enum Next {
 fn next_ready(plan: &Plan, s: &mut Shared, on_event: &(dyn Fn(Event<'_>) + Sync)) -> Next {
     let mut waiting = false;
     for i in 0..s.state.len() {
+        // A node waited for elsewhere is not waited for once the run stops.
+        if s.state[i] == State::Elsewhere && s.stop {
+            s.state[i] = State::Skipped;
+            s.elsewhere -= 1;
+            s.summary.skipped.push(NodeId(i));
+            on_event(Event::Skipped(NodeId(i)));
+            continue;
+        }
         if s.state[i] != State::Waiting {
             continue;
         }
@@ -238,7 +364,7 @@ fn next_ready(plan: &Plan, s: &mut Shared, on_event: &(dyn Fn(Event<'_>) + Sync)
             None => waiting = true,
         }
     }
-    if waiting || s.running > 0 {
+    if waiting || s.running > 0 || s.elsewhere > 0 {
         Next::Wait
     } else {
         Next::Finished
