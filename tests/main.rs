@@ -1,9 +1,11 @@
 //! munl's integration tests: one binary, one module per boundary.
 
 mod cli;
+mod devices;
 mod engine;
 mod fake;
 mod fuzz;
 mod kill;
 mod lowering;
+#[cfg(feature = "torch")]
 mod shared;

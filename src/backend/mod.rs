@@ -3,12 +3,15 @@
 //! The seam between the engine and whatever computes nodes: a [`Job`] is a node, its inputs'
 //! cache entries and an empty output folder, and a [`Backend`] fills the folder (the files are
 //! the contract of `artifact`). The torch backend implements it in the `munl-torch` worker
-//! process; `protocol` carries jobs to such a process and back.
+//! process; `protocol` carries jobs to such a process and back; a `Pool` spreads jobs over
+//! several such processes (one per device).
 
+mod pool;
 mod protocol;
 
+pub(crate) use pool::{Abort, Pool, Usage};
 #[cfg(feature = "torch")]
-pub(crate) use protocol::serve;
+pub(crate) use protocol::{run_one, serve};
 pub(crate) use protocol::{Reply, Request, WireInput};
 
 use std::path::Path;

@@ -84,6 +84,47 @@ pub(crate) fn serve(
     }
 }
 
+/// The worker's side of a batch job (a cluster executor's): computes the request in the file
+/// `request` with `backend` and writes its reply to the file `reply`, atomically (written
+/// beside it, then renamed), so that whoever waits for it never reads half a reply. Progress
+/// goes to the error output, which the job's log keeps. `false` if the reply could not be
+/// written.
+pub(crate) fn run_one(backend: &dyn Backend, request: &std::path::Path, reply: &std::path::Path) -> bool {
+    let answer = match std::fs::read(request).map_err(|e| e.to_string()).and_then(|bytes| {
+        serde_json::from_slice::<Request>(&bytes).map_err(|e| format!("bad request {}: {e}", request.display()))
+    }) {
+        Err(e) => Reply::Failed { id: 0, failure: NodeFailure::io(e) },
+        Ok(request) => {
+            let id = request.id;
+            let inputs = request
+                .inputs
+                .iter()
+                .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
+                .collect();
+            let label = &request.node.label;
+            eprintln!("munl-torch: computing `{label}`");
+            let progress = |done: u64, total: u64, message: &str| eprintln!("  {done}/{total} {message}");
+            let job = Job { node: &request.node, inputs, out: &request.out, progress: &progress };
+            match backend.run(&job) {
+                Ok(()) => Reply::Done { id },
+                Err(failure) => {
+                    eprintln!("munl-torch: `{label}` failed: {}", failure.message);
+                    Reply::Failed { id, failure }
+                }
+            }
+        }
+    };
+    let partial = reply.with_extension("partial");
+    let written = serde_json::to_vec(&answer)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&partial, bytes))
+        .and_then(|()| std::fs::rename(&partial, reply));
+    if let Err(e) = &written {
+        eprintln!("munl-torch: cannot write the reply {}: {e}", reply.display());
+    }
+    written.is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

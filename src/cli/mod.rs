@@ -1,6 +1,7 @@
 //! The command line: the only module that knows clap, the terminal, progress bars and colours.
 
 mod cache_cmd;
+mod devices;
 mod interrupt;
 mod load;
 mod methods;
@@ -49,10 +50,12 @@ enum Command {
         file: PathBuf,
         /// Declarations or node labels to run (default: every report).
         targets: Vec<String>,
-        /// Nodes to run at once.
-        #[arg(long, short = 'j', default_value_t = 1)]
-        jobs: usize,
-        /// `auto`, `cpu`, `cuda` or `cuda:N` (default: the file's `device` setting).
+        /// Nodes to run at once (default: one per device).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// `auto`, `cpu`, `cuda`, `cuda:N`, a comma-separated list of those (one worker each,
+        /// each node on the least loaded), or `all` (every CUDA device); default: the file's
+        /// `device` setting.
         #[arg(long)]
         device: Option<String>,
         /// Keep running independent nodes after a failure.

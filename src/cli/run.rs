@@ -1,6 +1,6 @@
 //! `munl run` and `munl bench`.
 
-use crate::backend::Routed;
+use crate::backend::{Pool, Routed, Usage};
 use crate::exec::{execute, worker_exe, ExecError, RunOptions, Stop, WorkerBackend};
 use crate::plan::NodeKind;
 use crate::report::Tables;
@@ -10,15 +10,19 @@ use super::load::{load_with_cache, report, targets};
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK};
 
-/// `munl run FILE [TARGET…]`
+/// `munl run FILE [TARGET…]`; `jobs` defaults to one per device.
 pub(crate) fn run(
     file: &Path,
     cache_root: &Path,
     names: &[String],
-    jobs: usize,
+    jobs: Option<usize>,
     device: Option<&str>,
     keep_going: bool,
 ) -> u8 {
+    // A bad `--device` is refused before anything is read.
+    if let Err(e) = device.map(super::devices::parse).transpose() {
+        return device_error(&e);
+    }
     let (loaded, cache) = match load_with_cache(file, cache_root) {
         Ok(x) => x,
         Err(code) => return code,
@@ -28,11 +32,16 @@ pub(crate) fn run(
         Ok(t) => t,
         Err(code) => return code,
     };
-    // Started on first use: a run with nothing to compute never loads libtorch.
-    let worker = WorkerBackend::new(device.unwrap_or(&loaded.experiment.device));
+    let devices = match super::devices::resolve(device, &loaded.experiment.device) {
+        Ok(d) => d,
+        Err(e) => return device_error(&e),
+    };
+    // One worker per device, each started on first use: a run with nothing to compute never
+    // loads libtorch (`--device all` does, once, to count the devices).
+    let worker = Pool::new(workers(&devices));
     let backend = Routed { tables: &Tables, compute: &worker };
     let progress = Progress::new(plan);
-    let options = RunOptions { jobs, keep_going, stop: Stop::default() };
+    let options = RunOptions { jobs: jobs.unwrap_or(devices.len()), keep_going, stop: Stop::default() };
     let on_signal = |signal| {
         progress.say(&format!(
             "munl: {}: stopping; what has finished stays cached (again to exit at once)",
@@ -79,8 +88,19 @@ pub(crate) fn run(
         }
     }
     print!("{stdout}");
+    if devices.len() > 1 {
+        let labels = super::devices::labels(&devices);
+        for (label, usage) in labels.iter().zip(worker.usage()) {
+            eprintln!("{}", device_line(label, &usage, summary.seconds));
+        }
+    }
+    // Nodes another run sharing the cache computed while this one waited for them.
+    let others = match summary.elsewhere.len() {
+        0 => String::new(),
+        n => format!(", {n} by other runs"),
+    };
     let counts = format!(
-        "{} ran, {} cached, {} failed",
+        "{} ran{others}, {} cached, {} failed",
         summary.ran.len(),
         summary.hits.len(),
         summary.failed.len() + unwritten
@@ -106,6 +126,37 @@ pub(crate) fn run(
     }
 }
 
+/// One worker per device. Several `cpu` workers share the cores (`OMP_NUM_THREADS`, which
+/// libtorch reads at start-up), unless the user set it.
+fn workers(devices: &[String]) -> Vec<WorkerBackend> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = match std::env::var_os("OMP_NUM_THREADS") {
+        Some(_) => None,
+        None => super::devices::cpu_threads(devices, cores),
+    };
+    let worker = |device: &String| match threads {
+        Some(n) if device == "cpu" => WorkerBackend::new(device).with_env("OMP_NUM_THREADS", &n.to_string()),
+        _ => WorkerBackend::new(device),
+    };
+    devices.iter().map(worker).collect()
+}
+
+/// Prints a refused `--device` value with its help and returns the exit code.
+fn device_error(e: &super::devices::DeviceError) -> u8 {
+    let code = super::fail(e);
+    eprintln!("  help: {}", e.help());
+    code
+}
+
+/// One device's line of the run summary: `cuda:0: 41 nodes, busy 93 % of 12.4 s`, with the
+/// failed nodes when there are some.
+fn device_line(label: &str, usage: &Usage, seconds: f64) -> String {
+    let nodes = if usage.computed == 1 { "node" } else { "nodes" };
+    let failed = if usage.failed > 0 { format!(", {} failed", usage.failed) } else { String::new() };
+    let share = if seconds > 0.0 { (100.0 * usage.busy.as_secs_f64() / seconds).min(100.0) } else { 0.0 };
+    format!("{label}: {} {nodes}{failed}, busy {share:.0} % of {seconds:.1} s", usage.computed)
+}
+
 /// `munl bench`: runs in the worker, which owns libtorch.
 pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> u8 {
     let exe = worker_exe();
@@ -114,5 +165,22 @@ pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> u8 
         Ok(status) if status.success() => EXIT_OK,
         Ok(_) => EXIT_FAILED,
         Err(e) => super::fail(format!("cannot start the torch worker {}: {e}", exe.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_device_line_gives_nodes_failures_and_the_busy_share() {
+        let usage = Usage { computed: 41, failed: 0, busy: Duration::from_secs_f64(11.532) };
+        assert_eq!(device_line("cuda:0", &usage, 12.4), "cuda:0: 41 nodes, busy 93 % of 12.4 s");
+        let usage = Usage { computed: 1, failed: 2, busy: Duration::from_secs(3) };
+        assert_eq!(device_line("cpu #2", &usage, 12.0), "cpu #2: 1 node, 2 failed, busy 25 % of 12.0 s");
+        let idle = Usage::default();
+        assert_eq!(device_line("cuda:1", &idle, 0.0), "cuda:1: 0 nodes, busy 0 % of 0.0 s");
     }
 }

@@ -3,8 +3,9 @@
 //! The `munl` front end never loads libtorch (whose start-up alone costs about half a second):
 //! `check`, `plan`, `show`, `cache` and a run with nothing to do stay instant. When a node must
 //! be computed, the front end starts one worker (`munl-torch`, next to the `munl` executable)
-//! that keeps its datasets resident on the device across nodes and computes concurrent requests
-//! on threads. A crash inside libtorch fails the nodes in flight instead of the whole run.
+//! per device (several with `--device cuda:0,cuda:1`, shared out by `backend::Pool`) that keeps
+//! its datasets resident on its device across nodes and computes concurrent requests on
+//! threads. A crash inside libtorch fails the nodes in flight instead of the whole run.
 //!
 //! The worker's life is tied to the front end's: it runs in its own process group (a Ctrl-C at
 //! the terminal reaches `munl` alone, which decides what to stop), `abort` kills it, and it
@@ -21,7 +22,7 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
 use crate::artifact::NodeFailure;
-use crate::backend::{Backend, Job, Reply, Request, WireInput};
+use crate::backend::{Abort, Backend, Job, Reply, Request, WireInput};
 
 enum Update {
     Progress(u64, u64, String),
@@ -43,6 +44,8 @@ const STDERR_TAIL: usize = 12;
 pub(crate) struct WorkerBackend {
     exe: PathBuf,
     args: Vec<String>,
+    /// Environment variables set for the worker beyond munl's own.
+    env: Vec<(String, String)>,
     next: Mutex<u64>,
     running: Mutex<Option<Running>>,
     /// Set by `abort`: no worker is started again.
@@ -69,26 +72,23 @@ impl WorkerBackend {
         WorkerBackend {
             exe: worker_exe(),
             args: vec!["serve".into(), device.into()],
+            env: vec![],
             next: Mutex::new(0),
             running: Mutex::new(None),
             aborted: AtomicBool::new(false),
         }
     }
 
-    /// Kills the worker now, failing the nodes in flight, and refuses every later job: the run
-    /// is stopping. Their temporary folders are the front end's, removed as each job fails.
-    pub(crate) fn abort(&self) {
-        self.aborted.store(true, Ordering::SeqCst);
-        // The lock is only ever held to start the worker or to send it a line, never while a
-        // node computes, so this takes effect at once.
-        if let Some(r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            let _ = r.child.kill();
-        }
+    /// The same worker, started with `name=value` in its environment.
+    pub(crate) fn with_env(mut self, name: &str, value: &str) -> WorkerBackend {
+        self.env.push((name.into(), value.into()));
+        self
     }
 
     fn start(&self) -> Result<Running, NodeFailure> {
         let mut child = Command::new(&self.exe)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -198,6 +198,19 @@ impl Backend for WorkerBackend {
                 Ok(Update::Finished(result)) => return result,
                 Err(_) => return Err(NodeFailure::new("the torch worker stopped answering")),
             }
+        }
+    }
+}
+
+impl Abort for WorkerBackend {
+    /// Kills the worker now, failing the nodes in flight, and refuses every later job: the run
+    /// is stopping. Their temporary folders are the front end's, removed as each job fails.
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        // The lock is only ever held to start the worker or to send it a line, never while a
+        // node computes, so this takes effect at once.
+        if let Some(r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = r.child.kill();
         }
     }
 }

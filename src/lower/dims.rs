@@ -122,6 +122,15 @@ impl Dims {
                 continue;
             };
             let dim = &self.defs[index];
+            if at.iter().any(|(name, _)| *name == dim.name) {
+                errors.push(LowerError::BadDimension {
+                    name: dim.name.clone(),
+                    message: "given twice".into(),
+                    span: arg.span,
+                    help: Some(format!("give every value to search at in one list: `{}: [..]`", dim.name)),
+                });
+                continue;
+            }
             let listed: Vec<Expr> = match &arg.value.kind {
                 ExprKind::Range { start, end } => (*start..(*end).min(start.saturating_add(limits::DIM.max as i64)))
                     .map(|i| Expr { kind: ExprKind::Int(i), span: arg.value.span })

@@ -1,7 +1,9 @@
 //! The `munl-torch` worker process: the only executable that loads libtorch.
 //!
 //! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `backend::protocol`);
-//! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`.
+//! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`;
+//! `munl-torch run-one DEVICE REQUEST REPLY` computes one node of a cluster job;
+//! `munl-torch devices` prints how many CUDA devices libtorch sees (for `munl run --device all`).
 
 use std::process::ExitCode;
 
@@ -40,6 +42,21 @@ pub fn worker_main() -> ExitCode {
             // threads still inside it.
             // SAFETY: `_exit` ends the process at once; nothing after it runs.
             unsafe { libc::_exit(0) }
+        }
+        // One node of a batch job (`munl run --executor slurm|srun`): its request and reply are
+        // files on the shared filesystem.
+        ["run-one", device, request, reply] => {
+            let ok = match TorchBackend::new(device) {
+                Ok(backend) => crate::backend::run_one(&backend, request.as_ref(), reply.as_ref()),
+                Err(e) => crate::backend::run_one(&Unavailable(e), request.as_ref(), reply.as_ref()),
+            };
+            // As after `serve`: no libtorch destructors under threads that may still run.
+            // SAFETY: `_exit` ends the process at once; nothing after it runs.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        ["devices"] => {
+            println!("{}", tch::Cuda::device_count());
+            ExitCode::SUCCESS
         }
         ["bench", device, arch, batch, steps] => {
             let (Ok(batch), Ok(steps)) = (batch.parse(), steps.parse()) else {
