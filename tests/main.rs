@@ -9,3 +9,5 @@ mod kill;
 mod lowering;
 #[cfg(feature = "torch")]
 mod shared;
+#[cfg(feature = "torch")]
+mod slurm;

@@ -38,6 +38,7 @@ pub use error::CacheError;
 use maintenance::Problem;
 pub(crate) use manifest::{Manifest, ManifestInfo};
 pub(crate) use store::Pending;
+pub(crate) use tmp::unique_name;
 
 use error::io_at;
 

@@ -1,6 +1,7 @@
 //! The command line: the only module that knows clap, the terminal, progress bars and colours.
 
 mod cache_cmd;
+mod cluster;
 mod devices;
 mod interrupt;
 mod load;
@@ -61,6 +62,8 @@ enum Command {
         /// Keep running independent nodes after a failure.
         #[arg(long)]
         keep_going: bool,
+        #[command(flatten)]
+        cluster: Box<cluster::ClusterArgs>,
     },
     /// Print the plan as a Graphviz DOT graph.
     Graph { file: PathBuf },
@@ -126,8 +129,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { file } => load::check(&file),
         Command::Plan { file, targets, json } => plan_cmd::plan(&file, &cli.cache, &targets, json),
-        Command::Run { file, targets, jobs, device, keep_going } => {
-            run::run(&file, &cli.cache, &targets, jobs, device.as_deref(), keep_going)
+        Command::Run { file, targets, jobs, device, keep_going, cluster } => {
+            run::run(&file, &cli.cache, &targets, jobs, device.as_deref(), keep_going, &cluster)
         }
         Command::Graph { file } => plan_cmd::graph(&file, &cli.cache),
         Command::Methods { name, all } => methods::methods(name.as_deref(), all),

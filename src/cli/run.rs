@@ -1,7 +1,7 @@
 //! `munl run` and `munl bench`.
 
-use crate::backend::{Pool, Routed, Usage};
-use crate::exec::{execute, worker_exe, ExecError, RunOptions, Stop, WorkerBackend};
+use crate::backend::{Abort, Backend, Pool, Routed, Usage};
+use crate::exec::{execute, worker_exe, ExecError, RunOptions, Slurm, SlurmMode, Stop, WorkerBackend};
 use crate::plan::NodeKind;
 use crate::report::Tables;
 use std::path::Path;
@@ -10,7 +10,8 @@ use super::load::{load_with_cache, report, targets};
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK};
 
-/// `munl run FILE [TARGET…]`; `jobs` defaults to one per device.
+/// `munl run FILE [TARGET…]`; `jobs` defaults to one per device (here), or to the jobs a
+/// cluster may have in flight.
 pub(crate) fn run(
     file: &Path,
     cache_root: &Path,
@@ -18,10 +19,20 @@ pub(crate) fn run(
     jobs: Option<usize>,
     device: Option<&str>,
     keep_going: bool,
+    cluster: &super::cluster::ClusterArgs,
 ) -> u8 {
+    let placement = match super::cluster::placement(cluster) {
+        Ok(p) => p,
+        Err(e) => return super::fail(e),
+    };
+    let device = device.or(placement.device.as_deref());
+    let jobs = jobs.or(placement.jobs);
     // A bad `--device` is refused before anything is read.
     if let Err(e) = device.map(super::devices::parse).transpose() {
         return device_error(&e);
+    }
+    if placement.slurm().is_some() && device.is_some_and(|d| d.contains(',') || d == "all") {
+        return super::fail("on a cluster each job computes on one device: give `--device cpu`, `cuda` or `cuda:N`");
     }
     let (loaded, cache) = match load_with_cache(file, cache_root) {
         Ok(x) => x,
@@ -32,16 +43,42 @@ pub(crate) fn run(
         Ok(t) => t,
         Err(code) => return code,
     };
-    let devices = match super::devices::resolve(device, &loaded.experiment.device) {
-        Ok(d) => d,
-        Err(e) => return device_error(&e),
+    // Nodes compute here, one worker per device, each started on first use (a run with
+    // nothing to compute never loads libtorch; `--device all` does, once, to count the
+    // devices); or as Slurm jobs.
+    let (devices, cluster) = match placement.slurm() {
+        None => match super::devices::resolve(device, &loaded.experiment.device) {
+            Ok(d) => (d, None),
+            Err(e) => return device_error(&e),
+        },
+        Some(mode) => {
+            let job_device = placement.job_device(device.or(Some(loaded.experiment.device.as_str())));
+            match Slurm::new(
+                mode,
+                placement.resources.clone(),
+                &job_device,
+                &cache_root.join("slurm"),
+                placement.batch_window,
+            ) {
+                Ok(slurm) => (vec![], Some(slurm)),
+                Err(e) => {
+                    return super::fail(format!("cannot create the job folder under {}: {e}", cache_root.display()))
+                }
+            }
+        }
     };
-    // One worker per device, each started on first use: a run with nothing to compute never
-    // loads libtorch (`--device all` does, once, to count the devices).
     let worker = Pool::new(workers(&devices));
-    let backend = Routed { tables: &Tables, compute: &worker };
+    let compute: &dyn Backend = match &cluster {
+        Some(slurm) => slurm,
+        None => &worker,
+    };
+    let backend = Routed { tables: &Tables, compute };
     let progress = Progress::new(plan);
-    let options = RunOptions { jobs: jobs.unwrap_or(devices.len()), keep_going, stop: Stop::default() };
+    let jobs = jobs.unwrap_or_else(|| match placement.slurm() {
+        None => devices.len(),
+        Some(mode) => cluster_jobs(mode),
+    });
+    let options = RunOptions { jobs, keep_going, stop: Stop::default() };
     let on_signal = |signal| {
         progress.say(&format!(
             "munl: {}: stopping; what has finished stays cached (again to exit at once)",
@@ -49,6 +86,9 @@ pub(crate) fn run(
         ));
         options.stop.request(signal);
         worker.abort();
+        if let Some(slurm) = &cluster {
+            slurm.abort();
+        }
     };
     let summary = super::interrupt::while_handling(on_signal, || {
         execute(plan, &targets, &cache, &backend, &options, &|e| progress.event(e))
@@ -88,6 +128,14 @@ pub(crate) fn run(
         }
     }
     print!("{stdout}");
+    if let Some(slurm) = &cluster {
+        // The requests, replies and logs of the jobs: kept when something failed, for the logs.
+        if summary.failed.is_empty() && summary.stopped_by.is_none() {
+            let _ = std::fs::remove_dir_all(slurm.spool());
+        } else {
+            eprintln!("munl: the jobs' logs are in {}", slurm.spool().display());
+        }
+    }
     if devices.len() > 1 {
         let labels = super::devices::labels(&devices);
         for (label, usage) in labels.iter().zip(worker.usage()) {
@@ -123,6 +171,15 @@ pub(crate) fn run(
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// Nodes in flight on a cluster by default: a job array's worth with `sbatch`; inside an
+/// allocation, one per task it has (`SLURM_NTASKS`).
+fn cluster_jobs(mode: SlurmMode) -> usize {
+    match mode {
+        SlurmMode::Batch => 100,
+        SlurmMode::Steps => std::env::var("SLURM_NTASKS").ok().and_then(|n| n.parse().ok()).unwrap_or(1),
     }
 }
 

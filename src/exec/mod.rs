@@ -11,11 +11,13 @@ mod error;
 mod fetch;
 mod schedule;
 mod search;
+mod slurm;
 mod stop;
 mod worker;
 
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
 pub(crate) use search::with_trials;
+pub(crate) use slurm::{Mode as SlurmMode, Resources, Slurm};
 pub use stop::Stop;
 pub(crate) use worker::{worker_exe, WorkerBackend};

@@ -2,7 +2,7 @@
 //!
 //! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `backend::protocol`);
 //! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`;
-//! `munl-torch run-one DEVICE REQUEST REPLY` computes one node of a cluster job;
+//! `munl-torch run-one DEVICE REQUEST REPLY [REQUEST REPLY…]` computes the nodes of a cluster job;
 //! `munl-torch devices` prints how many CUDA devices libtorch sees (for `munl run --device all`).
 
 use std::process::ExitCode;
@@ -43,13 +43,19 @@ pub fn worker_main() -> ExitCode {
             // SAFETY: `_exit` ends the process at once; nothing after it runs.
             unsafe { libc::_exit(0) }
         }
-        // One node of a batch job (`munl run --executor slurm|srun`): its request and reply are
-        // files on the shared filesystem.
-        ["run-one", device, request, reply] => {
-            let ok = match TorchBackend::new(device) {
-                Ok(backend) => crate::backend::run_one(&backend, request.as_ref(), reply.as_ref()),
-                Err(e) => crate::backend::run_one(&Unavailable(e), request.as_ref(), reply.as_ref()),
+        // Nodes of a batch job (`munl run --executor slurm|srun`), one after the other in this
+        // process (datasets stay resident between them): request and reply files on the shared
+        // filesystem, in pairs.
+        ["run-one", device, files @ ..] if !files.is_empty() && files.len() % 2 == 0 => {
+            let started = TorchBackend::new(device);
+            let backend: &dyn Backend = match &started {
+                Ok(backend) => backend,
+                Err(e) => Box::leak(Box::new(Unavailable(e.clone()))),
             };
+            let mut ok = true;
+            for pair in files.chunks(2) {
+                ok &= crate::backend::run_one(backend, pair[0].as_ref(), pair[1].as_ref());
+            }
             // As after `serve`: no libtorch destructors under threads that may still run.
             // SAFETY: `_exit` ends the process at once; nothing after it runs.
             unsafe { libc::_exit(if ok { 0 } else { 1 }) }
