@@ -10,7 +10,7 @@ use super::{Dataset, Experiment, LowerError, Model, ModelRef};
 
 /// Height and width of the images a dataset's models see, known without reading data: the
 /// `shape` of generated images, else the input size of the source (or of the benchmark dataset
-/// an `image_folder` is `like`).
+/// an `image_folder` or `arrays` is `like`).
 fn image_size(ds: &Dataset) -> Option<(i64, i64)> {
     if let Some(Value::List(shape)) = ds.source.args.get("shape") {
         return match shape[..] {

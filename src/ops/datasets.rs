@@ -6,7 +6,7 @@
 //! a row here, plus its decoder in `torch/data/`.
 
 use super::limits;
-use super::spec::{count, field, Category, Default, Export, Limit, OpSpec, Ty, SEED};
+use super::spec::{count, field, Category, Default, Export, Limit, OpSpec, Ty, FRACTION, SEED};
 
 /// The reference's train-time augmentation of a source (datasets.md §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,11 +170,29 @@ pub(super) static SOURCES: &[OpSpec] = &[
         positional: &["path"],
         fields: &[
             field("path", Ty::Str, Default::Required, "folder or .tar.gz under the data root"),
-            field("like", Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]), Default::Word("cifar10"), "whose normalisation and augmentation to use"),
+            field("like", LIKE, Default::Word("cifar10"), "whose normalisation and augmentation to use"),
             field("classes", CLASSES, Default::Int(10), "number of class folders (checked when the data is read)"),
         ],
     },
+    OpSpec {
+        name: "arrays",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "images and labels as arrays, from a NumPy `.npz` (`np.savez(f, x_train=…, y_train=…, x_test=…, y_test=…)`) or a `.safetensors` file with those names: images uint8 (0–255) or float (0–1), `[N, H, W]`, `[N, H, W, C]` or `[N, C, H, W]` with 1 or 3 channels, resized to `like`'s input size; labels integers in 0..classes; without `x_test`/`y_test` the last `test` share of the rows is the test part; `like` picks the normalisation and augmentation",
+        positional: &["path"],
+        fields: &[
+            field("path", Ty::Str, Default::Required, "`.npz` or `.safetensors` file under the data root"),
+            field("like", LIKE, Default::Word("mnist"), "whose normalisation, augmentation and input size to use"),
+            field("classes", CLASSES, Default::Int(10), "number of classes (labels are checked when the data is read)"),
+            field("test", FRACTION, Default::Float(0.2), "share of the rows held out as the test part when the file has no `x_test`"),
+        ],
+    },
 ];
+
+/// The benchmark datasets whose normalisation, augmentation and input size user data can borrow.
+const LIKE: Ty = Ty::Word(&["cifar10", "cifar100", "mnist", "fashion_mnist", "utkface"]);
 
 /// Every source munl decodes.
 const ALL: &[Facts] = &[
@@ -302,7 +320,7 @@ mod tests {
     fn every_source_op_has_facts_or_borrows_them() {
         let sources: Vec<&str> = in_category(Category::Source).map(|op| op.name).collect();
         for name in &sources {
-            assert!(facts(name).is_some() || *name == "image_folder", "{name} has no facts");
+            assert!(facts(name).is_some() || ["image_folder", "arrays"].contains(name), "{name} has no facts");
         }
         for f in ALL {
             assert!(sources.contains(&f.source), "{} is no source op", f.source);

@@ -19,7 +19,9 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
         // Official datasets are identified by their published checksums, checked on load; user
         // data by what its files hold.
         let content = match (&at, ds.source.op.as_str()) {
-            (Some(at), "image_folder" | "utkface") => Some(fingerprint(at).unwrap_or_else(|| "missing".into())),
+            (Some(at), "image_folder" | "arrays" | "utkface") => {
+                Some(fingerprint(at).unwrap_or_else(|| "missing".into()))
+            }
             _ => None,
         };
         let source_dims = exp.source_dims(i);

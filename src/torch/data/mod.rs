@@ -1,6 +1,7 @@
 //! Datasets: decoding sources into the stored form (`data.safetensors` + `dataset.json`), and
 //! the per-source facts the batch builder needs (normalisation, augmentation; datasets.md §2).
 
+mod arrays;
 mod cifar;
 mod folder;
 mod idx;
@@ -177,6 +178,14 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
             let path = source_dir(node)?;
             let raw = folder::read(&path, classes, input_size(like)?, limit)?;
             // `dataset.json` names `like` as the source: it selects normalisation and augmentation.
+            return write(&raw, like, classes, out);
+        }
+        "arrays" => {
+            let like = fields::of(node).word("like")?;
+            let classes = usize::try_from(fields::of(node).int("classes")?)
+                .map_err(|_| NodeFailure::new("`classes` must be positive"))?;
+            let test = fields::of(node).float("test")?;
+            let raw = arrays::read(&source_dir(node)?, classes, test)?.limit(limit).resize(input_size(like)?);
             return write(&raw, like, classes, out);
         }
         "synthetic" => {
