@@ -34,6 +34,9 @@ const GRACE_POLLS: u32 = 6;
 /// libtorch and loading its data, which is most of a small node's time.
 const SMALL_PER_TASK: usize = 16;
 
+/// The most tasks of one array: Slurm's default `MaxArraySize` (1001) allows indices 0–1000.
+const MAX_ARRAY: usize = 1000;
+
 /// How many lines of a failed task's log a failure quotes.
 const LOG_TAIL: usize = 15;
 
@@ -284,20 +287,22 @@ impl Inner {
                 })
                 .collect();
             queued.sort_unstable();
-            let tasks = tasks(&queued);
-            let outcome = self.submit(&tasks);
-            for (i, task) in tasks.iter().enumerate() {
-                for id in task {
-                    let flight = match &outcome {
-                        Ok(array) => Flight::Submitted {
-                            job: format!("{array}_{i}"),
-                            log: self.spool.join(format!("{array}_{i}.log")),
-                            state: "PENDING".into(),
-                            missing: 0,
-                        },
-                        Err(failure) => Flight::Over(Err(failure.clone())),
-                    };
-                    s.flights.insert(*id, flight);
+            // Arrays of at most `MAX_ARRAY` tasks: Slurm refuses larger ones by default.
+            for array_tasks in tasks(&queued).chunks(MAX_ARRAY) {
+                let outcome = self.submit(array_tasks);
+                for (i, task) in array_tasks.iter().enumerate() {
+                    for id in task {
+                        let flight = match &outcome {
+                            Ok(array) => Flight::Submitted {
+                                job: format!("{array}_{i}"),
+                                log: self.spool.join(format!("{array}_{i}.log")),
+                                state: "PENDING".into(),
+                                missing: 0,
+                            },
+                            Err(failure) => Flight::Over(Err(failure.clone())),
+                        };
+                        s.flights.insert(*id, flight);
+                    }
                 }
             }
             drop(s);
