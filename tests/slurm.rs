@@ -123,6 +123,17 @@ fn a_failed_job_is_reported_with_its_id_and_log() {
     assert!(err.contains("the jobs' logs are in"), "{err}");
 }
 
+/// A child process killed when the test ends, passed or not: a failed assertion must not leave
+/// a run (and its jobs) behind.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Ctrl-C cancels the run's jobs: none is left in the queue. The jobs ask for a (fake) GPU
 /// each, and Slurm sees the request as written.
 #[test]
@@ -137,11 +148,13 @@ fn a_stopped_run_leaves_no_job_behind_and_gpu_jobs_ask_for_gpus() {
     std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
     let args =
         ["run", "toy.munl", "--executor", "slurm", "--slurm-gpus", "1", "--device", "cpu", "--slurm-batch-window", "0"];
-    let child = munl(dir.path(), &args, &[("MUNL_WORKER", slow.to_str().unwrap())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Killed(
+        munl(dir.path(), &args, &[("MUNL_WORKER", slow.to_str().unwrap())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let t0 = Instant::now();
     let job = loop {
         if let Some(job) = queue(dir.path()).into_iter().next() {
@@ -155,9 +168,9 @@ fn a_stopped_run_leaves_no_job_behind_and_gpu_jobs_ask_for_gpus() {
     let show = Command::new("scontrol").args(["show", "job", &array]).output().unwrap();
     let shown = String::from_utf8_lossy(&show.stdout);
     assert!(shown.contains("gres/gpu=1") || shown.contains("gres:gpu:1"), "{shown}");
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap().success());
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
     let t0 = Instant::now();
     while !queue(dir.path()).is_empty() {
         assert!(t0.elapsed() < Duration::from_secs(20), "job {job} is still queued: {:?}", queue(dir.path()));

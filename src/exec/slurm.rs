@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::artifact::NodeFailure;
 use crate::backend::{Abort, Backend, Job, Reply, Request, WireInput};
@@ -36,6 +36,10 @@ const SMALL_PER_TASK: usize = 16;
 
 /// The most tasks of one array: Slurm's default `MaxArraySize` (1001) allows indices 0–1000.
 const MAX_ARRAY: usize = 1000;
+
+/// How long squeue may keep failing (the controller unreachable) before the nodes in flight
+/// fail.
+const SQUEUE_PATIENCE: Duration = Duration::from_secs(5 * 60);
 
 /// How many lines of a failed task's log a failure quotes.
 const LOG_TAIL: usize = 15;
@@ -353,6 +357,7 @@ impl Inner {
     /// Asks the queue about the submitted tasks every `POLL`, settling each whose reply came or
     /// that left the queue without one, until closing.
     fn poll_loop(&self) {
+        let mut failing_since: Option<Instant> = None;
         loop {
             std::thread::sleep(POLL);
             let arrays: Vec<String> = {
@@ -376,6 +381,18 @@ impl Inner {
                 continue;
             }
             let queue = squeue(&arrays);
+            // A controller that stays unreachable fails the nodes in flight rather than leaving
+            // the run waiting for ever; a short outage (a controller restart) is waited out.
+            let unreachable = match &queue {
+                Ok(_) => {
+                    failing_since = None;
+                    None
+                }
+                Err(why) => {
+                    let since = *failing_since.get_or_insert_with(Instant::now);
+                    (since.elapsed() >= SQUEUE_PATIENCE).then(|| why.clone())
+                }
+            };
             let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
             for (id, flight) in s.flights.iter_mut() {
                 let Flight::Submitted { job, log, state, missing } = flight else { continue };
@@ -384,19 +401,28 @@ impl Inner {
                     continue;
                 }
                 match queue.as_ref().map(|q| q.get(job.as_str())) {
-                    Some(Some(now)) => {
+                    Ok(Some(now)) => {
                         *state = now.clone();
                         *missing = 0;
                     }
                     // Not in the queue, and no reply yet.
-                    Some(None) => {
+                    Ok(None) => {
                         *missing += 1;
                         if *missing >= GRACE_POLLS {
                             *flight = Flight::Over(Err(lost(job, log)));
                         }
                     }
-                    // squeue failed this time: ask again later.
-                    None => {}
+                    // squeue failed: ask again later, unless it has failed for too long.
+                    Err(_) => {
+                        if let Some(why) = &unreachable {
+                            let message = format!(
+                                "Slurm could not be asked about job {job} for {} minutes",
+                                SQUEUE_PATIENCE.as_secs() / 60
+                            );
+                            *flight = Flight::Over(Err(NodeFailure::new(message)
+                                .with_help(format!("squeue: {why}; the job may still run: `scancel {job}` if so"))));
+                        }
+                    }
                 }
             }
             drop(s);
@@ -469,24 +495,22 @@ fn lost(job: &str, log: &Path) -> NodeFailure {
     NodeFailure::new(format!("Slurm job {job} ended without a result")).with_help(help)
 }
 
-/// The state of every task of `arrays` in the queue (`123_4` → `RUNNING`); `None` if squeue
+/// The state of every task of `arrays` in the queue (`123_4` → `RUNNING`), or why squeue
 /// failed.
-fn squeue(arrays: &[String]) -> Option<HashMap<String, String>> {
+fn squeue(arrays: &[String]) -> Result<HashMap<String, String>, String> {
     let out = Command::new("squeue")
         .args(["--noheader", "--array", "--format=%i %T", &format!("--jobs={}", arrays.join(","))])
         .output()
-        .ok()?;
+        .map_err(|e| format!("cannot run squeue: {e}"))?;
     // squeue fails for ids it no longer knows; then every task has left the queue.
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return err.contains("Invalid job id").then(HashMap::new);
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return if err.contains("Invalid job id") { Ok(HashMap::new()) } else { Err(err) };
     }
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once(' ').map(|(job, state)| (job.to_string(), state.trim().to_string())))
-            .collect(),
-    )
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(job, state)| (job.to_string(), state.trim().to_string())))
+        .collect())
 }
 
 fn absolute(p: &Path) -> PathBuf {
