@@ -7,7 +7,9 @@ fn munl(dir: &Path, args: &[&str]) -> Output {
     munl_with(dir, args, &[])
 }
 
-fn munl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// `munl ARGS` in `dir` with its own cache and data root, `env` over the defaults (other test
+/// modules run munl this way too).
+pub(crate) fn munl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_munl"))
         .args(args)
         .current_dir(dir)
@@ -20,7 +22,7 @@ fn munl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the munl binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

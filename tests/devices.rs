@@ -2,9 +2,9 @@
 //! summary names every device, `all` asks the worker for the CUDA devices, and a bad value is a
 //! user error before anything runs.
 
+use crate::cli::{munl_with as munl, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 /// The toy experiment without RTE, the one metric that depends on the time a run took.
 fn toy() -> String {
@@ -16,22 +16,6 @@ fn lab() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("toy.munl"), toy()).unwrap();
     dir
-}
-
-fn munl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_munl"))
-        .args(args)
-        .current_dir(dir)
-        .env("MUNL_CACHE", dir.join("cache"))
-        .env("MUNL_DATA", dir.join("data"))
-        .env("TORCH_CPP_LOG_LEVEL", "ERROR")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the munl binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The summary's line for device `label`, and its count of computed nodes.

@@ -20,6 +20,29 @@ pub(crate) struct Request {
     pub(crate) out: PathBuf,
 }
 
+impl Request {
+    /// The request for `job`, numbered `id`. Paths are made absolute, so that a worker reads
+    /// them wherever it runs from (a batch job's folder is not the front end's).
+    pub(crate) fn of(id: u64, job: &Job<'_>) -> Request {
+        let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        Request {
+            id,
+            node: job.node.clone(),
+            inputs: job
+                .inputs
+                .iter()
+                .map(|i| WireInput { role: i.role.to_string(), node: i.node.clone(), dir: absolute(i.dir) })
+                .collect(),
+            out: absolute(job.out),
+        }
+    }
+
+    /// The job's inputs, as the backend takes them.
+    fn inputs(&self) -> Vec<Input<'_>> {
+        self.inputs.iter().map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir }).collect()
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub(crate) struct WireInput {
     pub(crate) role: String,
@@ -66,11 +89,7 @@ pub(crate) fn serve(
         };
         let send = send.clone();
         std::thread::spawn(move || {
-            let inputs = request
-                .inputs
-                .iter()
-                .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
-                .collect();
+            let inputs = request.inputs();
             let id = request.id;
             let progress = |done: u64, total: u64, message: &str| {
                 send(&Reply::Progress { id, done, total, message: message.to_string() })
@@ -96,11 +115,7 @@ pub(crate) fn run_one(backend: &dyn Backend, request: &std::path::Path, reply: &
         Err(e) => Reply::Failed { id: 0, failure: NodeFailure::io(e) },
         Ok(request) => {
             let id = request.id;
-            let inputs = request
-                .inputs
-                .iter()
-                .map(|i| Input { role: &i.role, node: &i.node, key: i.node.key, dir: &i.dir })
-                .collect();
+            let inputs = request.inputs();
             let label = &request.node.label;
             eprintln!("munl-torch: computing `{label}`");
             let progress = |done: u64, total: u64, message: &str| eprintln!("  {done}/{total} {message}");

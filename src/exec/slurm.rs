@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::artifact::NodeFailure;
-use crate::backend::{Abort, Backend, Job, Reply, Request, WireInput};
+use crate::backend::{Abort, Backend, Job, Reply, Request};
 
 /// How often the queue is asked about the jobs in flight.
 const POLL: Duration = Duration::from_millis(500);
@@ -185,16 +185,7 @@ impl Slurm {
     /// Writes the job's request file; its id.
     fn write_request(&self, job: &Job<'_>) -> Result<u64, NodeFailure> {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
-        let request = Request {
-            id,
-            node: job.node.clone(),
-            inputs: job
-                .inputs
-                .iter()
-                .map(|i| WireInput { role: i.role.to_string(), node: i.node.clone(), dir: absolute(i.dir) })
-                .collect(),
-            out: absolute(job.out),
-        };
+        let request = Request::of(id, job);
         let path = self.inner.request_path(id);
         let bytes = serde_json::to_vec(&request).map_err(|e| NodeFailure::new(e.to_string()))?;
         std::fs::write(&path, bytes).map_err(|e| NodeFailure::io(format!("cannot write {}: {e}", path.display())))?;
@@ -511,10 +502,6 @@ fn squeue(arrays: &[String]) -> Result<HashMap<String, String>, String> {
         .lines()
         .filter_map(|l| l.split_once(' ').map(|(job, state)| (job.to_string(), state.trim().to_string())))
         .collect())
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 impl Backend for Slurm {

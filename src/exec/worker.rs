@@ -22,7 +22,7 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
 use crate::artifact::NodeFailure;
-use crate::backend::{Abort, Backend, Job, Reply, Request, WireInput};
+use crate::backend::{Abort, Backend, Job, Reply, Request};
 
 enum Update {
     Progress(u64, u64, String),
@@ -163,16 +163,7 @@ impl Backend for WorkerBackend {
             *n += 1;
             *n
         };
-        let request = Request {
-            id,
-            node: job.node.clone(),
-            inputs: job
-                .inputs
-                .iter()
-                .map(|i| WireInput { role: i.role.to_string(), node: i.node.clone(), dir: i.dir.to_path_buf() })
-                .collect(),
-            out: job.out.to_path_buf(),
-        };
+        let request = Request::of(id, job);
         let mut line = serde_json::to_string(&request).map_err(|e| NodeFailure::new(e.to_string()))?;
         line.push('\n');
         let (tx, rx) = channel();
