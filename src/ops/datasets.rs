@@ -189,6 +189,21 @@ pub(super) static SOURCES: &[OpSpec] = &[
             field("test", FRACTION, Default::Float(0.2), "share of the rows held out as the test part when the file has no `x_test`"),
         ],
     },
+    OpSpec {
+        name: "csv",
+        category: Category::Source,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "images listed in a CSV file: a header line names the columns `path` (a JPEG or PNG file, relative to the CSV's folder), `label` (an integer in 0..classes) and optionally `split` (`train` or `test`), in any order, other columns ignored; fields separated by commas, quoted with `\"` to hold commas; images decoded as `image_folder`'s (all of one size, resized to `like`'s input size); without a `split` column a `test` share of each class is held out, spread evenly over its rows; each part stored class-interleaved, so `limit` keeps every class; `like` picks the normalisation and augmentation; the dataset's key covers the CSV and every file it names",
+        positional: &["path"],
+        fields: &[
+            field("path", Ty::Str, Default::Required, "CSV file under the data root"),
+            field("like", LIKE, Default::Word("cifar10"), "whose normalisation, augmentation and input size to use"),
+            field("classes", CLASSES, Default::Int(10), "number of classes (labels are checked when the data is read)"),
+            field("test", FRACTION, Default::Float(0.2), "share of each class held out as the test part when the CSV has no `split` column"),
+        ],
+    },
 ];
 
 /// The benchmark datasets whose normalisation, augmentation and input size user data can borrow.
@@ -300,8 +315,8 @@ const ALL: &[Facts] = &[
     },
 ];
 
-/// The facts of a source op; `image_folder` has none of its own (it borrows those of the
-/// benchmark dataset its `like` field names).
+/// The facts of a source op; `image_folder`, `arrays` and `csv` have none of their own (they
+/// borrow those of the benchmark dataset their `like` field names).
 pub(crate) fn facts(source: &str) -> Option<&'static Facts> {
     ALL.iter().find(|f| f.source == source)
 }
@@ -320,7 +335,7 @@ mod tests {
     fn every_source_op_has_facts_or_borrows_them() {
         let sources: Vec<&str> = in_category(Category::Source).map(|op| op.name).collect();
         for name in &sources {
-            assert!(facts(name).is_some() || ["image_folder", "arrays"].contains(name), "{name} has no facts");
+            assert!(facts(name).is_some() || ["image_folder", "arrays", "csv"].contains(name), "{name} has no facts");
         }
         for f in ALL {
             assert!(sources.contains(&f.source), "{} is no source op", f.source);

@@ -1,6 +1,7 @@
 //! Identity of user-supplied data: sources without official checksums are keyed by what their
 //! files contain, so replacing a file re-decodes the dataset and everything after it.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// A digest of the data at `path`: the blake3 of a file's content; for a folder, of every
@@ -26,6 +27,77 @@ pub(crate) fn fingerprint(path: &Path) -> Option<String> {
     Some(hasher.finalize().to_hex().to_string())
 }
 
+/// A digest of a `csv` source's data: the CSV file's content, and the size and modification
+/// time of every file its fields name, relative to the CSV's folder (as for folders, re-reading
+/// every image at every plan would cost seconds). Every field of every line is tried as a path,
+/// so this needs to know nothing of the columns: labels and splits name no file, and an image
+/// that is missing now changes the digest when it appears. `None` if the CSV is not there.
+pub(crate) fn csv_fingerprint(path: &Path) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(text.len() as u64).to_le_bytes());
+    hasher.update(&text);
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let named: BTreeSet<String> = String::from_utf8_lossy(&text).lines().flat_map(csv_fields).collect();
+    for name in named {
+        let Ok(meta) = std::fs::metadata(dir.join(&name)) else { continue };
+        if meta.is_file() {
+            hasher.update(name.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(&meta.len().to_le_bytes());
+            hasher.update(&mtime(&meta).to_le_bytes());
+        }
+    }
+    Some(hasher.finalize().to_hex().to_string())
+}
+
+/// The fields of a CSV line by the rules of the `csv` source's reader (`torch/data/csv.rs`):
+/// comma-separated, unquoted fields trimmed of spaces and tabs, quoted ones (`""` for a quote)
+/// as written. Lenient: the reader reports malformed lines, this only needs the paths of
+/// well-formed ones.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut chars = line.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(' ' | '\t')) {
+            chars.next();
+        }
+        let mut field = String::new();
+        let quoted = chars.peek() == Some(&'"');
+        if quoted {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    '"' => break,
+                    c => field.push(c),
+                }
+            }
+        }
+        let mut rest = false;
+        for c in chars.by_ref() {
+            if c == ',' {
+                rest = true;
+                break;
+            }
+            if !quoted {
+                field.push(c);
+            }
+        }
+        out.push(if quoted { field } else { field.trim_end_matches([' ', '\t']).to_string() });
+        if !rest {
+            return out;
+        }
+    }
+}
+
+fn mtime(meta: &std::fs::Metadata) -> u128 {
+    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+}
+
 fn walk(root: &Path, rel: &Path, out: &mut Vec<(String, u64, u128)>) {
     let Ok(dir) = std::fs::read_dir(root.join(rel)) else { return };
     for e in dir.flatten() {
@@ -34,19 +106,14 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<(String, u64, u128)>) {
         if meta.is_dir() {
             walk(root, &rel, out);
         } else {
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            out.push((rel.to_string_lossy().into_owned(), meta.len(), mtime));
+            out.push((rel.to_string_lossy().into_owned(), meta.len(), mtime(&meta)));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fingerprint;
+    use super::{csv_fields, csv_fingerprint, fingerprint};
 
     #[test]
     fn content_and_folder_changes_change_the_fingerprint() {
@@ -60,5 +127,43 @@ mod tests {
         let folder = fingerprint(dir.path()).unwrap();
         std::fs::write(dir.path().join("b.bin"), b"new file").unwrap();
         assert_ne!(fingerprint(dir.path()).unwrap(), folder);
+    }
+
+    #[test]
+    fn csv_fields_follow_the_readers_rules() {
+        assert_eq!(csv_fields("a, b ,c"), ["a", "b", "c"]);
+        assert_eq!(csv_fields(r#""x, y.png", 3 ,"say ""hi""""#), ["x, y.png", "3", r#"say "hi""#]);
+        assert_eq!(csv_fields(","), ["", ""]);
+        assert_eq!(csv_fields(r#""open, 1"#), ["open, 1"]);
+    }
+
+    /// A CSV's digest covers the files it names: editing, adding or removing one changes it,
+    /// as does the CSV itself; files it does not name do not.
+    #[test]
+    fn csv_fingerprint_covers_the_named_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("labels.csv");
+        assert_eq!(csv_fingerprint(&csv), None);
+        std::fs::create_dir(dir.path().join("img")).unwrap();
+        std::fs::write(dir.path().join("img/a.png"), b"one").unwrap();
+        std::fs::write(&csv, "path,label\nimg/a.png,0\n\"img/b, c.png\",1\n").unwrap();
+        let before = csv_fingerprint(&csv).unwrap();
+        std::fs::write(dir.path().join("other.png"), b"not named").unwrap();
+        assert_eq!(csv_fingerprint(&csv).unwrap(), before, "an unnamed file is not part of it");
+        std::fs::write(dir.path().join("img/b, c.png"), b"appears").unwrap();
+        let appeared = csv_fingerprint(&csv).unwrap();
+        assert_ne!(appeared, before, "a named file that appears");
+        // Same size, later modification time: an edit.
+        let a = dir.path().join("img/a.png");
+        std::fs::write(&a, b"two").unwrap();
+        let later = std::fs::metadata(&a).unwrap().modified().unwrap() + std::time::Duration::from_secs(5);
+        std::fs::File::options().write(true).open(&a).unwrap().set_modified(later).unwrap();
+        let edited = csv_fingerprint(&csv).unwrap();
+        assert_ne!(edited, appeared, "a named file edited");
+        std::fs::write(&a, b"longer").unwrap();
+        assert_ne!(csv_fingerprint(&csv).unwrap(), edited, "a named file resized");
+        let now = csv_fingerprint(&csv).unwrap();
+        std::fs::write(&csv, "path,label\nimg/a.png,1\n\"img/b, c.png\",1\n").unwrap();
+        assert_ne!(csv_fingerprint(&csv).unwrap(), now, "the CSV itself");
     }
 }

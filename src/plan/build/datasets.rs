@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{Builder, Data, Point, Points, Spec};
 use crate::lower::Experiment;
 use crate::ops::{self, Category, Value};
-use crate::plan::fingerprint::fingerprint;
+use crate::plan::fingerprint::{csv_fingerprint, fingerprint};
 use crate::plan::{Coords, Params, Paths, Payload};
 
 /// The dataset and split node of every dataset declaration, at each point of the dimensions its
@@ -22,6 +22,8 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
             (Some(at), "image_folder" | "arrays" | "utkface") => {
                 Some(fingerprint(at).unwrap_or_else(|| "missing".into()))
             }
+            // The CSV and the images it names.
+            (Some(at), "csv") => Some(csv_fingerprint(at).unwrap_or_else(|| "missing".into())),
             _ => None,
         };
         let source_dims = exp.source_dims(i);
@@ -87,6 +89,28 @@ mod tests {
         let compiled = crate::compile::compile(&source, Path::new("/data")).map_err(|d| crate::testing::render(&d))?;
         let id = compiled.plan.target("d").unwrap()[0];
         Ok(compiled.plan.node(id).clone())
+    }
+
+    /// A `csv` dataset's key changes when the CSV or an image it names changes.
+    #[test]
+    fn a_csv_datasets_key_follows_its_images() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("pets")).unwrap();
+        std::fs::write(root.path().join("pets/labels.csv"), "path,label\na.png,0\nb.png,1\n").unwrap();
+        std::fs::write(root.path().join("pets/a.png"), b"a").unwrap();
+        std::fs::write(root.path().join("pets/b.png"), b"b").unwrap();
+        let key = || {
+            let text = "dataset d { source = csv(\"pets/labels.csv\", classes: 2) }\n";
+            let compiled = crate::compile::compile(&Source::new("/experiments/x.munl", text), root.path())
+                .map_err(|d| crate::testing::render(&d))
+                .unwrap();
+            let id = compiled.plan.target("d").unwrap()[0];
+            compiled.plan.node(id).key
+        };
+        let before = key();
+        assert_eq!(key(), before);
+        std::fs::write(root.path().join("pets/b.png"), b"bigger").unwrap();
+        assert_ne!(key(), before);
     }
 
     /// Data is fetched only into the data root; an absolute path is read from, never written

@@ -3,6 +3,7 @@
 
 mod arrays;
 mod cifar;
+mod csv;
 mod folder;
 mod idx;
 mod image;
@@ -188,6 +189,14 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
             let raw = arrays::read(&source_dir(node)?, classes, test)?.limit(limit).resize(input_size(like)?);
             return write(&raw, like, classes, out);
         }
+        "csv" => {
+            let like = fields::of(node).word("like")?;
+            let classes = usize::try_from(fields::of(node).int("classes")?)
+                .map_err(|_| NodeFailure::new("`classes` must be positive"))?;
+            let test = fields::of(node).float("test")?;
+            let raw = csv::read(&source_dir(node)?, classes, test, input_size(like)?, limit)?;
+            return write(&raw, like, classes, out);
+        }
         "synthetic" => {
             let bad = |what: &str| NodeFailure::new(format!("synthetic: {what}"));
             let [c, h, w] = fields::of(node).ints("shape")?[..] else {
@@ -213,7 +222,8 @@ pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
     write(&raw, &node.op, classes, out)
 }
 
-/// The folder (or file) the planner resolved for a source's `dir` (`path` of `image_folder`).
+/// The folder (or file) the planner resolved for a source's `dir` (`path` of `image_folder`,
+/// `arrays` and `csv`).
 fn source_dir(node: &Node) -> Result<PathBuf, NodeFailure> {
     node.data_dir()
         .map(Path::to_path_buf)

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{cifar, folder, store, utkface, write, Raw};
+use super::{cifar, csv, folder, store, utkface, write, Raw};
 use crate::artifact::NodeFailure;
 
 /// Deterministic bytes (a 32-bit LCG), so a failing test shows the same data every time.
@@ -341,6 +341,147 @@ fn image_folder_errors_name_the_problem() {
     std::fs::write(root.join("train/dog/notes.txt"), "x").unwrap();
     let e = err(folder::read(&root, 2, 32, None));
     assert!(e.message.contains("notes.txt"), "{}", e.message);
+}
+
+/// Writes `files` (path under `root`, PNG side, grey level) and `labels.csv` with `text`; returns
+/// the CSV's path.
+fn write_csv(root: &Path, text: &str, files: &[(&str, u32, u8)]) -> std::path::PathBuf {
+    for (name, side, level) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png(*side, *side, [*level, level + 1, level + 2])).unwrap();
+    }
+    let csv = root.join("labels.csv");
+    std::fs::write(&csv, text).unwrap();
+    csv
+}
+
+/// The first pixel of each image: the images' levels in stored order.
+fn levels(raw: &Raw) -> Vec<u8> {
+    raw.pixels.chunks_exact(raw.shape.iter().product()).map(|img| img[0]).collect()
+}
+
+#[test]
+fn csv_with_a_split_column() {
+    let t = tempfile::tempdir().unwrap();
+    // Columns in any order, an extra one ignored; a quoted path with a comma; CRLF and a BOM.
+    let text = "\u{feff}label,Path,split,note\r\n\
+                0,img/a.png,train,first\r\n\
+                1,\"img/b, 1.png\",train,\"quoted, with a comma\"\r\n\
+                0,img/c.png,train,\r\n\
+                \r\n\
+                2,img/d.png,test,\r\n\
+                2, img/e.png ,TRAIN,\r\n\
+                0,img/f.png,test,\r\n";
+    let files = [
+        ("img/a.png", 8, 10),
+        ("img/b, 1.png", 8, 20),
+        ("img/c.png", 8, 30),
+        ("img/d.png", 8, 40),
+        ("img/e.png", 8, 50),
+        ("img/f.png", 8, 60),
+    ];
+    let path = write_csv(t.path(), text, &files);
+    let raw = csv::read(&path, 3, 0.5, 32, None).unwrap();
+    assert_eq!((raw.n_train, raw.n_test, raw.shape), (4, 2, [3, 32, 32]), "resized to 32, the split column wins");
+    // Each part class-interleaved, a class's rows in file order.
+    assert_eq!(raw.labels, [0, 1, 2, 0, 0, 2]);
+    assert_eq!(levels(&raw), [10, 20, 50, 30, 60, 40]);
+    let same = csv::read(&path, 3, 0.2, 8, Some(2)).unwrap();
+    assert_eq!((same.n_train, same.n_test, same.shape, &same.labels[..]), (2, 0, [3, 8, 8], &[0, 1][..]));
+    assert_eq!(levels(&same), [10, 20]);
+}
+
+#[test]
+fn csv_without_a_split_column_holds_out_each_class() {
+    let t = tempfile::tempdir().unwrap();
+    // Sorted by class, as a script over class folders writes it.
+    let files: Vec<(String, u32, u8)> = (0..10).map(|i| (format!("{i}.png"), 4, 10 * i as u8)).collect();
+    let text: String =
+        std::iter::once("path,label\n".to_string()).chain((0..10).map(|i| format!("{i}.png,{}\n", i / 5))).collect();
+    let named: Vec<(&str, u32, u8)> = files.iter().map(|(n, s, l)| (n.as_str(), *s, *l)).collect();
+    let path = write_csv(t.path(), &text, &named);
+    let raw = csv::read(&path, 2, 0.2, 4, None).unwrap();
+    assert_eq!((raw.n_train, raw.n_test, raw.shape), (8, 2, [3, 4, 4]));
+    assert_eq!(raw.labels, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    // Every fifth row of each class is held out.
+    assert_eq!(levels(&raw), [0, 50, 10, 60, 20, 70, 30, 80, 40, 90]);
+    let all = csv::read(&path, 2, 0.0, 4, None).unwrap();
+    assert_eq!((all.n_train, all.n_test), (10, 0));
+}
+
+/// A `csv` dataset node decodes, resizes to `like`'s input size and stores `like` as its source.
+#[test]
+fn csv_dataset_node_stores_what_like_says() {
+    use crate::ops::{self, Category, Value};
+    use crate::plan::{Node, Paths, Payload};
+    let t = tempfile::tempdir().unwrap();
+    let text = "path,label\na.png,0\nb.png,1\nc.png,0\nd.png,1\n";
+    let path = write_csv(t.path(), text, &[("a.png", 8, 1), ("b.png", 8, 2), ("c.png", 8, 3), ("d.png", 8, 4)]);
+    let mut args = ops::defaults(Category::Source, "csv");
+    args.retain(|k, _| k != "path");
+    args.insert("classes".into(), Value::Int(2));
+    args.insert("test".into(), Value::Float(0.5));
+    let node = Node {
+        key: crate::digest::Key::of(b"csv"),
+        op: "csv".into(),
+        version: 1,
+        payload: Payload::Dataset { args, limit: None, content: None },
+        inputs: vec![],
+        coords: Default::default(),
+        paths: Paths { data: Some(path), ..Paths::default() },
+        label: "dataset mine".into(),
+        decl: "mine".into(),
+        span: crate::span::Span::new(0, 0),
+        source: 0,
+    };
+    let out = tempfile::tempdir().unwrap();
+    super::build(&node, out.path()).unwrap();
+    let info: crate::artifact::DatasetInfo = store::read_json(&out.path().join("dataset.json")).unwrap();
+    assert_eq!((info.source.as_str(), info.classes, info.n_train, info.n_test), ("cifar10", 2, 2, 2));
+    assert_eq!(info.shape, [3, 32, 32], "resized to CIFAR-10's input size");
+}
+
+#[test]
+fn csv_errors_name_the_file_and_line() {
+    let t = tempfile::tempdir().unwrap();
+    let files = [("a.png", 8, 10), ("b.png", 8, 20), ("big.png", 9, 30)];
+    let e = |text: &str| {
+        let path = write_csv(t.path(), text, &files);
+        err(csv::read(&path, 3, 0.2, 8, None)).message
+    };
+    let at = |line: usize| format!("`{}` line {line}: ", t.path().join("labels.csv").display());
+    let check = |text: &str, want: &[&str]| {
+        let message = e(text);
+        assert!(want.iter().all(|w| message.contains(w)), "{message:?} lacks {want:?}");
+    };
+    check("", &["labels.csv` is empty"]);
+    check(" \n\r\n", &["is empty"]);
+    check("path,label\n", &["labels.csv` has a header but no rows"]);
+    check("path,class\na.png,0\n", &[&at(1), "no `label` column; the header has `path`, `class`"]);
+    check("file,label\na.png,0\n", &[&at(1), "no `path` column"]);
+    check("path,label,label\na.png,0,0\n", &[&at(1), "two `label` columns"]);
+    check("path,label\na.png,0\n\nb.png\n", &[&at(4), "the header has 2 fields, this line 1"]);
+    check("path,label\n\"a.png,0\n", &[&at(2), "does not close"]);
+    check("path,label\na.png,0\nb.png,cat\n", &[&at(3), "label `cat` is not an integer in 0..3"]);
+    check("path,label\na.png,0\nb.png,1.0\n", &[&at(3), "label `1.0` is not an integer"]);
+    check("path,label\na.png,0\nb.png,3\n", &[&at(3), "label 3 is not in 0..3"]);
+    check("path,label\na.png,0\nb.png,-1\n", &[&at(3), "label -1 is not in 0..3"]);
+    check("path,label,split\na.png,0,train\nb.png,1,val\n", &[&at(3), "split `val` is neither"]);
+    check("path,label,split\na.png,0,test\n", &["no row whose `split` is `train`"]);
+    check("path,label\na.png,0\n,1\n", &[&at(3), "the `path` is empty"]);
+    check("path,label\na.png,0\nimg/none.png,1\n", &[&at(3), "image `img/none.png` does not exist"]);
+    check("path,label\na.png,0\nbig.png,1\n", &[&at(3), "image `big.png` is 9×9", "same size"]);
+    std::fs::write(t.path().join("bad.png"), b"GIF89a").unwrap();
+    check("path,label\na.png,0\nbad.png,1\n", &[&at(3), "image `bad.png` is neither a JPEG nor a PNG"]);
+    let good = png(8, 8, [1, 2, 3]);
+    std::fs::write(t.path().join("cut.png"), &good[..good.len() / 2]).unwrap();
+    check("path,label\na.png,0\ncut.png,1\n", &[&at(3), "image `cut.png`", "PNG"]);
+    std::fs::write(t.path().join("labels.csv"), b"path,label\n\xff.png,0\n").unwrap();
+    let bytes = err(csv::read(&t.path().join("labels.csv"), 3, 0.2, 8, None)).message;
+    assert!(bytes.contains("line 2 is not UTF-8"), "{bytes}");
+    let missing = err(csv::read(&t.path().join("none.csv"), 3, 0.2, 8, None)).message;
+    assert!(missing.contains("none.csv` does not exist"), "{missing}");
 }
 
 /// The shared CIFAR-10 JPEG archive (data/README.md), when `MUNL_DATA` points at the data.
