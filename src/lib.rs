@@ -20,6 +20,7 @@ mod exec;
 mod lower;
 mod ops;
 mod plan;
+mod python;
 mod report;
 mod search;
 mod source;
@@ -65,5 +66,10 @@ pub mod testing {
             .map(|(source, d)| crate::diag::render_plain(d, source))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// A node's fields (an op's payload), each value as JSON text, by name.
+    pub fn fields(node: &Node) -> std::collections::BTreeMap<String, String> {
+        node.payload.params().iter().map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap_or_default())).collect()
     }
 }

@@ -103,6 +103,21 @@ fn methods_name_prints_algorithm_fields_spaces_and_quirks() {
     insta::assert_snapshot!(text(&out.stdout));
 }
 
+/// `munl methods FILE.py` lists a Python file's methods and fields as `munl check` reads them
+/// (the first line names the interpreter's versions, which vary by machine).
+#[test]
+fn methods_of_a_python_file() {
+    let out = munl(Path::new("."), &["methods", "tests/fixtures/python/methods/mine.py"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let (first, rest) = s.split_once('\n').unwrap();
+    assert!(first.starts_with("tests/fixtures/python/methods/mine.py (Python 3."), "{first}");
+    insta::assert_snapshot!(rest);
+    let out = munl(Path::new("."), &["methods", "tests/fixtures/python/methods/broken.py"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("broken.py: '(' was never closed (line 1)"), "{}", text(&out.stderr));
+}
+
 #[test]
 fn graph_is_dot() {
     let dir = lab(&[("toy.munl", TOY)]);

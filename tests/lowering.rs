@@ -135,7 +135,7 @@ fn an_inheritance_cycle_shows_every_edge() {
 #[test]
 fn every_shipped_experiment_checks() {
     let mut files = vec![];
-    for dir in ["experiments", "experiments/deepunlearn"] {
+    for dir in ["experiments", "experiments/deepunlearn", "experiments/byo"] {
         for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "munl") {
@@ -320,4 +320,64 @@ fn import_errors_at_once() {
 #[test]
 fn an_import_with_errors_shows_them_in_its_file() {
     insta::assert_snapshot!(compile_import_fixture("broken_import.munl").unwrap_err());
+}
+
+/// Python methods: every problem with their files, functions and fields at once, read without
+/// running the files (the interpreter's parser only; no torch needed).
+#[test]
+fn python_method_errors_at_once() {
+    let err = compile_fixture("python/errors.munl", include_str!("fixtures/python/errors.munl")).unwrap_err();
+    insta::assert_snapshot!(err);
+}
+
+/// A Python method's fields come from its function's keyword-only parameters, defaults filled;
+/// the code's fingerprint is a field, so the plan holds it; searched fields need no reference
+/// space.
+#[test]
+fn python_methods_plan() {
+    let plan = compile_fixture("python/ok.munl", include_str!("fixtures/python/ok.munl")).unwrap();
+    let mine = plan.node(plan.target("mine").unwrap()[0]);
+    let fields = munl::testing::fields(mine);
+    assert_eq!(
+        fields.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["@code", "@function", "alpha", "epochs", "lr", "mode", "reset", "rounds"]
+    );
+    assert_eq!(fields["lr"], "0.05");
+    assert_eq!(fields["alpha"], "0.5");
+    assert_eq!(fields["mode"], "\"soft\"");
+    let other = plan.node(plan.target("other").unwrap()[0]);
+    assert_eq!(munl::testing::fields(other)["@function"], "\"other\"");
+    assert!(plan.target("tuned").is_some());
+}
+
+/// Editing the method's file, or a local module it imports, changes the keys of its nodes and
+/// their dependants only; the built-in method and the trainings keep theirs.
+#[test]
+fn editing_a_python_file_changes_only_its_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let methods = dir.path().join("methods");
+    std::fs::create_dir(&methods).unwrap();
+    for f in ["mine.py", "helpers.py"] {
+        std::fs::copy(Path::new("tests/fixtures/python/methods").join(f), methods.join(f)).unwrap();
+    }
+    let text = include_str!("fixtures/python/ok.munl");
+    let plan = || {
+        let source = Source::new(dir.path().join("ok.munl"), text);
+        let plan = compile(&source, Path::new("/data")).map_err(|d| munl::testing::render(&d)).unwrap();
+        plan.ids().map(|id| (plan.node(id).label.clone(), plan.node(id).key)).collect::<Vec<_>>()
+    };
+    let changed = |a: &[(String, munl::testing::Key)], b: &[(String, munl::testing::Key)]| -> Vec<String> {
+        a.iter().zip(b).filter(|(x, y)| x.1 != y.1).map(|(x, _)| x.0.clone()).collect()
+    };
+    let before = plan();
+    assert_eq!(changed(&before, &plan()), Vec::<String>::new(), "planning twice changes nothing");
+    std::fs::write(methods.join("helpers.py"), "SCALE = 3\n").unwrap();
+    let edited = plan();
+    let moved = changed(&before, &edited);
+    assert!(moved.iter().any(|l| l.starts_with("unlearn mine")), "{moved:?}");
+    assert!(
+        moved.iter().all(|l| !l.starts_with("train") && !l.contains(" ft") && !l.starts_with("dataset")),
+        "{moved:?}"
+    );
+    assert!(moved.iter().any(|l| l.starts_with("evaluate")), "dependants follow: {moved:?}");
 }

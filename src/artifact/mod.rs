@@ -7,7 +7,7 @@
 //! |---|---|
 //! | dataset | [`file::DATA`] (`images` u8 `[N, C, H, W]`, `labels` i64 `[N]`, official train part first) and [`file::DATASET`] ([`DatasetInfo`]) |
 //! | split | [`file::SPLIT`] (`train`, `val`, `retain`, `forget`, `test`: i64 global indices) |
-//! | init, train, unlearn | [`file::MODEL`] (state dict, PyTorch names); train and unlearn also [`file::RUN`] ([`RunInfo`]) |
+//! | init, train, unlearn | [`file::MODEL`] (state dict, PyTorch names); a custom model also [`file::MODULE`] (TorchScript) and [`file::MODULE_NAMES`] (its parameter and buffer names); train and unlearn also [`file::RUN`] ([`RunInfo`]) |
 //! | measure | [`file::METRICS`] ([`Metrics`]) and [`file::LOSSES`] (per-sample losses) |
 //! | distance | [`file::DISTANCE`] ([`Distances`]) |
 //! | predict | [`file::SCORES`] (`stats::ulira::PoolScores`: per official-train sample, correctness and logit-scaled confidence) |
@@ -17,7 +17,9 @@
 //! | evaluate | [`file::TABLE`] ([`table::Table`]) |
 //! | report | the rendered files, at the paths the report declares |
 //!
-//! Tensors are safetensors with PyTorch-compatible names, everything else JSON; never pickle.
+//! Tensors are safetensors with PyTorch-compatible names, everything else JSON; never pickle
+//! (a custom model's `module.pt` is TorchScript, read by libtorch's loader; the weights munl uses
+//! are those of its safetensors file).
 
 mod failure;
 mod info;
@@ -38,6 +40,10 @@ pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST};
 pub(crate) mod file {
     /// A model's state dict.
     pub(crate) const MODEL: &str = "model.safetensors";
+    /// A custom model's architecture: its TorchScript module, beside [`MODEL`].
+    pub(crate) const MODULE: &str = "module.pt";
+    /// A custom model's parameter and buffer names, in the order of its [`MODULE`].
+    pub(crate) const MODULE_NAMES: &str = "module.json";
     /// Facts about a training or unlearning run.
     pub(crate) const RUN: &str = "run.json";
     /// A decoded dataset's images and labels.

@@ -172,7 +172,7 @@ mod tests {
             payload: Payload::Search(spec),
             inputs: vec![],
             coords: BTreeMap::from([("seed".to_string(), 2)]),
-            paths: Paths { data: Some("/data/mnist".into()), fetch: true, outputs: vec![] },
+            paths: Paths { data: Some("/data/mnist".into()), fetch: true, ..Paths::default() },
             label: "search ft [seed=2]".into(),
             decl: "ft".into(),
             span: crate::span::Span::new(3, 9),

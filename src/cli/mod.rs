@@ -69,7 +69,7 @@ enum Command {
     Graph { file: PathBuf },
     /// List unlearning methods (or every operation of the catalogue) with fields and defaults.
     Methods {
-        /// One method or operation.
+        /// One method or operation, or a Python file (`methods/mine.py`): the methods it defines.
         name: Option<String>,
         /// Every operation, not only unlearning methods.
         #[arg(long)]

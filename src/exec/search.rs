@@ -21,7 +21,7 @@ use crate::cache::Cache;
 use crate::digest::Key;
 use crate::lower::{self, ExportMode};
 use crate::ops::{self, Category, Export, Value};
-use crate::plan::{Description, Node, Params, Paths, Payload, SearchSpec};
+use crate::plan::{Description, Node, Params, Payload, SearchSpec};
 use crate::search::{self, Dist, Outcome, Param, Space};
 
 /// The sampler's space of a search's distributions, in suggest order, and which fields take
@@ -205,7 +205,8 @@ fn trial(
         payload,
         inputs: search.inputs.clone(),
         coords: search.coords.clone(),
-        paths: Paths::default(),
+        // A Python method's file.
+        paths: search.paths.clone(),
         label: format!("trial {number} of {}", search.label),
         decl: search.decl.clone(),
         span: search.span,
@@ -364,7 +365,7 @@ mod tests {
             payload: Payload::Unlearn { hyper, export },
             inputs: vec![],
             coords: BTreeMap::from([("seed".to_string(), 0)]),
-            paths: Paths::default(),
+            paths: crate::plan::Paths::default(),
             label: "unlearn ft [seed=0]".into(),
             decl: "ft".into(),
             span: crate::span::Span::new(0, 0),

@@ -2,12 +2,14 @@
 //! references shared by every declaration kind.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use crate::diag::did_you_mean;
 use crate::span::Span;
 use crate::syntax::ast::{Decl, DeclKind, Expr, ExprKind, Field, File, Item};
 
 use super::dims::Dims;
+use super::python::PythonFiles;
 use super::{value, LowerError};
 
 /// Subsets every dataset exposes.
@@ -37,6 +39,8 @@ pub(super) struct Cx<'a> {
     /// Aliases of imports that failed: their names are not checked.
     broken: Vec<String>,
     pub(super) errors: Vec<LowerError>,
+    /// The Python files the file's `python("…")` ops name, read once.
+    pub(super) python: PythonFiles,
 }
 
 /// The names an imported file exposes to the file importing it.
@@ -78,7 +82,7 @@ impl ImportNames {
 
 impl<'a> Cx<'a> {
     /// Indexes the file's declarations and imports by name, reporting names declared twice.
-    pub(super) fn new(file: &'a File, imports: &[super::Imported], broken: &[String]) -> Cx<'a> {
+    pub(super) fn new(file: &'a File, imports: &[super::Imported], broken: &[String], base_dir: &Path) -> Cx<'a> {
         let mut cx = Cx {
             decls: vec![],
             names: HashMap::new(),
@@ -89,6 +93,7 @@ impl<'a> Cx<'a> {
             imports: HashMap::new(),
             broken: broken.to_vec(),
             errors: vec![],
+            python: PythonFiles::read(&[], base_dir),
         };
         let mut reports: HashMap<&str, Span> = HashMap::new();
         for item in &file.items {
@@ -123,6 +128,7 @@ impl<'a> Cx<'a> {
                 cx.positions.insert(d, i);
             }
         }
+        cx.python = PythonFiles::read(&cx.decls, base_dir);
         cx
     }
 

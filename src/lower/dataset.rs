@@ -48,10 +48,15 @@ impl<'a> Cx<'a> {
         // out of the root, where munl would otherwise fetch into (and create) any folder.
         for key in ["dir", "path"] {
             if let Some(location) = source.args.get(key).and_then(Value::as_str) {
-                if climbs_out(location) {
+                // `./…` is data that lives with the experiment, relative to this file's folder.
+                let (rest, root) = match location.strip_prefix("./") {
+                    Some(rest) => (rest, "this file's folder"),
+                    None => (location, "the data root"),
+                };
+                if climbs_out(rest) {
                     self.errors.push(LowerError::BadDataPath {
                         path: location.to_string(),
-                        reason: "climbs out of the data root".into(),
+                        reason: format!("climbs out of {root}"),
                         span: source_span,
                     });
                 }

@@ -259,5 +259,9 @@ pub(super) fn shown(expr: &Expr) -> String {
                 .collect();
             format!("{}({})", callee.name, args.join(", "))
         }
+        ExprKind::Applied { head, args } => {
+            let args: Vec<String> = args.iter().map(|a| shown(&a.value)).collect();
+            format!("{}({})", shown(head), args.join(", "))
+        }
     }
 }

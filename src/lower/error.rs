@@ -256,10 +256,21 @@ pub(crate) enum LowerError {
         help: Option<String>,
     },
 
+    #[error("Python file `{path}`: {reason}")]
+    #[diagnostic(code(munl::lower::bad_python))]
+    BadPython {
+        path: String,
+        reason: String,
+        #[label("{reason}")]
+        span: Span,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("data path `{path}` {reason}")]
     #[diagnostic(
         code(munl::lower::bad_data_path),
-        help("relative data paths are under the data root ($MUNL_DATA, else data/); data elsewhere takes an absolute path")
+        help("relative data paths are under the data root ($MUNL_DATA, else data/), those starting with `./` under the `.munl` file's folder; data elsewhere takes an absolute path")
     )]
     BadDataPath {
         path: String,

@@ -69,6 +69,9 @@ pub(crate) struct Model {
     pub(crate) name: String,
     pub(crate) span: Span,
     pub(crate) arch: Call,
+    /// The code of a custom architecture (`python("models/net.py", class: "Net")`); `function`
+    /// is the class.
+    pub(crate) code: Option<PyCode>,
 }
 
 /// `train NAME { model = …; data = DATASET.SUBSET; … }`
@@ -98,6 +101,19 @@ pub(crate) struct Unlearn {
     pub(crate) params: BTreeMap<String, Value>,
     /// `tune = search(…)`: the searched fields and how.
     pub(crate) search: Option<Search>,
+    /// The code of a Python method (`python("file.py")(original)`); `None` for a catalogue one.
+    pub(crate) code: Option<PyCode>,
+}
+
+/// The code a Python op runs.
+#[derive(Clone, Debug)]
+pub(crate) struct PyCode {
+    /// The file, absolute (resolved against the `.munl` file's folder).
+    pub(crate) file: std::path::PathBuf,
+    /// The function it defines that munl calls.
+    pub(crate) function: String,
+    /// The fingerprint of the file, its local modules and the Python and torch versions.
+    pub(crate) digest: String,
 }
 
 /// A hyper-parameter search of one `unlearn` declaration (evaluation.md §5).

@@ -12,6 +12,7 @@ mod error;
 mod evaluate;
 mod ir;
 mod model;
+pub(crate) mod python;
 mod report;
 mod search;
 mod settings;
@@ -24,8 +25,8 @@ use std::path::Path;
 pub(crate) use dims::SEED;
 pub(crate) use error::LowerError;
 pub(crate) use ir::{
-    Dataset, Dim, Dist, EvalRef, Evaluate, Experiment, ExportMode, Imported, Model, ModelRef, Report, Search, Train,
-    Unlearn,
+    Dataset, Dim, Dist, EvalRef, Evaluate, Experiment, ExportMode, Imported, Model, ModelRef, PyCode, Report, Search,
+    Train, Unlearn,
 };
 
 use crate::syntax::ast::{Decl, DeclKind, File};
@@ -42,7 +43,7 @@ pub(crate) fn lower(
     imports: Vec<Imported>,
     broken: &[String],
 ) -> Result<Experiment, Vec<LowerError>> {
-    let mut cx = Cx::new(file, &imports, broken);
+    let mut cx = Cx::new(file, &imports, broken, base_dir);
     let mut exp = Experiment {
         seeds: vec![0],
         dims: vec![],

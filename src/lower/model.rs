@@ -1,7 +1,7 @@
 //! Lowers `model` declarations: an architecture call, block fields as its arguments.
 
 use crate::ops::{Category, Value};
-use crate::syntax::ast::{Decl, ExprKind};
+use crate::syntax::ast::{Decl, Expr, ExprKind, Field};
 
 use super::cx::Cx;
 use super::{value, LowerError, Model};
@@ -19,6 +19,14 @@ impl<'a> Cx<'a> {
             });
             return None;
         };
+        let python = match &head.kind {
+            ExprKind::Call { callee, .. } => callee.name == "python",
+            ExprKind::Path(p) => p.len() == 1 && p[0].name == "python",
+            _ => false,
+        };
+        if python {
+            return self.custom_model(d, head, &fields);
+        }
         let (name, name_span, mut args) = match &head.kind {
             ExprKind::Call { callee, args } => (callee.name.clone(), callee.span, args.clone()),
             ExprKind::Path(p) if p.len() == 1 => (p[0].name.clone(), p[0].span, vec![]),
@@ -54,6 +62,26 @@ impl<'a> Cx<'a> {
             });
             return None;
         }
-        Some(Model { name: d.name.name.clone(), span: d.name.span, arch })
+        Some(Model { name: d.name.name.clone(), span: d.name.span, arch, code: None })
+    }
+
+    /// `model net = python("models/net.py", class: "Net") { width = 16 }`: the class's
+    /// constructor fields checked like an architecture's, and the code's fingerprint.
+    fn custom_model(&mut self, d: &'a Decl, head: &Expr, fields: &[&Field]) -> Option<Model> {
+        let m = self.python_model(head)?;
+        let mut args = m.args;
+        for f in fields {
+            args.retain(|a| a.name.as_ref().map(|n| &n.name) != Some(&f.name.name));
+            args.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
+        }
+        let mut arch = value::call_op(m.spec, &m.shown, head.span, &args, &mut self.errors, &mut self.dims)?;
+        arch.args.extend(super::python::code_fields(&m.code).map(|(k, v)| {
+            if k == super::python::FUNCTION {
+                (super::python::CLASS.to_string(), v)
+            } else {
+                (k, v)
+            }
+        }));
+        Some(Model { name: d.name.name.clone(), span: d.name.span, arch, code: Some(m.code) })
     }
 }

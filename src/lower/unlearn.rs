@@ -13,29 +13,49 @@ impl<'a> Cx<'a> {
     /// search reads the epochs and the Retrain model from.
     pub(super) fn unlearn(&mut self, d: &'a Decl, lowered: &[Train]) -> Option<Unlearn> {
         let (head, fields) = self.effective(d)?;
-        let Some(Expr { kind: ExprKind::Call { callee, args }, span }) = head else {
-            self.errors.push(LowerError::MissingField {
-                field: "method".into(),
-                context: format!("unlearn `{}`", d.name.name),
-                span: head.map_or(d.name.span, |h| h.span),
-                help: Some("e.g. `unlearn ft = finetune(original)`".into()),
-            });
-            return None;
+        let is_python = |h: &Expr| match &h.kind {
+            ExprKind::Applied { .. } => true,
+            ExprKind::Call { callee, .. } => callee.name == "python",
+            _ => false,
         };
-        let Some(spec) = ops::find(Category::Method, &callee.name) else {
-            // Reuse the unknown-op diagnostic with its suggestions.
-            self.call(Category::Method, &callee.name, callee.span, &[]);
-            return None;
+        let (spec, shown, name_span, args, span, code) = match head {
+            // `python("mine.py")(original)`: the method's fields come from the file.
+            Some(h) if is_python(h) => {
+                let m = self.python_method(h)?;
+                (m.spec, m.shown, m.span, m.args, m.span, Some(m.code))
+            }
+            Some(Expr { kind: ExprKind::Call { callee, args }, span }) => {
+                let Some(spec) = ops::find(Category::Method, &callee.name).filter(|s| s.name != "python") else {
+                    // Reuse the unknown-op diagnostic with its suggestions.
+                    self.call(Category::Method, &callee.name, callee.span, &[]);
+                    return None;
+                };
+                (spec, spec.name.to_string(), callee.span, args.as_slice(), *span, None)
+            }
+            _ => {
+                self.errors.push(LowerError::MissingField {
+                    field: "method".into(),
+                    context: format!("unlearn `{}`", d.name.name),
+                    span: head.map_or(d.name.span, |h| h.span),
+                    help: Some("e.g. `unlearn ft = finetune(original)`".into()),
+                });
+                return None;
+            }
         };
-        let from = match args.as_slice() {
+        let method = spec.name;
+        let from = match args {
             [arg] if arg.name.is_none() => self.decl_index(&arg.value, DeclKind::Train, "`train` declaration"),
             _ => {
                 self.errors.push(LowerError::WrongType {
-                    field: callee.name.clone(),
+                    field: method.into(),
                     expected: "one argument: the `train` declaration to unlearn from".into(),
-                    span: *span,
+                    span,
                     found: format!("{} argument(s)", args.len()),
-                    help: Some(format!("e.g. `{}(original)`", callee.name)),
+                    help: Some(if code.is_some() {
+                        "e.g. `python(\"methods/mine.py\")(original)`".into()
+                    } else {
+                        format!("e.g. `{method}(original)`")
+                    }),
                 });
                 None
             }
@@ -69,7 +89,7 @@ impl<'a> Cx<'a> {
             }
             block.push(crate::syntax::ast::Arg { name: Some(f.name.clone()), value: f.value.clone(), span: f.span });
         }
-        let params = self.call(Category::Method, spec.name, callee.span, &block);
+        let params = super::value::call_op(spec, &shown, name_span, &block, &mut self.errors, &mut self.dims);
         let search = match tune {
             None if !written.is_empty() => {
                 self.errors.push(LowerError::MissingField {
@@ -94,6 +114,14 @@ impl<'a> Cx<'a> {
                         settings.at = restricted;
                         let e_max = search::epoch_cap(epochs);
                         // Suggested in the reference's order, as its study draws them.
+                        if written.is_empty() && code.is_some() {
+                            self.errors.push(LowerError::MissingField {
+                                field: "a search space".into(),
+                                context: format!("the search of `{}`", d.name.name),
+                                span: t.value.span,
+                                help: Some("a Python method has no reference space: write the searched fields as distributions in the block, e.g. `lr = log_uniform(1e-4, 1e-1)`".into()),
+                            });
+                        }
                         let mut space: Vec<(String, ir::Dist)> = if written.is_empty() {
                             let fixed: Vec<&str> =
                                 block.iter().filter_map(|a| a.name.as_ref()).map(|n| n.name.as_str()).collect();
@@ -112,13 +140,18 @@ impl<'a> Cx<'a> {
         if self.errors.len() > before {
             return None;
         }
+        let mut params = params?.args;
+        if let Some(code) = &code {
+            params.extend(super::python::code_fields(code));
+        }
         Some(Unlearn {
             name: d.name.name.clone(),
             span: d.name.span,
             method: spec.name.into(),
             from: from?,
-            params: params?.args,
+            params,
             search,
+            code,
         })
     }
 

@@ -22,6 +22,7 @@ pub(super) fn describe(expr: &Expr) -> String {
         ExprKind::Range { .. } => "a range".into(),
         ExprKind::List(_) => "a list".into(),
         ExprKind::Call { callee, .. } => format!("a call of `{}`", callee.name),
+        ExprKind::Applied { head, .. } => format!("{} applied to arguments", describe(head)),
         ExprKind::Path(parts) => format!("the name `{}`", join_path(parts)),
     }
 }
@@ -186,8 +187,23 @@ pub(super) fn call(
         });
         return None;
     };
+    call_op(op, name, name_span, args, errors, dims)
+}
+
+/// Types `args` as the fields of `op` (a catalogue entry, or a Python method's fields) and fills
+/// every default; `name` is the op as written, for messages.
+pub(super) fn call_op(
+    op: &ops::OpSpec,
+    name: &str,
+    name_span: crate::span::Span,
+    args: &[Arg],
+    errors: &mut Vec<LowerError>,
+    dims: &mut Dims,
+) -> Option<Call> {
     let before = errors.len();
     let mut set: BTreeMap<String, (Value, crate::span::Span)> = BTreeMap::new();
+    // Fields given but ill-typed: reported as such, not again as missing.
+    let mut ill_typed = std::collections::BTreeSet::new();
     let mut positional = op.positional.iter();
     for arg in args {
         let field_name = match &arg.name {
@@ -220,8 +236,13 @@ pub(super) fn call(
             errors.push(LowerError::DuplicateField { field: field_name, span: arg.span, first: *first });
             continue;
         }
-        if let Some(v) = value(&field_name, spec.ty, &arg.value, errors, dims) {
-            set.insert(field_name, (v, arg.span));
+        match value(&field_name, spec.ty, &arg.value, errors, dims) {
+            Some(v) => {
+                set.insert(field_name, (v, arg.span));
+            }
+            None => {
+                ill_typed.insert(field_name);
+            }
         }
     }
     let mut out = BTreeMap::new();
@@ -234,6 +255,7 @@ pub(super) fn call(
                 Some(v) => {
                     out.insert(spec.name.to_string(), v);
                 }
+                None if ill_typed.contains(spec.name) => {}
                 None => errors.push(LowerError::MissingField {
                     field: spec.name.into(),
                     context: format!("`{name}`"),

@@ -132,6 +132,16 @@ static BUILDING: &[OpSpec] = &[
         positional: &[],
         fields: &[field("img_size", Ty::Int { min: 32, max: limits::SIDE }, Default::Int(32), "input image side: 32 for MNIST/CIFAR, 224 for UTKFace")],
     },
+    OpSpec {
+        name: "python",
+        category: Category::Arch,
+        version: 1,
+        export: Export::KEEP,
+        quirks: &[],
+        doc: "your own architecture, in PyTorch: `model net = python(\"models/net.py\", class: \"Net\") { width = 16 }`\nconstructs `Net(num_classes, width=16)` from that file under the run's seed and trains it with\nmunl's own trainer through TorchScript (the class must script). Its fields are the\nconstructor's keyword-only parameters. Methods that need a known architecture's layers\n(CF-k, EU-k, …) refuse it.",
+        positional: &[],
+        fields: &[],
+    },
     // ---- optimisers and schedules
     OpSpec {
         name: "sgd",

@@ -43,6 +43,10 @@ pub(crate) const BATCH: Limit<i64> = Limit::new(65_536, "munl's limit on batch s
 /// (its tests force divergence with `lr = 1e30`).
 pub(crate) const FINITE: Limit<f64> = Limit::natural(f64::MAX);
 
+/// An integer field of a Python method.
+pub(crate) const PYTHON_INT: Limit<i64> =
+    Limit::new(1 << 53, "munl's limit on a Python method's integers: exact as a JSON number");
+
 pub(crate) const CLASSES: Limit<i64> =
     Limit::new(100_000, "munl's limit on classes; the reference has at most 100 (CIFAR-100)");
 

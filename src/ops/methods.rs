@@ -41,6 +41,7 @@ pub(super) const ALL: &[OpSpec] = &[
     RNI,
     NEGATIVE_GRADIENT,
     SCRUB_V1,
+    PYTHON,
 ];
 
 const BATCHES: Space = Space::Choice(&[64, 128, 256]);
@@ -449,6 +450,16 @@ pub(super) const NEGATIVE_GRADIENT: OpSpec = method(
     &[epochs(5), batch(256), lr(0.1), momentum(0.9), weight_decay(5e-4)],
 );
 
+/// A method written in PyTorch: `python("methods/mine.py")(original) { … }`. Its fields are the
+/// file's (lowering reads them, `lower/python.rs`); the version covers munl's side of running it
+/// (`python/munl/`), the code's own fingerprint is a field of every node.
+pub(super) const PYTHON: OpSpec = method(
+    "python",
+    "your own method, in PyTorch: `unlearn mine = python(\"methods/mine.py\")(original) { lr = 0.01 }`\nruns `def unlearn(model, data, *, lr: float = 0.01, …)` from that file (path relative to the\n`.munl` file) and stores the model it returns. Its fields are the function's keyword-only\nparameters (types from annotations or defaults; `munl methods FILE.py` lists them); searched with\ndistributions written in the block. `data` batches munl's dataset in munl's exact order\n(`data.retain(batch)`); `munl.models` builds munl's architectures. The key covers the file, the\nlocal modules it imports, and the Python and torch versions.",
+    &[],
+    &[],
+);
+
 pub(super) const SCRUB_V1: OpSpec = method(
     "scrub_v1",
     "SCRUB v1 (§5, not benchmarked): max/min student–teacher steps as SCRUB with Adam, plus a\nsmoothing term towards a weight-averaged copy of the student from epoch sstart.",
@@ -624,6 +635,7 @@ mod tests {
             ),
             (&NEGATIVE_GRADIENT, with_generic(&[], &[])),
             (&SCRUB_V1, vec![]),
+            (&PYTHON, vec![]),
         ];
         assert_eq!(expected.len(), ALL.len(), "every method is listed");
         for (op, want) in expected {

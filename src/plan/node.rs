@@ -230,6 +230,9 @@ pub(crate) struct Paths {
     pub(crate) fetch: bool,
     /// The files a report writes, by format.
     pub(crate) outputs: Vec<(Format, PathBuf)>,
+    /// The Python file a `python(…)` op runs (its content is in the key, as the `@code` field).
+    #[serde(default)]
+    pub(crate) code: Option<PathBuf>,
 }
 
 /// A node's coordinates: the named dimensions it was expanded over (today the model `seed`).

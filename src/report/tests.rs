@@ -291,7 +291,7 @@ fn a_failed_report_write_fails_alone_and_leaves_nothing_behind() {
         }),
         inputs: vec![],
         coords: Default::default(),
-        paths: Paths { data: None, fetch: false, outputs },
+        paths: Paths { outputs, ..Paths::default() },
         label: "report e".into(),
         decl: "e".into(),
         span: crate::span::Span::new(0, 0),
@@ -551,7 +551,7 @@ fn report_node(spec: crate::plan::ReportSpec) -> crate::plan::Node {
         payload: crate::plan::Payload::Report(spec),
         inputs: vec![],
         coords: Default::default(),
-        paths: crate::plan::Paths { data: None, fetch: false, outputs: vec![] },
+        paths: crate::plan::Paths::default(),
         span: crate::span::Span::new(0, 0),
         source: 0,
     }

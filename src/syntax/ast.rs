@@ -138,6 +138,12 @@ pub(crate) enum ExprKind {
         callee: Ident,
         args: Vec<Arg>,
     },
+    /// A call applied to a second argument list: `python("methods/mine.py")(original)`, an op
+    /// made from a file and then given its inputs. `head` is the `Call`.
+    Applied {
+        head: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// One or more dotted names: `mnist.retain`, `cosine`, `original`.
     Path(Vec<Ident>),
 }

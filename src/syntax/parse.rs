@@ -164,7 +164,7 @@ impl Builder {
             Rule::string => ExprKind::Str(self.string(inner)),
             Rule::bool => ExprKind::Bool(inner.as_str() == "true"),
             Rule::list => ExprKind::List(children(inner).map(|e| self.expr(e)).collect()),
-            Rule::call => self.call(inner),
+            Rule::call => self.call(inner, span),
             Rule::path => ExprKind::Path(children(inner).map(ident).collect()),
             rule => unreachable!("expression {rule:?}"),
         };
@@ -244,10 +244,34 @@ impl Builder {
         value
     }
 
-    fn call(&mut self, pair: Pair<'_, Rule>) -> ExprKind {
+    /// `name(args)`, or `name(args)(applied)` (`span` is the whole expression's).
+    fn call(&mut self, pair: Pair<'_, Rule>, span: Span) -> ExprKind {
         let mut inner = children(pair);
         let callee = ident(inner.next().expect("callee"));
-        let args: Vec<Arg> = inner.map(|a| self.arg(a)).collect();
+        let mut args = vec![];
+        let mut applied = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::applied => applied = Some(p),
+                _ => args.push(p),
+            }
+        }
+        let args: Vec<Arg> = args.into_iter().map(|a| self.arg(a)).collect();
+        self.check_order(&args);
+        let head = ExprKind::Call { callee, args };
+        match applied {
+            None => head,
+            Some(applied) => {
+                let head_span = Span::new(span.start, span_of(&applied).start);
+                let args: Vec<Arg> = children(applied).map(|a| self.arg(a)).collect();
+                self.check_order(&args);
+                ExprKind::Applied { head: Box::new(Expr { kind: head, span: head_span }), args }
+            }
+        }
+    }
+
+    /// Positional arguments precede named ones.
+    fn check_order(&mut self, args: &[Arg]) {
         if let Some(named) = args.iter().find_map(|a| a.name.as_ref().map(|n| (n, a.span))) {
             let (named_name, named_span) = named;
             for arg in args.iter().filter(|a| a.name.is_none() && a.span.start > named_span.start) {
@@ -258,7 +282,6 @@ impl Builder {
                 });
             }
         }
-        ExprKind::Call { callee, args }
     }
 
     fn arg(&mut self, pair: Pair<'_, Rule>) -> Arg {

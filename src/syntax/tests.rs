@@ -113,6 +113,15 @@ fn expr(e: &Expr) -> String {
             out.push(')');
             out
         }
+        ExprKind::Applied { head, args } => {
+            let mut out = format!("(apply {}", expr(head));
+            for arg in args {
+                out.push(' ');
+                out.push_str(&argument(arg));
+            }
+            out.push(')');
+            out
+        }
         ExprKind::Path(parts) => parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("."),
     }
 }

@@ -12,6 +12,7 @@
 //! floating-point rounding on the device.
 
 mod bench;
+mod custom;
 mod data;
 mod device;
 mod fields;
@@ -20,6 +21,7 @@ mod metrics;
 mod models;
 mod optim;
 mod panic;
+mod python;
 mod split;
 mod train;
 
@@ -87,6 +89,7 @@ impl TorchBackend {
         match node.kind() {
             NodeKind::Dataset => data::build(node, job.out),
             NodeKind::Split => split::build(node, Self::input_dir(job, "data")?, job.out),
+            NodeKind::Init if node.op == "python" => custom::init(job),
             NodeKind::Init => {
                 let Payload::Init { classes, .. } = node.payload else {
                     return Err(NodeFailure::new(format!("`{}` is not an initialisation", node.label)));

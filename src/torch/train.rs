@@ -62,8 +62,9 @@ impl EpochLosses {
     }
 }
 
-/// Writes `model.safetensors` and `run.json`; `diverged` says where the loss first stopped being
-/// finite, for a run that went on regardless.
+/// Writes the model (`model.safetensors`, and a custom model's `module.pt` and `module.json`) and
+/// `run.json`; `diverged` says where the loss first stopped being finite, for a run that went on
+/// regardless.
 pub(crate) fn write_run(
     out: &Path,
     model: &Model,
@@ -72,7 +73,7 @@ pub(crate) fn write_run(
     diverged: Option<String>,
     device: Device,
 ) -> Result<(), NodeFailure> {
-    store::write_tensors(&out.join(file::MODEL), &model.state_dict())?;
+    model.write(out)?;
     let epoch_losses = epoch_losses.into_iter().map(|l| l.is_finite().then_some(l)).collect();
     let info = RunInfo { seconds, epoch_losses, device: device::describe(device), diverged };
     store::write_json(&out.join(file::RUN), &info)

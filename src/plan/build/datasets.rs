@@ -15,7 +15,12 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
     for (i, ds) in exp.datasets.iter().enumerate() {
         // The location is a fact of this machine, not of the data's meaning.
         let location = ["dir", "path"].iter().find_map(|k| ds.source.args.get(*k).and_then(Value::as_str));
-        let at = location.map(|l| data_root.join(l));
+        // `./…` lives with the experiment: relative to its file's folder, never fetched into.
+        let beside = |l: &str| l.starts_with("./");
+        let at = location.map(|l| match l.strip_prefix("./") {
+            Some(rest) => exp.base_dir.join(rest),
+            None => data_root.join(l),
+        });
         // Official datasets are identified by their published checksums, checked on load; user
         // data by what its files hold.
         let content = match (&at, ds.source.op.as_str()) {
@@ -45,7 +50,7 @@ pub(in crate::plan) fn datasets(b: &mut Builder, exp: &Experiment, data_root: &P
                 inputs: vec![],
                 coords: Coords::new(),
                 paths: Paths {
-                    fetch: location.is_some_and(|l| !Path::new(l).is_absolute()),
+                    fetch: location.is_some_and(|l| !Path::new(l).is_absolute() && !beside(l)),
                     data: at.clone(),
                     ..Paths::default()
                 },
@@ -124,5 +129,9 @@ mod tests {
         let err = dataset("../escape_mnist").unwrap_err();
         assert!(err.contains("munl::lower::bad_data_path") && err.contains("climbs out of the data root"), "{err}");
         assert!(dataset("a/../b").is_ok(), "climbing back inside the root is fine");
+        let beside = dataset("./data/mnist").unwrap();
+        assert_eq!((beside.data_dir(), beside.paths.fetch), (Some(Path::new("/experiments/data/mnist")), false));
+        let err = dataset("./../mnist").unwrap_err();
+        assert!(err.contains("climbs out of this file's folder"), "{err}");
     }
 }

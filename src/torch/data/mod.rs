@@ -8,6 +8,8 @@ mod folder;
 mod idx;
 mod image;
 mod pickle;
+#[cfg(test)]
+mod python_tests;
 pub(crate) mod resident;
 mod resize;
 pub(crate) mod store;

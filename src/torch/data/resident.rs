@@ -164,6 +164,12 @@ impl Resident {
     }
 
     /// Every label of the dataset, `i64 [N]` on the device.
+    /// The stored `u8 [N, C, H, W]` images, on the device.
+    #[cfg(test)]
+    pub(crate) fn images(&self) -> &Tensor {
+        &self.images
+    }
+
     pub(crate) fn labels(&self) -> &Tensor {
         &self.labels
     }

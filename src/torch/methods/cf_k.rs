@@ -54,6 +54,9 @@ pub(crate) fn finetune_selected(ctx: &mut Ctx<'_>, prefixes: &[&str], augment: b
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
+    ctx.refuse_custom(
+        "it retrains the last k blocks and the classifier of `resnet18`, `vit11m` or `cnn`, found by their layer names",
+    )?;
     let k = ctx.count("num_blocks")? as usize;
     let prefixes = last_blocks_and_classifier(&ctx.model, k);
     finetune_selected(ctx, &prefixes, false)

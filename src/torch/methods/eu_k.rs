@@ -12,6 +12,10 @@ use super::Ctx;
 use crate::artifact::NodeFailure;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
+    ctx.refuse_custom(
+        "it re-initialises and retrains the last k blocks and the classifier of `resnet18`, `vit11m` or `cnn`, \
+         found by their layer names",
+    )?;
     let k = ctx.count("num_blocks")? as usize;
     let prefixes = last_blocks_and_classifier(&ctx.model, k);
     ctx.seeded(|| reinit::eu_k(&ctx.model, &prefixes));

@@ -28,6 +28,9 @@ pub(crate) fn reset(model: &Model) {
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
+    ctx.refuse_custom(
+        "it resets `conv1` and the classifier of `resnet18`, `vit11m` or `cnn`, found by their layer names",
+    )?;
     let (epochs, batch, t) = (ctx.epochs()?, ctx.batch()?, ctx.float("temperature")?);
     let retain_epochs = ctx.count("retain_epochs")? as usize;
     let total = epochs + retain_epochs;

@@ -68,6 +68,7 @@ methods!(
     eu_k,
     cfw,
     negative_gradient,
+    python,
     msg,
     prmq,
     rni,
@@ -100,6 +101,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) diverged: Option<String>,
     /// How many seeded torch draws the method has made (each gets its own seed).
     draws: Cell<i64>,
+    /// A Python method's file, data and log (`python.rs`).
+    pub(crate) python: Option<python::PyJob>,
+    /// The method's own time where it measured it (a Python method: not the process's start).
+    pub(crate) own_seconds: Option<f64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -125,6 +130,8 @@ impl<'a> Ctx<'a> {
             continue_on_divergence: false,
             diverged: None,
             draws: Cell::new(0),
+            python: None,
+            own_seconds: None,
         }
     }
 
@@ -241,6 +248,19 @@ impl<'a> Ctx<'a> {
         }
         Ok(())
     }
+
+    /// Fails for methods that find layers by the names of munl's own architectures, on a custom
+    /// model (a TorchScript module, whose layers munl knows only as parameters): `why` says what
+    /// the method looks for.
+    pub(crate) fn refuse_custom(&self, why: &str) -> Result<(), NodeFailure> {
+        if self.model.arch() == "custom" {
+            let help = "methods that treat all parameters alike run on any model (`finetune`, `gradient_ascent`, \
+                        `neggrad_plus`, `scrub`, `salun`, …); this one needs `resnet18`, `vit11m` or `cnn`";
+            let message = format!("`{}` does not run on a custom model: {why}", self.op);
+            return Err(NodeFailure::refused(message).with_help(help));
+        }
+        Ok(())
+    }
 }
 
 /// Runs an `unlearn` node on the model in `original_dir`.
@@ -252,13 +272,16 @@ pub(crate) fn unlearn(job: &Job<'_>, res: &Resident, split: &Split, original_dir
     // A tuned method's best values are already in `params`: the engine resolved its searches.
     let model = models::load(&original_dir.join(file::MODEL), res.device)?;
     let mut ctx = Ctx::new(&node.op, node.payload.params().clone(), model, res, split, job.progress);
+    if node.op == "python" {
+        ctx.python = Some(python::PyJob::of(job)?);
+    }
     // A final run goes on through a non-finite loss, as the reference's does: its model and
     // where it diverged are kept, and the tables mark what cannot be measured.
     ctx.continue_on_divergence = true;
     let start = Instant::now();
     run(&mut ctx)?;
     device::synchronize(res.device);
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = ctx.own_seconds.unwrap_or_else(|| start.elapsed().as_secs_f64());
     // Non-finite weights are stored only with their divergence recorded, even when no loss showed
     // it (a last step, a method without a loss): a reader blames unrecorded ones on the cache.
     if ctx.diverged.is_none() {

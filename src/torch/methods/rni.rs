@@ -96,6 +96,7 @@ pub(crate) fn plan(names: &[String], epochs: usize, fine: usize, reset: usize, n
 }
 
 pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
+    ctx.refuse_custom("it resets the classifier of `resnet18`, `vit11m` or `cnn`, found by its layer name")?;
     let (epochs, batch) = (ctx.epochs()?, ctx.batch()?);
     let (fine, reset) = (ctx.count("fine_epochs")? as usize, ctx.count("reset_epochs")? as usize);
     let (noise_ratio, scale) = (ctx.float("noise_ratio")?, ctx.float("origin_noise")?);

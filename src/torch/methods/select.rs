@@ -2,6 +2,10 @@
 //!
 //! `cnn` is munl's own network; its choices are ours: the classifier is `fc2`, its "blocks"
 //! are `conv1`+`bn1`, `conv2`+`bn2` and `fc1`.
+//!
+//! A custom model (`arch()` = `custom`) has no known classifier or blocks: the methods that need
+//! them refuse it first (`Ctx::refuse_custom`); the rules on single parameters (conv and Linear
+//! weights by shape, BatchNorm by its running statistics, `bn` and `conv` in names) apply to it.
 
 use tch::Tensor;
 

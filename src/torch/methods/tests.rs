@@ -92,7 +92,8 @@ fn every_catalogue_method_has_an_implementation() {
 #[test]
 fn every_method_runs_on_the_tiny_cnn_with_few_epochs() {
     let f = fixture();
-    for op in ops::in_category(Category::Method) {
+    // `python` runs a Python file: tests/python.rs runs it with its own files.
+    for op in ops::in_category(Category::Method).filter(|op| op.name != "python") {
         let mut p = vec![("batch", Value::Int(16))];
         for name in ["epochs", "retain_epochs", "fine_epochs"] {
             if op.field(name).is_some() {
@@ -228,7 +229,7 @@ fn bad_teacher_moves_forget_outputs_towards_the_incompetent_teacher() {
 fn every_method_runs_on_the_benchmark_models() {
     for arch in ["resnet18", "vit11m"] {
         let f = fixture_with(arch);
-        for op in ops::in_category(Category::Method) {
+        for op in ops::in_category(Category::Method).filter(|op| op.name != "python") {
             let mut p = vec![("batch", Value::Int(32))];
             for name in ["epochs", "retain_epochs", "fine_epochs"] {
                 if op.field(name).is_some() {
@@ -250,6 +251,72 @@ fn every_method_runs_on_the_benchmark_models() {
                     eprintln!("{arch} {}: refused as the reference fails: {}", op.name, e.message);
                 }
                 Err(e) => panic!("{arch} {}: {e:?}", op.name),
+            }
+        }
+    }
+}
+
+/// The fixture's data with a custom model (a TorchScript module made by PyTorch,
+/// `models::script_tests`) instead of the `cnn`.
+fn custom_fixture() -> Fixture {
+    Fixture { model: crate::torch::models::script_tests::custom_model(), ..fixture() }
+}
+
+/// The methods that find layers by the names of munl's own architectures.
+const NEED_KNOWN_LAYERS: [&str; 4] = ["cf_k", "eu_k", "kde", "rni"];
+
+#[test]
+fn cf_k_refuses_a_custom_model_naming_what_it_needs() {
+    let f = custom_fixture();
+    let p = params(&[("epochs", Value::Int(1)), ("batch", Value::Int(16))]);
+    let mut c = ctx(&f, "cf_k", &p);
+    let err = method("cf_k").unwrap()(&mut c).expect_err("a custom model is refused");
+    assert_eq!(err.kind, crate::artifact::FailureKind::Refused);
+    assert!(err.message.starts_with("`cf_k` does not run on a custom model"), "{}", err.message);
+    assert!(err.message.contains("layer names") && err.message.contains("resnet18"), "{}", err.message);
+    assert!(c.model.flat().equal(f.model.flat()), "refused before changing anything");
+}
+
+#[test]
+fn finetune_trains_a_custom_model() {
+    let f = custom_fixture();
+    let (m, losses) =
+        run(&f, "finetune", &[("epochs", Value::Int(3)), ("batch", Value::Int(16)), ("lr", Value::Float(0.05))]);
+    assert_eq!(losses.len(), 3);
+    assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+    assert!(!m.flat().equal(f.model.flat()), "finetune did not move the weights");
+    assert!(mean_ce(&f, &m, &f.split.retain) < mean_ce(&f, &f.model, &f.split.retain));
+    // Train mode: the module's own BatchNorm counted the steps (60 retain samples, batches of 16).
+    let steps = m.tensor("features.1.num_batches_tracked").unwrap().int64_value(&[]);
+    assert_eq!(steps, 3 * 4);
+}
+
+#[test]
+fn every_method_runs_on_a_custom_model_or_refuses_it() {
+    let f = custom_fixture();
+    for op in ops::in_category(Category::Method) {
+        if op.name == "python" {
+            continue; // runs a Python file: tested with its own fixtures
+        }
+        let mut p = vec![("batch", Value::Int(16))];
+        for name in ["epochs", "retain_epochs", "fine_epochs"] {
+            if op.field(name).is_some() {
+                p.push((name, if op.name == "prmq" { Value::Float(1.0) } else { Value::Int(1) }));
+            }
+        }
+        let params = params(&p);
+        let mut c = ctx(&f, op.name, &params);
+        match method(op.name).expect("registered")(&mut c) {
+            Ok(()) => {
+                assert!(!NEED_KNOWN_LAYERS.contains(&op.name), "{} ran on a custom model", op.name);
+                let finite = c.model.flat().isfinite().all().int64_value(&[]) == 1;
+                assert!(finite, "{}: non-finite parameters", op.name);
+                assert_eq!(c.model.arch(), "custom", "{}", op.name);
+            }
+            Err(e) => {
+                assert!(NEED_KNOWN_LAYERS.contains(&op.name), "{}: {e:?}", op.name);
+                assert_eq!(e.kind, crate::artifact::FailureKind::Refused, "{}: {e:?}", op.name);
+                assert!(e.message.contains("custom model"), "{}: {}", op.name, e.message);
             }
         }
     }

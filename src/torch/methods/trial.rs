@@ -35,10 +35,13 @@ pub(crate) fn trial(
     };
     let model = models::load(&original_dir.join(file::MODEL), res.device)?;
     let mut ctx = Ctx::new(&node.op, node.payload.params().clone(), model, res, split, job.progress);
+    if node.op == "python" {
+        ctx.python = Some(super::python::PyJob::of(job)?);
+    }
     let start = Instant::now();
     let ran = run(&mut ctx);
     device::synchronize(res.device);
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = ctx.own_seconds.unwrap_or_else(|| start.elapsed().as_secs_f64());
     let infinite = |why: String| TrialResult { objectives: vec![None; 4], note: Some(why), seconds };
     let result = match ran {
         Err(failure) if failure.kind == FailureKind::Diverged => infinite(failure.message),

@@ -3,18 +3,26 @@
 mod cnn;
 pub(crate) mod init;
 mod layers;
+#[cfg(test)]
+mod python_tests;
 mod resnet18;
 pub(crate) mod rng;
+mod script;
+#[cfg(test)]
+pub(crate) mod script_tests;
 #[cfg(test)]
 mod tests;
 mod tinyvit;
 
 use std::cell::Cell;
+use std::path::Path;
 
 use tch::{Device, Tensor};
 
-use crate::artifact::NodeFailure;
+use crate::artifact::{file, NodeFailure};
+use crate::torch::data::store;
 use layers::Weights;
+pub(crate) use script::Source;
 
 /// A state dict: tensors by PyTorch name, in state-dict order.
 pub(crate) type StateDict = Vec<(String, Tensor)>;
@@ -25,12 +33,17 @@ enum Net {
     ResNet18(resnet18::ResNet18),
     // Boxed: one model per process, and the variants differ a lot in size.
     TinyVit(Box<tinyvit::TinyVit>),
+    /// A custom architecture: a TorchScript module (`script.rs`).
+    Script(Box<script::Script>),
 }
 
 /// A model on a device, built from a state dict.
 ///
 /// Invariant: `named` holds every tensor of the state dict (shallow handles sharing storage with
-/// the layers), `params` the trainable ones as views of `flat`, in `flat` order.
+/// the layers), `params` the trainable ones as views of `flat`, in `flat` order. For a custom
+/// model (`Net::Script`), `params` are the module's own parameters, whose data is their view of
+/// `flat` (in the module's `named_parameters()` order), and `named` lists them, then the
+/// module's buffers.
 pub(crate) struct Model {
     net: Net,
     named: StateDict,
@@ -57,27 +70,67 @@ impl Model {
         } else {
             return Err(NodeFailure::new("the weights are neither a `resnet18`, a `vit11m` nor a `cnn`"));
         };
-        let built = w.finish()?;
-        Ok(Model {
+        Ok(Model::of(net, w.finish()?))
+    }
+
+    /// Builds a custom model: `source`'s TorchScript module on `device` with the weights of
+    /// `tensors` (see `script.rs`).
+    pub(crate) fn from_script(source: Source, tensors: StateDict, device: Device) -> Result<Model, NodeFailure> {
+        let (script, built) = script::Script::build(source, tensors, device)?;
+        Ok(Model::of(Net::Script(Box::new(script)), built))
+    }
+
+    fn of(net: Net, built: layers::Built) -> Model {
+        Model {
             net,
             named: built.named,
             params: built.params,
             param_names: built.param_names,
             flat: built.flat,
             train_batches: Cell::new(0),
-        })
+        }
+    }
+
+    /// A model of the same architecture (for a custom model, the same module) with the weights
+    /// of `tensors`, on the same device.
+    pub(crate) fn rebuild(&self, tensors: StateDict) -> Result<Model, NodeFailure> {
+        let device = self.flat.device();
+        match &self.net {
+            Net::Script(s) => Model::from_script(s.source().clone(), tensors, device),
+            _ => Model::from_state_dict(tensors, device),
+        }
+    }
+
+    /// The files defining a custom model's architecture (`None` for munl's own).
+    pub(crate) fn source(&self) -> Option<&Source> {
+        match &self.net {
+            Net::Script(s) => Some(s.source()),
+            _ => None,
+        }
+    }
+
+    /// Writes the model into the entry folder `dir`: `model.safetensors`, and for a custom model
+    /// its `module.pt` and `module.json` beside it.
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), NodeFailure> {
+        store::write_tensors(&dir.join(file::MODEL), &self.state_dict())?;
+        match self.source() {
+            Some(source) => source.write(dir),
+            None => Ok(()),
+        }
     }
 
     /// Logits for a normalised `[B, 3, H, W]` batch; `train` selects BatchNorm's mode (and, for
     /// TinyViT, drop path and whether the attention bias gets a gradient, models.md §2.3).
     pub(crate) fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        if train {
+        // A TorchScript module advances its own `num_batches_tracked`.
+        if train && !matches!(self.net, Net::Script(_)) {
             self.train_batches.set(self.train_batches.get() + 1);
         }
         match &self.net {
             Net::Cnn(m) => m.forward(x, train),
             Net::ResNet18(m) => m.forward(x, train),
             Net::TinyVit(m) => m.forward(x, train),
+            Net::Script(m) => m.forward(x, train),
         }
     }
 
@@ -94,6 +147,10 @@ impl Model {
     /// The trainable parameters' names in state-dict (module declaration) order, as PyTorch's
     /// `named_parameters()` lists them.
     pub(crate) fn names_in_model_order(&self) -> Vec<&str> {
+        if let Net::Script(_) = self.net {
+            // `params` are in `named_parameters()` order already.
+            return self.param_names.iter().map(String::as_str).collect();
+        }
         self.named.iter().map(|(n, _)| n.as_str()).filter(|n| !layers::is_buffer(n)).collect()
     }
 
@@ -136,22 +193,21 @@ impl Model {
         self.train_batches.set(other.train_batches.get());
     }
 
-    /// An independent copy on the same device.
+    /// An independent copy on the same device (a custom model's module is loaded afresh).
     pub(crate) fn duplicate(&self) -> Result<Model, NodeFailure> {
-        let model = Model::from_state_dict(
-            self.named.iter().map(|(n, t)| (n.clone(), t.detach().copy())).collect(),
-            self.flat.device(),
-        )?;
+        let model = self.rebuild(self.named.iter().map(|(n, t)| (n.clone(), t.detach().copy())).collect())?;
         model.train_batches.set(self.train_batches.get());
         Ok(model)
     }
 
-    /// Which architecture this is: `resnet18`, `vit11m` or `cnn`.
+    /// Which architecture this is: `resnet18`, `vit11m`, `cnn`, or `custom` (a TorchScript
+    /// module, whose layer names munl does not know).
     pub(crate) fn arch(&self) -> &'static str {
         match self.net {
             Net::Cnn(_) => "cnn",
             Net::ResNet18(_) => "resnet18",
             Net::TinyVit(_) => "vit11m",
+            Net::Script(_) => "custom",
         }
     }
 
@@ -190,14 +246,15 @@ impl Model {
 const CORRUPT_HELP: &str =
     "run `munl cache verify --evict` to remove corrupt entries and the results computed from them, then run again";
 
-/// Reads a stored model (an input of a node) onto `device`.
+/// Reads a stored model (an input of a node) onto `device`: a custom model when a `module.pt`
+/// lies beside `path` (with its `module.json`), else one of munl's architectures.
 ///
 /// A model file that cannot be read, or whose weights are not all finite while the `run.json`
 /// beside it records no divergence, is blamed on its cache entry: a run that diverges stores
 /// its non-finite weights on purpose and says so in `run.json`, and no run stores them silently
 /// (see [`Model::non_finite`]), so such weights were changed after they were stored.
 pub(crate) fn load(path: &std::path::Path, device: Device) -> Result<Model, NodeFailure> {
-    let tensors = crate::torch::data::store::read_tensors(path).map_err(|e| {
+    let tensors = store::read_tensors(path).map_err(|e| {
         NodeFailure::invalid_data(format!("{}; the cache entry holding it may be corrupt", e.message))
             .with_help(CORRUPT_HELP)
     })?;
@@ -213,7 +270,12 @@ pub(crate) fn load(path: &std::path::Path, device: Device) -> Result<Model, Node
             .with_help(CORRUPT_HELP));
         }
     }
-    Model::from_state_dict(tensors, device).map_err(|e| NodeFailure {
+    let source = Source::beside(path)?;
+    let built = match source {
+        Some(source) => Model::from_script(source, tensors, device),
+        None => Model::from_state_dict(tensors, device),
+    };
+    built.map_err(|e| NodeFailure {
         message: format!("`{}`: {}", path.display(), e.message),
         help: e.help.or_else(|| {
             Some(format!("if this file was stored by munl, its cache entry may be corrupt: {CORRUPT_HELP}"))
