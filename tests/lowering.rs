@@ -345,6 +345,10 @@ fn python_methods_plan() {
     assert_eq!(fields["lr"], "0.05");
     assert_eq!(fields["alpha"], "0.5");
     assert_eq!(fields["mode"], "\"soft\"");
+    let init = plan.node(plan.target("mine_net").unwrap()[0]);
+    let fields = munl::testing::fields(init);
+    assert_eq!(fields.keys().map(String::as_str).collect::<Vec<_>>(), ["@class", "@code", "dropout", "width"]);
+    assert_eq!((fields["@class"].as_str(), fields["width"].as_str()), ("\"Net\"", "8"));
     let other = plan.node(plan.target("other").unwrap()[0]);
     assert_eq!(munl::testing::fields(other)["@function"], "\"other\"");
     assert!(plan.target("tuned").is_some());
@@ -360,6 +364,8 @@ fn editing_a_python_file_changes_only_its_nodes() {
     for f in ["mine.py", "helpers.py"] {
         std::fs::copy(Path::new("tests/fixtures/python/methods").join(f), methods.join(f)).unwrap();
     }
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    std::fs::copy("tests/fixtures/python/models/net.py", dir.path().join("models/net.py")).unwrap();
     let text = include_str!("fixtures/python/ok.munl");
     let plan = || {
         let source = Source::new(dir.path().join("ok.munl"), text);
