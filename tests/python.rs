@@ -161,3 +161,41 @@ fn a_returned_model_munl_cannot_store_is_refused() {
     assert!(err.contains("unexpected 1.weight, 1.bias"), "{err}");
     assert!(err.contains("output for a batch of 2 is [2, 2], not [2, 4] logits"), "{err}");
 }
+
+/// A custom architecture (a PyTorch module compiled to TorchScript) trained by munl's own
+/// trainer: built-in and Python methods run on it (a searched one included), CF-k refuses it
+/// naming what it needs, and a Python method's non-finite loss is recorded as its divergence.
+#[test]
+fn a_custom_model_is_trained_unlearned_searched_and_refused_clearly() {
+    let net = "import torch\nfrom torch import nn\n\nclass Net(nn.Module):\n    def __init__(self, num_classes, *, width: int = 4):\n        super().__init__()\n        self.features = nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.AdaptiveAvgPool2d(2))\n        self.fc = nn.Linear(4 * width, num_classes)\n\n    def forward(self, x: torch.Tensor) -> torch.Tensor:\n        return self.fc(torch.flatten(self.features(x), 1))\n";
+    let nan = "def unlearn(model, data, *, epochs: int = 2):\n    for e in range(epochs):\n        data.epoch_done(float('nan') if e == 1 else 1.0)\n    return model\n";
+    let dir = lab(
+        &[
+            ("cfk", "cf_k(original) { epochs = 1 }"),
+            ("nan", r#"python("methods/nan.py")(original)"#),
+            (
+                "tuned",
+                r#"python("methods/finetune.py")(original) { epochs = 1; batch = 16; lr = log_uniform(1e-3, 1e-1); tune = search(trials: 2, seeds: [0]) }"#,
+            ),
+        ],
+        &[("nan.py", nan)],
+    );
+    let text = std::fs::read_to_string(dir.path().join("toy.munl")).unwrap();
+    std::fs::write(
+        dir.path().join("toy.munl"),
+        text.replace("model net = cnn(width: 4)", r#"model net = python("models/net.py", class: "Net") { width = 3 }"#),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    std::fs::write(dir.path().join("models/net.py"), net).unwrap();
+    let (code, _, err) = munl(dir.path(), &["run", "toy.munl", "--device", "cpu", "--keep-going"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`cf_k` does not run on a custom model"), "{err}");
+    for label in ["train original [seed=0]", "unlearn ft [seed=0]", "unlearn pyft [seed=0]", "unlearn tuned [seed=0]"] {
+        assert!(entry(dir.path(), label).is_some(), "{label} is computed: {err}");
+    }
+    let init = entry(dir.path(), "init net (4 classes) [seed=0]").expect("the custom model's initial weights");
+    assert!(init.join("module.pt").is_file() && init.join("module.json").is_file(), "the TorchScript module is stored");
+    let run = std::fs::read_to_string(entry(dir.path(), "unlearn nan [seed=0]").unwrap().join("run.json")).unwrap();
+    assert!(run.contains("non-finite"), "the divergence is recorded: {run}");
+}

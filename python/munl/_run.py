@@ -84,6 +84,31 @@ def where_in(tb, folder):
     return os.path.relpath(f.filename, folder), f.lineno
 
 
+def failure(e, folder):
+    """The reply for an exception: munl's complaint about what the code returned, or the code's
+    own exception with the place in the user's folder where it happened."""
+    if isinstance(e, BadModel):
+        return {"ok": False, "kind": "bad_model", "message": str(e)}
+    traceback.print_exc()
+    file, line = where_in(e.__traceback__, folder)
+    return {
+        "ok": False,
+        "kind": "exception",
+        "type": type(e).__name__,
+        "message": str(e),
+        "file": file,
+        "line": line,
+        "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
+    }
+
+
+def write_reply(path, reply):
+    """Writes the reply whole or not at all (munl reads a missing one as a crash)."""
+    with open(path + ".partial", "w") as f:
+        json.dump(reply, f, allow_nan=False)
+    os.replace(path + ".partial", path)
+
+
 def main(request_path):
     with open(request_path) as f:
         req = json.load(f)
@@ -126,23 +151,9 @@ def main(request_path):
         # JSON has no NaN: a non-finite loss travels as null (munl reads it as NaN).
         losses = [x if math.isfinite(x) else None for x in data.losses]
         reply = {"ok": True, "seconds": seconds, "losses": losses, "diverged": data.diverged}
-    except BadModel as e:
-        reply = {"ok": False, "kind": "bad_model", "message": str(e)}
     except BaseException as e:  # noqa: BLE001 - every failure goes back to munl as data
-        file, line = where_in(e.__traceback__, folder)
-        reply = {
-            "ok": False,
-            "kind": "exception",
-            "type": type(e).__name__,
-            "message": str(e),
-            "file": file,
-            "line": line,
-            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
-        }
-        traceback.print_exc()
-    with open(req["reply"] + ".partial", "w") as f:
-        json.dump(reply, f, allow_nan=False)
-    os.replace(req["reply"] + ".partial", req["reply"])
+        reply = failure(e, folder)
+    write_reply(req["reply"], reply)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ import json
 import os
 import sys
 import tempfile
-import traceback
 
 import torch
 from safetensors.torch import save_file
 
-from ._run import BadModel, load_module, where_in
+from ._run import BadModel, failure, load_module, write_reply
 
 WRAPPER = '''import torch
 from typing import List
@@ -80,23 +79,9 @@ def main(request_path):
             json.dump({"params": [n for n, _ in inner.named_parameters()], "buffers": buffers}, f)
         save_file({k: v.detach().contiguous() for k, v in inner.state_dict().items()}, os.path.join(out, "model.safetensors"))
         reply = {"ok": True}
-    except BadModel as e:
-        reply = {"ok": False, "kind": "bad_model", "message": str(e)}
     except BaseException as e:  # noqa: BLE001 - every failure goes back to munl as data
-        file, line = where_in(e.__traceback__, folder)
-        reply = {
-            "ok": False,
-            "kind": "exception",
-            "type": type(e).__name__,
-            "message": str(e),
-            "file": file,
-            "line": line,
-            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
-        }
-        traceback.print_exc()
-    with open(req["reply"] + ".partial", "w") as f:
-        json.dump(reply, f)
-    os.replace(req["reply"] + ".partial", req["reply"])
+        reply = failure(e, folder)
+    write_reply(req["reply"], reply)
 
 
 if __name__ == "__main__":

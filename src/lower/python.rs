@@ -79,6 +79,36 @@ impl PythonFiles {
     }
 }
 
+impl PythonFiles {
+    /// Checks a function's (or a constructor's) parameters, `positional` of them (else `arity`:
+    /// the reason and the help) and then fields munl can pass, and fingerprints its file.
+    #[allow(clippy::too_many_arguments)]
+    fn checked_code(
+        &self,
+        path: &str,
+        span: Span,
+        f: &python::Function,
+        positional: usize,
+        arity: (String, String),
+        inspected: &Inspected,
+        read: &python::PyFile,
+    ) -> Result<String, Box<LowerError>> {
+        let bad = |reason: String, help: Option<String>| {
+            Box::new(LowerError::BadPython { path: path.to_string(), reason, span, help })
+        };
+        if f.positional.len() != positional {
+            return Err(bad(arity.0, Some(arity.1)));
+        }
+        if let Some(problem) = f.problems.first() {
+            let help = "a field is a keyword-only parameter typed int, float, bool or str, with a literal default";
+            return Err(bad(problem.clone(), Some(help.into())));
+        }
+        let file = self.base_dir.join(path);
+        python::fingerprint(&file, &read.modules, &inspected.python, inspected.torch.as_deref())
+            .map_err(|e| bad(format!("cannot be read: {e}"), None))
+    }
+}
+
 /// The path of `python("path", …)` or `python("path", …)(…)`, with its span.
 fn python_path(head: &Expr) -> Option<(&str, Span)> {
     let call = match &head.kind {
@@ -212,29 +242,16 @@ impl<'a> Cx<'a> {
             self.errors.push(bad(format!("defines no function `{function}`"), Some(help)));
             return None;
         };
-        if f.positional.len() != 2 {
-            let help = format!(
+        let arity = (
+            format!("`{function}` (line {}) takes {} positional parameter(s), not 2", f.line, f.positional.len()),
+            format!(
                 "munl calls `{function}(model, data, **fields)`: two positional parameters, then the fields after `*` (`def {function}(model, data, *, lr: float = 0.01)`)"
-            );
-            self.errors.push(bad(
-                format!("`{function}` (line {}) takes {} positional parameter(s), not 2", f.line, f.positional.len()),
-                Some(help),
-            ));
-            return None;
-        }
-        if let Some(problem) = f.problems.first() {
-            self.errors.push(bad(
-                problem.clone(),
-                Some(
-                    "a field is a keyword-only parameter typed int, float, bool or str, with a literal default".into(),
-                ),
-            ));
-            return None;
-        }
-        let code = match python::fingerprint(&file, &read.modules, &inspected.python, inspected.torch.as_deref()) {
+            ),
+        );
+        let code = match self.python.checked_code(path, path_span, f, 2, arity, inspected, read) {
             Ok(code) => code,
             Err(e) => {
-                self.errors.push(bad(format!("cannot be read: {e}"), None));
+                self.errors.push(*e);
                 return None;
             }
         };
@@ -319,35 +336,22 @@ impl<'a> Cx<'a> {
             self.errors.push(bad(format!("defines no class `{class}`"), Some(help)));
             return None;
         };
-        if c.positional.len() != 1 {
-            let help = format!("munl constructs `{class}(num_classes, **fields)`: `def __init__(self, num_classes, *, width: int = 16)`");
-            self.errors.push(bad(
-                format!(
-                    "`{class}`'s constructor (line {}) takes {} positional parameter(s) besides `self`, not 1",
-                    c.line,
-                    c.positional.len()
-                ),
-                Some(help),
-            ));
-            return None;
-        }
-        if let Some(problem) = c.problems.first() {
-            self.errors.push(bad(
-                problem.clone(),
-                Some(
-                    "a field is a keyword-only parameter typed int, float, bool or str, with a literal default".into(),
-                ),
-            ));
-            return None;
-        }
-        let file = self.python.base_dir.join(path);
-        let code = match python::fingerprint(&file, &read.modules, &inspected.python, inspected.torch.as_deref()) {
+        let arity = (
+            format!(
+                "`{class}`'s constructor (line {}) takes {} positional parameter(s) besides `self`, not 1",
+                c.line,
+                c.positional.len()
+            ),
+            format!("munl constructs `{class}(num_classes, **fields)`: `def __init__(self, num_classes, *, width: int = 16)`"),
+        );
+        let code = match self.python.checked_code(path, path_span, c, 1, arity, inspected, read) {
             Ok(code) => code,
             Err(e) => {
-                self.errors.push(bad(format!("cannot be read: {e}"), None));
+                self.errors.push(*e);
                 return None;
             }
         };
+        let file = self.python.base_dir.join(path);
         let spec = op_spec(Category::Arch, &code, path, &class, &c.fields);
         Some(PythonModel {
             spec,

@@ -38,7 +38,8 @@ pub(crate) fn csv_fingerprint(path: &Path) -> Option<String> {
     hasher.update(&(text.len() as u64).to_le_bytes());
     hasher.update(&text);
     let dir = path.parent().unwrap_or(Path::new(""));
-    let named: BTreeSet<String> = String::from_utf8_lossy(&text).lines().flat_map(csv_fields).collect();
+    let named: BTreeSet<String> =
+        String::from_utf8_lossy(&text).lines().flat_map(|l| csv_fields(l).unwrap_or_default()).collect();
     for name in named {
         let Ok(meta) = std::fs::metadata(dir.join(&name)) else { continue };
         if meta.is_file() {
@@ -51,11 +52,10 @@ pub(crate) fn csv_fingerprint(path: &Path) -> Option<String> {
     Some(hasher.finalize().to_hex().to_string())
 }
 
-/// The fields of a CSV line by the rules of the `csv` source's reader (`torch/data/csv.rs`):
-/// comma-separated, unquoted fields trimmed of spaces and tabs, quoted ones (`""` for a quote)
-/// as written. Lenient: the reader reports malformed lines, this only needs the paths of
-/// well-formed ones.
-fn csv_fields(line: &str) -> Vec<String> {
+/// The fields of one line of a `csv` source: comma-separated, each unquoted one trimmed of
+/// spaces and tabs, a quoted one (`"a, b"`, `""` for a quote inside) as written. Shared by its
+/// reader (`torch/data/csv.rs`) and its fingerprint, so both read the same paths.
+pub(crate) fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     let mut out = vec![];
     let mut chars = line.chars().peekable();
     loop {
@@ -63,33 +63,45 @@ fn csv_fields(line: &str) -> Vec<String> {
             chars.next();
         }
         let mut field = String::new();
-        let quoted = chars.peek() == Some(&'"');
-        if quoted {
+        if chars.peek() == Some(&'"') {
             chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' if chars.peek() == Some(&'"') => {
+            loop {
+                match chars.next() {
+                    None => {
+                        return Err(format!(
+                            "field {} opens a quote that the line does not close (a quoted field cannot span lines)",
+                            out.len() + 1
+                        ))
+                    }
+                    Some('"') if chars.peek() == Some(&'"') => {
                         chars.next();
                         field.push('"');
                     }
-                    '"' => break,
-                    c => field.push(c),
+                    Some('"') => break,
+                    Some(c) => field.push(c),
                 }
             }
-        }
-        let mut rest = false;
-        for c in chars.by_ref() {
-            if c == ',' {
-                rest = true;
-                break;
+            while matches!(chars.peek(), Some(' ' | '\t')) {
+                chars.next();
             }
-            if !quoted {
-                field.push(c);
+            out.push(field);
+            match chars.next() {
+                None => return Ok(out),
+                Some(',') => {}
+                Some(_) => return Err(format!("field {} has text after its closing quote", out.len())),
             }
-        }
-        out.push(if quoted { field } else { field.trim_end_matches([' ', '\t']).to_string() });
-        if !rest {
-            return out;
+        } else {
+            loop {
+                match chars.next() {
+                    None => {
+                        out.push(field.trim_end_matches([' ', '\t']).to_string());
+                        return Ok(out);
+                    }
+                    Some(',') => break,
+                    Some(c) => field.push(c),
+                }
+            }
+            out.push(field.trim_end_matches([' ', '\t']).to_string());
         }
     }
 }
@@ -131,10 +143,10 @@ mod tests {
 
     #[test]
     fn csv_fields_follow_the_readers_rules() {
-        assert_eq!(csv_fields("a, b ,c"), ["a", "b", "c"]);
-        assert_eq!(csv_fields(r#""x, y.png", 3 ,"say ""hi""""#), ["x, y.png", "3", r#"say "hi""#]);
-        assert_eq!(csv_fields(","), ["", ""]);
-        assert_eq!(csv_fields(r#""open, 1"#), ["open, 1"]);
+        assert_eq!(csv_fields("a, b ,c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(csv_fields(r#""x, y.png", 3 ,"say ""hi""""#).unwrap(), ["x, y.png", "3", r#"say "hi""#]);
+        assert_eq!(csv_fields(",").unwrap(), ["", ""]);
+        assert!(csv_fields(r#""open, 1"#).is_err(), "the reader refuses it, the fingerprint skips it");
     }
 
     /// A CSV's digest covers the files it names: editing, adding or removing one changes it,

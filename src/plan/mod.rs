@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use explain::{explain, Status, StatusKind};
+#[cfg(feature = "torch")]
+pub(crate) use fingerprint::csv_fields;
 pub(crate) use graph::{demand, to_dot};
 pub(crate) use key::Description;
 pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, SearchSpec, SettingLabel};

@@ -10,7 +10,7 @@ mod inspect;
 #[cfg(feature = "torch")]
 mod package;
 
-pub(crate) use inspect::{inspect, Field, FieldType, Inspected, PyFile};
+pub(crate) use inspect::{inspect, Field, FieldType, Function, Inspected, PyFile};
 #[cfg(feature = "torch")]
 pub(crate) use package::package_dir;
 

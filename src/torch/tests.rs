@@ -776,3 +776,20 @@ fn locked_randint(high: i64, shape: impl AsRef<[i64]>, options: (tch::Kind, tch:
     let _guard = crate::torch::models::rng::GLOBAL_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::Tensor::randint(high, shape.as_ref(), options)
 }
+
+/// Runs the libtorch venv's Python (set up by `scripts/with-torch`, with torch, torchvision and
+/// safetensors) on `args` (`-c SCRIPT …`, or a script file and its arguments), munl's `python/`
+/// package on its path; panics with Python's error output unless it succeeds.
+pub(crate) fn venv_python<S: AsRef<std::ffi::OsStr>>(args: &[S]) {
+    let venv = std::env::var("VIRTUAL_ENV").unwrap_or_else(|_| {
+        panic!("VIRTUAL_ENV is not set: run the tests under scripts/with-torch, whose venv has torch")
+    });
+    let python = Path::new(&venv).join("bin/python");
+    let out = std::process::Command::new(&python)
+        .args(args)
+        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    assert!(out.status.success(), "{} failed:\n{}", python.display(), String::from_utf8_lossy(&out.stderr));
+}

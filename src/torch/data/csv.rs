@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use super::image::{self, Encoded};
 use super::{limited, Raw};
 use crate::artifact::NodeFailure;
+use crate::plan::csv_fields as fields;
 
 /// The columns read; any others are ignored.
 const PATH: &str = "path";
@@ -176,59 +177,6 @@ fn parse(text: &str, classes: usize) -> Result<(Vec<Row>, bool), (Option<usize>,
         return Err((None, "has a header but no rows".into()));
     }
     Ok((rows, split_at.is_some()))
-}
-
-/// The fields of one line: comma-separated, each unquoted one trimmed of spaces and tabs, a
-/// quoted one (`"a, b"`, `""` for a quote inside) as written.
-fn fields(line: &str) -> Result<Vec<String>, String> {
-    let mut out = vec![];
-    let mut chars = line.chars().peekable();
-    loop {
-        while matches!(chars.peek(), Some(' ' | '\t')) {
-            chars.next();
-        }
-        let mut field = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    None => {
-                        return Err(format!(
-                            "field {} opens a quote that the line does not close (a quoted field cannot span lines)",
-                            out.len() + 1
-                        ))
-                    }
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => field.push(c),
-                }
-            }
-            while matches!(chars.peek(), Some(' ' | '\t')) {
-                chars.next();
-            }
-            out.push(field);
-            match chars.next() {
-                None => return Ok(out),
-                Some(',') => {}
-                Some(_) => return Err(format!("field {} has text after its closing quote", out.len())),
-            }
-        } else {
-            loop {
-                match chars.next() {
-                    None => {
-                        out.push(field.trim_end_matches([' ', '\t']).to_string());
-                        return Ok(out);
-                    }
-                    Some(',') => break,
-                    Some(c) => field.push(c),
-                }
-            }
-            out.push(field.trim_end_matches([' ', '\t']).to_string());
-        }
-    }
 }
 
 /// Splits `rows` into train and test parts, holding out `share` of each class: with the rows

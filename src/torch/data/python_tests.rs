@@ -2,9 +2,6 @@
 //! same generator give the same batches, bit for bit, augmentation included. A Python method
 //! that makes its passes as a built-in method does sees exactly its data.
 
-use std::path::Path;
-use std::process::Command;
-
 use tch::{Device, Kind, Tensor};
 
 use super::resident::Resident;
@@ -56,7 +53,13 @@ fn python_batches_are_munls_batches() {
     let std = crate::ops::facts("cifar10").unwrap().std;
     let facts = format!("{{\"mean\": [0, 0, 0], \"std\": {std:?}}}");
     let output = dir.path().join("out.safetensors");
-    python(SCRIPT, &[&input, &output], &facts);
+    crate::torch::tests::venv_python(&[
+        "-c".as_ref(),
+        SCRIPT.as_ref(),
+        input.as_os_str(),
+        output.as_os_str(),
+        facts.as_ref(),
+    ]);
     let theirs: std::collections::HashMap<String, Tensor> =
         Tensor::read_safetensors(&output).unwrap().into_iter().collect();
     let mut batches = 0;
@@ -72,21 +75,4 @@ fn python_batches_are_munls_batches() {
         }
     }
     assert_eq!(theirs.len(), 2 * batches, "Python made the same number of batches");
-}
-
-/// Runs `script` with the libtorch venv's python and munl's package on the path.
-fn python(script: &str, args: &[&Path], json: &str) {
-    let venv = std::env::var("VIRTUAL_ENV").unwrap_or_else(|_| {
-        panic!("VIRTUAL_ENV is not set: run the tests under scripts/with-torch, whose venv has torch")
-    });
-    let out = Command::new(Path::new(&venv).join("bin/python"))
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .arg(json)
-        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }

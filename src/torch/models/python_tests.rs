@@ -206,25 +206,17 @@ with open(f"{folder}/layout.json", "w") as f:
 /// Runs `TORCH_SCRIPT` for `case` in `dir` with the venv's python (set up by
 /// `scripts/with-torch`), `python/` on its path.
 fn torch_passes(case: &Case, dir: &Path) -> HashMap<String, Tensor> {
-    let venv = std::env::var("VIRTUAL_ENV").unwrap_or_else(|_| {
-        panic!("VIRTUAL_ENV is not set: run the tests under scripts/with-torch, whose venv has torch")
-    });
-    let python = Path::new(&venv).join("bin/python");
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(TORCH_SCRIPT)
-        .args([case.arch, &case.classes.to_string(), case.fields, &case.seed.to_string(), &TRAIN_SEED.to_string()])
-        .arg(dir)
-        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    assert!(
-        out.status.success(),
-        "{} failed (torchvision and safetensors are installed by scripts/with-torch):\n{}",
-        python.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (classes, seed, train_seed) = (case.classes.to_string(), case.seed.to_string(), TRAIN_SEED.to_string());
+    crate::torch::tests::venv_python(&[
+        "-c".as_ref(),
+        TORCH_SCRIPT.as_ref(),
+        case.arch.as_ref(),
+        classes.as_ref(),
+        case.fields.as_ref(),
+        seed.as_ref(),
+        train_seed.as_ref(),
+        dir.as_os_str(),
+    ]);
     read(&dir.join("torch.safetensors"))
 }
 

@@ -9,8 +9,7 @@
 //! dict with plain tensor ops (`by_hand`), so a module that ignored munl's parameter buffer
 //! would be caught, not just agree with itself.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
@@ -73,7 +72,10 @@ fn files() -> &'static Files {
     static FILES: OnceLock<Files> = OnceLock::new();
     FILES.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        venv_python(MAKE_ENTRY, dir.path());
+        // From a file: TorchScript compiles from source, which `python -c` does not keep.
+        let script = dir.path().join("make_entry.py");
+        std::fs::write(&script, MAKE_ENTRY).expect("write the script");
+        crate::torch::tests::venv_python(&[script.as_os_str(), dir.path().as_os_str()]);
         let names = [file::MODEL, file::MODULE, file::MODULE_NAMES, EXPECTED];
         Files(names.iter().map(|n| (*n, std::fs::read(dir.path().join(n)).expect("made by Python"))).collect())
     })
@@ -92,23 +94,6 @@ pub(crate) fn custom_entry() -> tempfile::TempDir {
 pub(crate) fn custom_model() -> Model {
     let dir = custom_entry();
     load(&dir.path().join(file::MODEL), Device::Cpu).expect("custom model")
-}
-
-/// Runs `script` with the venv's Python and `out` as its argument. From a file in `out`: TorchScript
-/// compiles from source, which `python -c` does not keep.
-fn venv_python(script: &str, out: &Path) {
-    let venv = std::env::var("VIRTUAL_ENV").unwrap_or_else(|_| {
-        panic!("VIRTUAL_ENV is not set: run the tests under scripts/with-torch, whose venv has torch")
-    });
-    let python = PathBuf::from(venv).join("bin/python");
-    let file = out.join("make_entry.py");
-    std::fs::write(&file, script).expect("write the script");
-    let run = Command::new(&python)
-        .arg(&file)
-        .arg(out)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    assert!(run.status.success(), "{} failed:\n{}", python.display(), String::from_utf8_lossy(&run.stderr));
 }
 
 fn expected(dir: &Path) -> StateDict {

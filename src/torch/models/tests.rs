@@ -2,9 +2,6 @@
 //! `shared/spec/vectors/models.json` (weights rebuilt from its `recipe`), TinyViT-11M's names,
 //! parameter count and gradient semantics, and a munl-saved ResNet-18 run by torchvision.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 use tch::{Device, Kind, Tensor};
 
@@ -238,26 +235,6 @@ fn vit11m_drop_path_is_random_only_in_train_mode() {
     });
 }
 
-/// Runs `script` with the libtorch venv's python (set up by `scripts/with-torch`).
-fn venv_python(script: &str, args: &[&Path]) {
-    let venv = std::env::var("VIRTUAL_ENV").unwrap_or_else(|_| {
-        panic!("VIRTUAL_ENV is not set: run the tests under scripts/with-torch, whose venv has torchvision")
-    });
-    let python = Path::new(&venv).join("bin/python");
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    assert!(
-        out.status.success(),
-        "{} failed (torchvision and safetensors are installed by scripts/with-torch):\n{}",
-        python.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Loads munl's ResNet-18 file into torchvision's `resnet18` (strict) and writes its eval (`y`)
 /// and train-mode (`t`) logits for the input file.
 const TORCHVISION_SCRIPT: &str = r#"
@@ -291,7 +268,13 @@ fn resnet18_saved_by_munl_runs_in_torchvision() {
 
     let loaded = super::load(&weights, Device::Cpu).expect("munl loads its own file");
     let (eval, train) = tch::no_grad(|| (loaded.forward(&x, false), loaded.forward(&x, true)));
-    venv_python(TORCHVISION_SCRIPT, &[&weights, &inputs, &out]);
+    crate::torch::tests::venv_python(&[
+        "-c".as_ref(),
+        TORCHVISION_SCRIPT.as_ref(),
+        weights.as_os_str(),
+        inputs.as_os_str(),
+        out.as_os_str(),
+    ]);
     let theirs = store::read_tensors(&out).expect("torchvision logits");
     let get = |name: &str| theirs.iter().find(|(n, _)| n == name).expect(name).1.to_kind(Kind::Double);
     for (mode, ours, theirs) in [("eval", eval, get("y")), ("train-mode", train, get("t"))] {
