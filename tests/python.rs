@@ -199,3 +199,32 @@ fn a_custom_model_is_trained_unlearned_searched_and_refused_clearly() {
     let run = std::fs::read_to_string(entry(dir.path(), "unlearn nan [seed=0]").unwrap().join("run.json")).unwrap();
     assert!(run.contains("non-finite"), "the divergence is recorded: {run}");
 }
+
+/// The GPU check script (`scripts/gpu-check`) runs end to end in its quick mode on the CPU, so
+/// that it works the day a GPU is lent: every row of its table is there.
+#[test]
+fn the_gpu_check_script_runs_in_its_quick_mode() {
+    let bin = Path::new(env!("CARGO_BIN_EXE_munl")).parent().unwrap();
+    let python =
+        std::env::var("VIRTUAL_ENV").map(|v| Path::new(&v).join("bin/python")).expect("scripts/with-torch's venv");
+    let out = Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu_check.py"))
+        .args(["--quick", "--munl"])
+        .arg(bin)
+        .env("TORCH_CPP_LOG_LEVEL", "ERROR")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for row in [
+        "reference's way",
+        "data resident on the device",
+        "epoch, munl",
+        "8 training(s) at once",
+        "TinyViT-11M 32×32, munl",
+        "forward+loss",
+    ] {
+        assert!(stdout.contains(row), "no `{row}` in:\n{stdout}");
+    }
+}

@@ -23,7 +23,6 @@ for `cnn`, torchvision's for `resnet18`, and munl's TinyViT initialisation for `
 import math
 
 import torch
-import torchvision
 from torch import nn
 from torch.nn import functional as F
 
@@ -73,6 +72,9 @@ def build(arch: str, num_classes: int, in_channels: int = 3, **args) -> nn.Modul
         raise TypeError(f"`{arch}` has no field {', '.join(map(repr, unknown))}")
     values = {**fields[arch], **args}
     if arch == "resnet18":
+        # Imported here: methods on the other architectures run without torchvision.
+        import torchvision
+
         return torchvision.models.resnet18(weights=None, num_classes=num_classes)
     if arch == "cnn":
         return Cnn(num_classes, _count("width", values["width"], 1, MAX_WIDTH))

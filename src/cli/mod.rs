@@ -9,6 +9,7 @@ mod methods;
 mod plan_cmd;
 mod progress;
 mod run;
+use run::BenchArgs;
 mod show;
 mod weights;
 
@@ -88,16 +89,32 @@ enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
-    /// Time training steps of an architecture on resident random data.
+    /// Time training steps of an architecture on resident random data (`--concurrent`,
+    /// `--epoch`, `--breakdown` for where the time goes).
     Bench {
+        /// `cnn`, `resnet18` or `vit11m` (10 classes, 3×32×32 images).
         #[arg(long, default_value = "cnn")]
         arch: String,
         #[arg(long, default_value_t = 256)]
         batch: usize,
+        /// Timed steps per training (after 3 warm-up steps).
         #[arg(long, default_value_t = 20)]
         steps: usize,
         #[arg(long, default_value = "auto")]
         device: String,
+        /// Trainings at once, each on its own thread and, on a GPU, its own stream: their
+        /// aggregate images/s.
+        #[arg(long, default_value_t = 1)]
+        concurrent: usize,
+        /// Time one epoch over N images (the loss read once, as in a node) instead of `--steps`.
+        #[arg(long, value_name = "N")]
+        epoch: Option<usize>,
+        /// Also time each phase of a step (data, forward+loss, backward, optimiser).
+        #[arg(long)]
+        breakdown: bool,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -141,7 +158,9 @@ pub fn main() -> ExitCode {
             CacheCommand::Gc { files, dry_run } => cache_cmd::gc(&cli.cache, &files, dry_run),
             CacheCommand::Verify { evict } => cache_cmd::verify(&cli.cache, evict),
         },
-        Command::Bench { arch, batch, steps, device } => run::bench(&device, &arch, batch, steps),
+        Command::Bench { arch, batch, steps, device, concurrent, epoch, breakdown, json } => {
+            run::bench(&BenchArgs { device, arch, batch, steps, concurrent, epoch, breakdown }, json)
+        }
     };
     ExitCode::from(code)
 }

@@ -214,11 +214,28 @@ fn device_line(label: &str, usage: &Usage, seconds: f64) -> String {
     format!("{label}: {} {nodes}{failed}, busy {share:.0} % of {seconds:.1} s", usage.computed)
 }
 
+/// What `munl bench` measures (the worker's `BenchSpec`, as JSON on its command line).
+#[derive(serde::Serialize)]
+pub(crate) struct BenchArgs {
+    pub(crate) device: String,
+    pub(crate) arch: String,
+    pub(crate) batch: usize,
+    pub(crate) steps: usize,
+    pub(crate) concurrent: usize,
+    pub(crate) epoch: Option<usize>,
+    pub(crate) breakdown: bool,
+}
+
 /// `munl bench`: runs in the worker, which owns libtorch.
-pub(crate) fn bench(device: &str, arch: &str, batch: usize, steps: usize) -> u8 {
+pub(crate) fn bench(args: &BenchArgs, json: bool) -> u8 {
     let exe = worker_exe();
-    let args = ["bench".to_string(), device.into(), arch.into(), batch.to_string(), steps.to_string()];
-    match std::process::Command::new(&exe).args(args).status() {
+    let spec = serde_json::to_string(args).unwrap_or_default();
+    let mut command = std::process::Command::new(&exe);
+    command.args(["bench", &spec]);
+    if json {
+        command.arg("--json");
+    }
+    match command.status() {
         Ok(status) if status.success() => EXIT_OK,
         Ok(_) => EXIT_FAILED,
         Err(e) => super::fail(format!("cannot start the torch worker {}: {e}", exe.display())),

@@ -39,9 +39,10 @@ pub(crate) fn describe(device: Device) -> String {
     }
 }
 
-/// Waits for queued kernels, so wall-clock times cover the work (a no-op on the CPU).
+/// Waits for the kernels this thread queued (its node's stream, `stream.rs`), so wall-clock
+/// times cover the work and nothing waits for other nodes' kernels (a no-op on the CPU).
 pub(crate) fn synchronize(device: Device) {
     if let Device::Cuda(i) = device {
-        tch::Cuda::synchronize(i as i64);
+        super::stream::synchronize(i);
     }
 }

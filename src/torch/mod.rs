@@ -23,6 +23,7 @@ mod optim;
 mod panic;
 mod python;
 mod split;
+mod stream;
 mod train;
 
 #[cfg(test)]
@@ -43,7 +44,7 @@ use crate::digest::Key;
 use crate::plan::{NodeKind, Payload};
 use data::resident::Resident;
 
-pub(crate) use bench::bench;
+pub(crate) use bench::{bench, BenchSpec};
 pub use worker::worker_main;
 
 /// Computes nodes on one device.
@@ -75,6 +76,8 @@ impl TorchBackend {
         // Loaded under the lock: a second job needing the same data waits instead of loading
         // it twice. Entries live as long as the backend (one run).
         let r = Resident::load(input.dir, self.device)?;
+        // Complete before any node, on any stream, reads it.
+        device::synchronize(self.device);
         let handle = r.handle();
         cache.insert(input.key, r);
         Ok(handle)
@@ -144,6 +147,8 @@ impl TorchBackend {
 
 impl Backend for TorchBackend {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
+        // On a GPU the node runs on a stream of its own, so that nodes computed at once overlap.
+        let _stream = stream::own(self.device);
         match catch_unwind(AssertUnwindSafe(|| self.run_inner(job))) {
             Ok(result) => result,
             Err(panic) => Err(panic::failure_of(&*panic)),

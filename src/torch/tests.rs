@@ -593,8 +593,17 @@ fn real_mnist_loads_with_verified_checksums() {
 #[test]
 #[ignore]
 fn cpu_timings() {
-    eprintln!("{}", super::bench("cpu", "cnn", 256, 5).expect("bench cnn"));
-    eprintln!("{}", super::bench("cpu", "resnet18", 256, 3).expect("bench resnet18"));
+    let spec = |arch: &str, steps| super::BenchSpec {
+        device: "cpu".into(),
+        arch: arch.into(),
+        batch: 256,
+        steps,
+        concurrent: 1,
+        epoch: None,
+        breakdown: false,
+    };
+    eprintln!("{}", super::bench(&spec("cnn", 5)).expect("bench cnn").lines());
+    eprintln!("{}", super::bench(&spec("resnet18", 3)).expect("bench resnet18").lines());
     let Some(dir) = data::testing::shared_data("mnist") else { return };
     let tmp = tempfile::tempdir().expect("temp dir");
     let b = cpu();
@@ -674,7 +683,16 @@ fn gpu_check() {
     eprintln!("synthetic cnn training on {device}: {run_info:?}");
 
     for (arch, batch) in [("cnn", 256), ("resnet18", 256), ("resnet18", 512)] {
-        eprintln!("{}", super::bench(&device, arch, batch, 50).expect("bench"));
+        let spec = super::BenchSpec {
+            device: device.clone(),
+            arch: arch.into(),
+            batch,
+            steps: 50,
+            concurrent: 1,
+            epoch: None,
+            breakdown: false,
+        };
+        eprintln!("{}", super::bench(&spec).expect("bench").lines());
     }
 
     // A CIFAR-sized dataset of random images, stored like a decoded source.

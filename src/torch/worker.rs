@@ -1,7 +1,7 @@
 //! The `munl-torch` worker process: the only executable that loads libtorch.
 //!
 //! `munl-torch serve DEVICE` computes nodes sent by the `munl` front end (see `backend::protocol`);
-//! `munl-torch bench DEVICE ARCH BATCH STEPS` times training steps for `munl bench`;
+//! `munl-torch bench SPEC [--json]` times training steps for `munl bench` (SPEC: `BenchSpec` as JSON);
 //! `munl-torch run-one DEVICE REQUEST REPLY [REQUEST REPLY…]` computes the nodes of a cluster job;
 //! `munl-torch devices` prints how many CUDA devices libtorch sees (for `munl run --device all`).
 
@@ -64,14 +64,21 @@ pub fn worker_main() -> ExitCode {
             println!("{}", tch::Cuda::device_count());
             ExitCode::SUCCESS
         }
-        ["bench", device, arch, batch, steps] => {
-            let (Ok(batch), Ok(steps)) = (batch.parse(), steps.parse()) else {
-                eprintln!("munl-torch: batch and steps are numbers");
-                return ExitCode::from(1);
+        ["bench", spec, rest @ ..] => {
+            let spec: super::BenchSpec = match serde_json::from_str(spec) {
+                Ok(spec) => spec,
+                Err(e) => {
+                    eprintln!("munl-torch: the bench spec is not valid JSON: {e}");
+                    return ExitCode::from(1);
+                }
             };
-            match super::bench(device, arch, batch, steps) {
-                Ok(line) => {
-                    println!("{line}");
+            match super::bench(&spec) {
+                Ok(result) if rest == ["--json"] => {
+                    println!("{}", serde_json::to_string(&result).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Ok(result) => {
+                    println!("{}", result.lines());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
