@@ -46,7 +46,7 @@ pub fn compile(source: &Source, data_root: &std::path::Path) -> Result<Plan, Dia
 /// What tests and benchmarks of the library reach for: the engine with its seam (to drive it
 /// with a recording backend), the cache, explanations, and the artifact types a backend writes.
 pub mod testing {
-    pub use crate::artifact::{DatasetInfo, Distances, FailureKind, Metrics, NodeFailure, RunInfo};
+    pub use crate::artifact::{DatasetInfo, Distances, FailureKind, Metrics, NodeFailure, Phases, RunInfo};
     pub use crate::backend::{Backend, Input, Job, Routed};
     pub use crate::cache::{Cache, CacheError};
     pub use crate::digest::Key;

@@ -65,6 +65,7 @@ impl Backend for Fake {
                     epoch_losses: vec![if diverged { None } else { Some(0.5) }],
                     device: "fake".into(),
                     diverged: diverged.then(|| "loss became NaN at epoch 1, batch 2".to_string()),
+                    phases: None,
                 };
                 write("run.json", serde_json::to_string(&run).unwrap());
                 write("model.safetensors", job.node.key.hex());

@@ -8,6 +8,8 @@ mod fuzz;
 mod kill;
 mod lowering;
 #[cfg(feature = "torch")]
+mod profile;
+#[cfg(feature = "torch")]
 mod python;
 #[cfg(feature = "torch")]
 mod shared;

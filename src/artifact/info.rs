@@ -31,6 +31,23 @@ pub struct RunInfo {
     /// goes on to its end as the reference's does; the model is what the method left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diverged: Option<String>,
+    /// Where the run's time went, when the run was profiled (`munl run --timings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+}
+
+/// Seconds of a run by phase, each timed after a synchronisation of the device (`munl run
+/// --timings`): building batches, train-mode forward passes (the loss is in `other`), backward
+/// passes, optimiser steps, eval-mode passes (the methods' own evaluations); `other` is the rest
+/// of the run's `seconds`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Phases {
+    pub data: f64,
+    pub forward: f64,
+    pub backward: f64,
+    pub optimizer: f64,
+    pub evaluation: f64,
+    pub other: f64,
 }
 
 /// `metrics.json`: the measurements of one model.

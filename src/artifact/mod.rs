@@ -31,7 +31,7 @@ pub(crate) mod table;
 pub(crate) use failure::panic_text;
 pub use failure::{FailureKind, NodeFailure};
 pub(crate) use info::TrialResult;
-pub use info::{DatasetInfo, Distances, Metrics, RunInfo};
+pub use info::{DatasetInfo, Distances, Metrics, Phases, RunInfo};
 pub(crate) use json::{read_json, write_json};
 pub(crate) use membership::{Attack, Estimate, Membership};
 pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST};

@@ -7,6 +7,7 @@ mod interrupt;
 mod load;
 mod methods;
 mod plan_cmd;
+mod profile;
 mod progress;
 mod run;
 use run::BenchArgs;
@@ -63,6 +64,11 @@ enum Command {
         /// Keep running independent nodes after a failure.
         #[arg(long)]
         keep_going: bool,
+        /// Time each phase of the trainings and methods computed (data, forward, backward,
+        /// optimiser, evaluation) into their `run.json`, and print where the time went. Each
+        /// phase waits for the device, so profiled runs are slower (their RTE too).
+        #[arg(long)]
+        timings: bool,
         #[command(flatten)]
         cluster: Box<cluster::ClusterArgs>,
     },
@@ -146,8 +152,9 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { file } => load::check(&file),
         Command::Plan { file, targets, json } => plan_cmd::plan(&file, &cli.cache, &targets, json),
-        Command::Run { file, targets, jobs, device, keep_going, cluster } => {
-            run::run(&file, &cli.cache, &targets, jobs, device.as_deref(), keep_going, &cluster)
+        Command::Run { file, targets, jobs, device, keep_going, timings, cluster } => {
+            let how = run::How { jobs, device: device.as_deref(), keep_going, timings };
+            run::run(&file, &cli.cache, &targets, &how, &cluster)
         }
         Command::Graph { file } => plan_cmd::graph(&file, &cli.cache),
         Command::Methods { name, all } => methods::methods(name.as_deref(), all),

@@ -12,15 +12,28 @@ use super::{EXIT_FAILED, EXIT_OK};
 
 /// `munl run FILE [TARGET…]`; `jobs` defaults to one per device (here), or to the jobs a
 /// cluster may have in flight.
+/// How `munl run` computes: its flags besides the file, the targets and the cluster's.
+pub(crate) struct How<'a> {
+    pub(crate) jobs: Option<usize>,
+    pub(crate) device: Option<&'a str>,
+    pub(crate) keep_going: bool,
+    /// Time the phases of what is computed (`MUNL_PROFILE=1` for the workers) and say where the
+    /// time went.
+    pub(crate) timings: bool,
+}
+
 pub(crate) fn run(
     file: &Path,
     cache_root: &Path,
     names: &[String],
-    jobs: Option<usize>,
-    device: Option<&str>,
-    keep_going: bool,
+    how: &How<'_>,
     cluster: &super::cluster::ClusterArgs,
 ) -> u8 {
+    let (jobs, device, keep_going) = (how.jobs, how.device, how.keep_going);
+    if how.timings {
+        // Read by the workers this run starts (here, or as Slurm jobs, which inherit it).
+        std::env::set_var("MUNL_PROFILE", "1");
+    }
     let placement = match super::cluster::placement(cluster) {
         Ok(p) => p,
         Err(e) => return super::fail(e),
@@ -128,6 +141,9 @@ pub(crate) fn run(
         }
     }
     print!("{stdout}");
+    if how.timings {
+        eprint!("{}", super::profile::table(plan, &cache, &summary.ran));
+    }
     if let Some(slurm) = &cluster {
         // The requests, replies and logs of the jobs: kept when something failed, for the logs.
         if summary.failed.is_empty() && summary.stopped_by.is_none() {

@@ -21,6 +21,7 @@ mod metrics;
 mod models;
 mod optim;
 mod panic;
+mod profile;
 mod python;
 mod split;
 mod stream;
@@ -149,6 +150,7 @@ impl Backend for TorchBackend {
     fn run(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         // On a GPU the node runs on a stream of its own, so that nodes computed at once overlap.
         let _stream = stream::own(self.device);
+        profile::start();
         match catch_unwind(AssertUnwindSafe(|| self.run_inner(job))) {
             Ok(result) => result,
             Err(panic) => Err(panic::failure_of(&*panic)),

@@ -2,6 +2,7 @@
 //! and the loop pieces every method shares: one optimiser step, per-epoch loss bookkeeping with
 //! a single host read per epoch, and the run's output files.
 
+use super::profile::{self, Phase};
 use std::path::Path;
 use std::time::Instant;
 
@@ -25,8 +26,9 @@ pub(crate) const DATA_SEED: u32 = 123;
 
 /// Backpropagates `loss` into the model's parameters and applies one optimiser update.
 pub(crate) fn step(model: &Model, opt: &mut Optimizer, loss: &Tensor) {
-    let grads = Tensor::run_backward(&[loss], model.params(), false, false);
-    opt.step(model.flat(), model.params(), &grads);
+    let device = loss.device();
+    let grads = profile::time(Phase::Backward, device, || Tensor::run_backward(&[loss], model.params(), false, false));
+    profile::time(Phase::Optimizer, device, || opt.step(model.flat(), model.params(), &grads));
 }
 
 /// The losses of one epoch's batches, kept on the device until the epoch ends.
@@ -75,7 +77,8 @@ pub(crate) fn write_run(
 ) -> Result<(), NodeFailure> {
     model.write(out)?;
     let epoch_losses = epoch_losses.into_iter().map(|l| l.is_finite().then_some(l)).collect();
-    let info = RunInfo { seconds, epoch_losses, device: device::describe(device), diverged };
+    let phases = profile::finish(seconds);
+    let info = RunInfo { seconds, epoch_losses, device: device::describe(device), diverged, phases };
     store::write_json(&out.join(file::RUN), &info)
 }
 

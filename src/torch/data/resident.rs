@@ -7,6 +7,7 @@
 
 use crate::artifact::file;
 use crate::stats::shuffle::Shuffle;
+use crate::torch::profile::{self, Phase};
 use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
@@ -217,6 +218,10 @@ impl Resident {
 
     /// Batch `b` of size `batch` of a pass: normalised `f32 [B, 3, H, W]` images and labels.
     pub(crate) fn batch(&self, pass: &Pass, b: i64, batch: i64) -> (Tensor, Tensor) {
+        profile::time(Phase::Data, self.device, || self.build_batch(pass, b, batch))
+    }
+
+    fn build_batch(&self, pass: &Pass, b: i64, batch: i64) -> (Tensor, Tensor) {
         let start = b * batch;
         let len = batch.min(pass.len - start);
         let index = pass.index.narrow(0, start, len);

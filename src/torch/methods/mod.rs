@@ -15,6 +15,7 @@ mod trial;
 
 pub(crate) use trial::trial;
 
+use super::profile::{self, Phase};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -327,8 +328,10 @@ pub(crate) fn steps(
     for b in 0..pass.batches(batch) {
         let (x, y) = res.batch(pass, b, batch);
         let l = loss(&x, &y);
-        let grads = Tensor::run_backward(&[&l], model.params(), false, false);
-        opt.step_masked(model.flat(), model.params(), &grads, masks);
+        let device = l.device();
+        let grads =
+            profile::time(Phase::Backward, device, || Tensor::run_backward(&[&l], model.params(), false, false));
+        profile::time(Phase::Optimizer, device, || opt.step_masked(model.flat(), model.params(), &grads, masks));
         losses.push(&l, y.size()[0]);
     }
     losses

@@ -14,6 +14,7 @@ pub(crate) mod script_tests;
 mod tests;
 mod tinyvit;
 
+use super::profile::{self, Phase};
 use std::cell::Cell;
 use std::path::Path;
 
@@ -126,12 +127,13 @@ impl Model {
         if train && !matches!(self.net, Net::Script(_)) {
             self.train_batches.set(self.train_batches.get() + 1);
         }
-        match &self.net {
+        let phase = if train { Phase::Forward } else { Phase::Evaluation };
+        profile::time(phase, x.device(), || match &self.net {
             Net::Cnn(m) => m.forward(x, train),
             Net::ResNet18(m) => m.forward(x, train),
             Net::TinyVit(m) => m.forward(x, train),
             Net::Script(m) => m.forward(x, train),
-        }
+        })
     }
 
     /// The trainable tensors, in the order of the flat buffer.
