@@ -305,6 +305,21 @@ fn a_search_runs_its_trials_in_the_worker_and_the_best_values_win() {
         assert_eq!(t["objectives"].as_array().unwrap().len(), 4, "{t}");
     }
     assert!(search["best"].as_u64().is_some(), "{search}");
+    // The trials as a table, objectives named, one row per trial.
+    let csv = std::fs::read_to_string(Path::new(v["entry"].as_str().unwrap()).join("trials.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("number,state,batch,lr,retain_gap,forget_gap,val_gap,mia_gap,score,seconds,best,note,key"),
+        "{csv}"
+    );
+    assert_eq!(lines.count(), 3, "{csv}");
+    // A trial opens by its key.
+    let key = trials[0]["key"].as_str().unwrap();
+    let trial = munl(dir.path(), &["show", "toy.munl", &key[..10]]);
+    let shown = text(&trial.stdout);
+    assert!(shown.starts_with("trial 0 of search ft [seed=0]"), "{shown}{}", text(&trial.stderr));
+    assert!(shown.contains("retain_gap") && shown.contains("status   cached in"), "{shown}");
 }
 
 /// Thousands of nested brackets are a diagnostic, not a stack overflow.

@@ -34,7 +34,7 @@ pub(crate) use info::TrialResult;
 pub use info::{DatasetInfo, Distances, Metrics, Phases, RunInfo};
 pub(crate) use json::{read_json, write_json};
 pub(crate) use membership::{Attack, Estimate, Membership};
-pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST};
+pub(crate) use search::{SearchResult, TrialRecord, BEST_AMONG_FIRST, OBJECTIVES};
 
 /// File names inside a cache entry.
 pub(crate) mod file {
@@ -62,6 +62,8 @@ pub(crate) mod file {
     pub(crate) const TRIAL: &str = "trial.json";
     /// One search's trials and best.
     pub(crate) const SEARCH: &str = "search.json";
+    /// The same trials as a table, one row per trial (what Optuna's `trials_dataframe()` gives).
+    pub(crate) const TRIALS: &str = "trials.csv";
     /// One evaluation's table.
     pub(crate) const TABLE: &str = "table.json";
     /// U-LiRA's per-sample scores of one model.
@@ -70,4 +72,13 @@ pub(crate) mod file {
     pub(crate) const MEMBERSHIP: &str = "membership.json";
     /// The JSON facts `munl show` prints, in this order.
     pub(crate) const SHOWN: &[&str] = &[DATASET, RUN, METRICS, SEARCH];
+}
+
+/// A CSV field, quoted when it holds a separator, a quote or a line break.
+pub(crate) fn csv_field(x: &str) -> String {
+    if x.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", x.replace('"', "\"\""))
+    } else {
+        x.to_string()
+    }
 }

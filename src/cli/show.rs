@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::artifact::{file, SearchResult};
+use crate::artifact::{file, SearchResult, TrialRecord, OBJECTIVES};
 use crate::plan::{explain, NodeId, StatusKind};
 
 use super::load::load_with_cache;
@@ -21,7 +21,10 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         Some(ids) => ids,
         None => match plan.ids().find(|id| plan.node(*id).key.hex().starts_with(name) && name.len() >= 6) {
             Some(id) => vec![id],
-            None => return fail(format!("no node, declaration or key prefix matches `{name}`")),
+            None => match find_trial(plan, &cache, name) {
+                Some((search, trial)) => return show_trial(&cache, &search, &trial, as_json),
+                None => return fail(format!("no node, declaration, key prefix or trial key matches `{name}`")),
+            },
         },
     };
     let statuses = explain(plan, &cache);
@@ -95,7 +98,67 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
     EXIT_OK
 }
 
-/// A search's trials as a table, and which one won among which.
+/// The trial of a cached search of the plan whose key starts with `prefix` (6 hex digits at
+/// least): the search's label and the trial.
+fn find_trial(plan: &crate::plan::Plan, cache: &crate::cache::Cache, prefix: &str) -> Option<(String, TrialRecord)> {
+    if prefix.len() < 6 {
+        return None;
+    }
+    plan.ids().map(|id| plan.node(id)).filter(|n| n.kind() == crate::plan::NodeKind::Search).find_map(|n| {
+        let entry = cache.lookup(&n.key)?;
+        let search = crate::artifact::read_json::<SearchResult>(&entry.dir.join(file::SEARCH)).ok()?;
+        let trial = search.trials.into_iter().find(|t| t.key.as_deref().is_some_and(|k| k.starts_with(prefix)))?;
+        Some((n.label.clone(), trial))
+    })
+}
+
+/// `munl show FILE TRIAL_KEY`: one trial of a search, its values, named objectives and entry.
+fn show_trial(cache: &crate::cache::Cache, search: &str, t: &TrialRecord, as_json: bool) -> u8 {
+    let key = t.key.clone().unwrap_or_default();
+    let entry = crate::digest::Key::from_hex(&key).and_then(|k| cache.lookup(&k));
+    let objectives: serde_json::Map<String, serde_json::Value> =
+        OBJECTIVES.iter().zip(&t.objectives).map(|(n, v)| (n.to_string(), json!(v))).collect();
+    if as_json {
+        let v = json!({
+            "label": format!("trial {} of {search}", t.number),
+            "kind": "trial",
+            "key": key,
+            "values": t.values.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
+            "state": t.state,
+            "objectives": objectives,
+            "score": t.score,
+            "seconds": t.seconds,
+            "note": t.note,
+            "entry": entry.as_ref().map(|e| e.dir.display().to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return EXIT_OK;
+    }
+    println!("trial {} of {search}", t.number);
+    println!("  key      {key}");
+    println!("  state    {}", t.state);
+    for (k, v) in &t.values {
+        println!("  {k:<8} {v}");
+    }
+    for (name, v) in OBJECTIVES.iter().zip(&t.objectives) {
+        println!("  {name:<10} {}", v.map_or("∞".to_string(), |x| format!("{x:.4}")));
+    }
+    println!("  score    {}", t.score.map_or("∞".to_string(), |x| format!("{x:.4}")));
+    if let Some(s) = t.seconds {
+        println!("  seconds  {s:.3}");
+    }
+    if let Some(note) = &t.note {
+        println!("  note     {note}");
+    }
+    match entry {
+        Some(e) => println!("  status   cached in {}", e.dir.display()),
+        None => println!("  status   not in the cache"),
+    }
+    EXIT_OK
+}
+
+/// A search's trials as a table (the objectives named, as in its `trials.csv`), and which one
+/// won among which.
 fn trials(search: &SearchResult) -> String {
     let mut out = String::new();
     let score = |s: Option<f64>| s.map_or("∞".to_string(), |x| format!("{x:.4}"));
@@ -108,15 +171,23 @@ fn trials(search: &SearchResult) -> String {
         )),
         None => out.push_str("  best     none: no trial completed\n"),
     }
+    out.push_str(&format!(
+        "  trials   number, state, score, key, values, {}; all in trials.csv\n",
+        OBJECTIVES.join(", ")
+    ));
     for t in &search.trials {
         let values: Vec<String> = t.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let objectives: Vec<String> =
+            t.objectives.iter().map(|o| o.map_or("∞".to_string(), |x| format!("{x:.4}"))).collect();
         let note = t.note.as_deref().map_or(String::new(), |n| format!("  ({n})"));
+        let key = t.key.as_deref().map_or("", |k| &k[..k.len().min(12)]);
         out.push_str(&format!(
-            "  trial {:>4} {:<8} {:>8}  {}{note}\n",
+            "  trial {:>4} {:<8} {:>8}  {key:<12}  {}  [{}]{note}\n",
             t.number,
             t.state,
             score(t.score),
-            values.join(" ")
+            values.join(" "),
+            objectives.join(", ")
         ));
     }
     out

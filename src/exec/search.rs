@@ -99,6 +99,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                         score: None,
                         note: Some(format!("batch above {max} (the reference's UTKFace rule)")),
                         key: None,
+                        seconds: None,
                     });
                     continue;
                 }
@@ -111,6 +112,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                     score: None,
                     note: None,
                     key: None,
+                    seconds: None,
                 });
                 let mut params = fixed.clone();
                 params.extend(values);
@@ -140,6 +142,7 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
                         r.objectives = objectives;
                         r.note = result.note;
                         r.key = Some(key);
+                        r.seconds = Some(result.seconds);
                     }
                     completed += 1;
                     let best =
@@ -159,6 +162,8 @@ pub(crate) fn run(job: &Job<'_>, cache: &Cache, backend: &dyn Backend, jobs: usi
     }
     let best = best_of(&records);
     let result = SearchResult { trials: records, best, best_among_first: BEST_AMONG_FIRST };
+    std::fs::write(job.out.join(file::TRIALS), result.csv())
+        .map_err(|e| NodeFailure::io(format!("cannot write {}: {e}", file::TRIALS)))?;
     write_json(&job.out.join(file::SEARCH), &result)
 }
 
@@ -300,6 +305,7 @@ mod tests {
             score,
             note: None,
             key: None,
+            seconds: None,
         };
         let records =
             [rec("complete", None), rec("pruned", None), rec("complete", Some(0.5)), rec("complete", Some(0.5))];
@@ -317,6 +323,7 @@ mod tests {
             score: Some(score),
             note: None,
             key: None,
+            seconds: None,
         };
         // 200 trials (a U-LiRA study): one pruned early, the 100th completed at number 100; the
         // best score of all comes later and is not eligible.
@@ -350,6 +357,7 @@ mod tests {
             score: Some(0.2),
             note: None,
             key: None,
+            seconds: None,
         };
         let result = SearchResult { trials: vec![trial], best: Some(0), best_among_first: BEST_AMONG_FIRST };
         std::fs::write(dir.path().join(file::SEARCH), serde_json::to_string(&result).unwrap()).unwrap();

@@ -158,8 +158,8 @@ impl std::fmt::Display for Space {
         match self {
             Space::LogUniform(a, b) => write!(f, "log_uniform({a:e}, {b:e})"),
             Space::Uniform(a, b) => write!(f, "uniform({a}, {b})"),
-            Space::Epochs => f.write_str("int_uniform(1, E_max)"),
-            Space::EpochsFloat => f.write_str("uniform(1, E_max)"),
+            Space::Epochs => f.write_str("int_uniform(1, E_max), E_max = ⌈0.2 × the Original's epochs⌉"),
+            Space::EpochsFloat => f.write_str("uniform(1, E_max), E_max = ⌈0.2 × the Original's epochs⌉"),
             Space::IntUniform(a, b) => write!(f, "int_uniform({a}, {b})"),
             Space::Choice(c) => write!(f, "choice({c:?})"),
             Space::Fixed(v) => write!(f, "fixed {v}"),

@@ -5,16 +5,8 @@
 use std::fmt::Write as _;
 
 use super::present::{dimensions, distinct, is_ulira, Group, Labels, Setting};
+use crate::artifact::csv_field;
 use crate::artifact::table::Table;
-
-/// A CSV field, quoted when it holds a separator, a quote or a line break.
-fn csv_field(x: &str) -> String {
-    if x.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", x.replace('"', "\"\""))
-    } else {
-        x.to_string()
-    }
-}
 
 /// Long CSV: `dataset,model,method,seed,metric,value`, one line per shown row, seed and metric
 /// (an undefined value is empty). Aggregates are in the JSON, except U-LiRA's, which exist only
