@@ -320,6 +320,19 @@ fn a_search_runs_its_trials_in_the_worker_and_the_best_values_win() {
     let shown = text(&trial.stdout);
     assert!(shown.starts_with("trial 0 of search ft [seed=0]"), "{shown}{}", text(&trial.stderr));
     assert!(shown.contains("retain_gap") && shown.contains("status   cached in"), "{shown}");
+    // The final run's values, and where each came from.
+    let ft = munl(dir.path(), &["show", "toy.munl", "unlearn ft [seed=0]", "--json"]);
+    let ft: serde_json::Value = serde_json::from_slice(&ft.stdout).unwrap();
+    let origins = &ft["origins"];
+    assert_eq!(
+        (origins["lr"].as_str(), origins["batch"].as_str(), origins["epochs"].as_str(), origins["momentum"].as_str()),
+        (Some("searched"), Some("searched"), Some("written"), Some("default")),
+        "{ft}"
+    );
+    let best = &trials[search["best"].as_u64().unwrap() as usize]["values"];
+    assert_eq!(ft["used"]["lr"], best["lr"], "the best trial's lr is the one used: {ft}");
+    let text_show = text(&munl(dir.path(), &["show", "toy.munl", "unlearn ft [seed=0]"]).stdout);
+    assert!(text_show.contains("(searched: the best trial's;") && text_show.contains("(written)"), "{text_show}");
 }
 
 /// Thousands of nested brackets are a diagnostic, not a stack overflow.

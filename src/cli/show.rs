@@ -42,6 +42,7 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 Some((f.to_string(), serde_json::from_str(&text).ok()?))
             })
             .collect();
+        let origins = origins(plan, &cache, node);
         if as_json {
             let v = json!({
                 "label": node.label,
@@ -51,6 +52,11 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 "key": node.key.hex(),
                 "seed": node.seed(),
                 "params": params.iter().map(|(k, v)| (k.clone(), v.canonical())).collect::<serde_json::Map<_, _>>(),
+                "origins": origins.as_ref().map(|o| o.iter().map(|(k, o)| (k.clone(), json!(o.tag()))).collect::<serde_json::Map<_, _>>()),
+                "used": origins.as_ref().map(|o| o.iter().filter_map(|(k, o)| match o {
+                    Origin::Searched(Some(v)) => Some((k.clone(), v.canonical())),
+                    _ => params.get(k).map(|v| (k.clone(), v.canonical())),
+                }).collect::<serde_json::Map<_, _>>()),
                 "inputs": node.inputs.iter().map(|(r, i)| json!({"role": r, "label": plan.node(*i).label, "key": plan.node(*i).key.hex()})).collect::<Vec<_>>(),
                 "status": status.kind,
                 "reasons": status.reasons,
@@ -69,7 +75,14 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         println!("  kind     {} `{}` (version {})", node.kind().as_str(), node.op, node.version);
         println!("  key      {}", node.key.hex());
         for (k, v) in params {
-            println!("  {k:<8} {v}");
+            match origins.as_ref().and_then(|o| o.get(k)) {
+                None => println!("  {k:<8} {v}"),
+                Some(Origin::Searched(Some(best))) => {
+                    println!("  {k:<8} {best}  (searched: the best trial's; {v} before the search)")
+                }
+                Some(Origin::Searched(None)) => println!("  {k:<8} {v}  (searched: the search has not run yet)"),
+                Some(o) => println!("  {k:<8} {v}  ({})", o.tag()),
+            }
         }
         for (role, input) in &node.inputs {
             println!("  input    {role}: {}", plan.node(*input).label);
@@ -96,6 +109,70 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
         }
     }
     EXIT_OK
+}
+
+/// Where an `unlearn` node's value comes from.
+enum Origin {
+    /// The file wrote it.
+    Written,
+    Default,
+    /// A search chooses it: the best trial's value (after the export rule), once the searches
+    /// have run.
+    Searched(Option<crate::ops::Value>),
+}
+
+impl Origin {
+    fn tag(&self) -> &'static str {
+        match self {
+            Origin::Written => "written",
+            Origin::Default => "default",
+            Origin::Searched(_) => "searched",
+        }
+    }
+}
+
+/// For an `unlearn` node, each field's origin (the values a tuned run uses are its searches'
+/// best, which `munl run` puts in place of the defaults); `None` for other nodes.
+fn origins(
+    plan: &crate::plan::Plan,
+    cache: &crate::cache::Cache,
+    node: &crate::plan::Node,
+) -> Option<std::collections::BTreeMap<String, Origin>> {
+    let crate::plan::Payload::Unlearn { hyper, export } = &node.payload else { return None };
+    let searches: Vec<&crate::plan::Node> =
+        node.inputs.iter().filter(|(role, _)| role.starts_with("search/")).map(|(_, id)| plan.node(*id)).collect();
+    let searched: Vec<String> = searches
+        .iter()
+        .filter_map(|s| match &s.payload {
+            crate::plan::Payload::Search(spec) => Some(spec.space.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .next()
+        .unwrap_or_default();
+    let dirs: Option<Vec<std::path::PathBuf>> = searches.iter().map(|s| cache.lookup(&s.key).map(|e| e.dir)).collect();
+    let best = match (dirs, export) {
+        (Some(dirs), Some(export)) if !dirs.is_empty() => {
+            let dirs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+            crate::exec::best_values(&node.op, *export, &dirs).ok()
+        }
+        _ => None,
+    };
+    Some(
+        hyper
+            .keys()
+            .filter(|k| !k.starts_with('@'))
+            .map(|k| {
+                let origin = if searched.contains(k) {
+                    Origin::Searched(best.as_ref().and_then(|b| b.get(k).cloned()))
+                } else if node.paths.written.contains(k) {
+                    Origin::Written
+                } else {
+                    Origin::Default
+                };
+                (k.clone(), origin)
+            })
+            .collect(),
+    )
 }
 
 /// The trial of a cached search of the plan whose key starts with `prefix` (6 hex digits at

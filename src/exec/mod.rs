@@ -17,7 +17,7 @@ mod worker;
 
 pub(crate) use error::ExecError;
 pub use schedule::{execute, Event, RunOptions, Summary};
-pub(crate) use search::with_trials;
+pub(crate) use search::{best_values, with_trials};
 pub(crate) use slurm::{Mode as SlurmMode, Resources, Slurm};
 pub use stop::Stop;
 pub(crate) use worker::{worker_exe, WorkerBackend};

@@ -234,7 +234,7 @@ fn trial(
 /// The values of the best trial over the searches in `dirs` (the smallest score, the first
 /// search on ties), with the method's export rule (unlearners.md §4) unless `export` is
 /// `searched`.
-pub(super) fn best_values(method: &str, export: ExportMode, dirs: &[&Path]) -> Result<Params, NodeFailure> {
+pub(crate) fn best_values(method: &str, export: ExportMode, dirs: &[&Path]) -> Result<Params, NodeFailure> {
     let mut best: Option<(f64, BTreeMap<String, Value>)> = None;
     for dir in dirs {
         let result: SearchResult = read_json(&dir.join(file::SEARCH))?;

@@ -103,6 +103,8 @@ pub(crate) struct Unlearn {
     pub(crate) search: Option<Search>,
     /// The code of a Python method (`python("file.py")(original)`); `None` for a catalogue one.
     pub(crate) code: Option<PyCode>,
+    /// The fields the block wrote (inherited ones included), in order: the others are defaults.
+    pub(crate) written: Vec<String>,
 }
 
 /// The code a Python op runs.

@@ -144,6 +144,7 @@ impl<'a> Cx<'a> {
         if let Some(code) = &code {
             params.extend(super::python::code_fields(code));
         }
+        let written = block.iter().filter_map(|a| a.name.as_ref().map(|n| n.name.clone())).collect();
         Some(Unlearn {
             name: d.name.name.clone(),
             span: d.name.span,
@@ -152,6 +153,7 @@ impl<'a> Cx<'a> {
             params,
             search,
             code,
+            written,
         })
     }
 

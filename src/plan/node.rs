@@ -233,6 +233,9 @@ pub(crate) struct Paths {
     /// The Python file a `python(…)` op runs (its content is in the key, as the `@code` field).
     #[serde(default)]
     pub(crate) code: Option<PathBuf>,
+    /// The fields the file wrote (the others are defaults, or searched), for `munl show`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) written: Vec<String>,
 }
 
 /// A node's coordinates: the named dimensions it was expanded over (today the model `seed`).

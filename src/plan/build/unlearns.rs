@@ -55,7 +55,11 @@ pub(in crate::plan) fn unlearns(
                 },
                 inputs,
                 coords: keyed(&point),
-                paths: Paths { code: u.code.as_ref().map(|c| c.file.clone()), ..Paths::default() },
+                paths: Paths {
+                    code: u.code.as_ref().map(|c| c.file.clone()),
+                    written: u.written.clone(),
+                    ..Paths::default()
+                },
                 label: format!("unlearn {}{}", u.name, point.suffix(exp)),
                 decl: &u.name,
                 span: u.span,
