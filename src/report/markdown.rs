@@ -192,6 +192,15 @@ fn paper_notes(s: &mut String, paper: &[(&str, &str)], n: usize) {
     s.push('\n');
     if paper.iter().any(|(c, _)| !is_ulira(c)) {
         let _ = writeln!(s, "mean ± 95 % CI half-width (Student t) over {n} seed(s).");
+        if n < 3 {
+            // Student's t at 1 degree of freedom is 12.7: two seeds give intervals that tie
+            // almost everything; one gives none.
+            let _ = writeln!(
+                s,
+                "**{n} seed(s) only:** {} to compare methods; the reference uses 10 (`seeds = 0..10`).",
+                if n == 1 { "no interval, nothing" } else { "intervals 12.7 × the standard error wide, too few" }
+            );
+        }
     }
     if paper.iter().any(|(c, _)| is_ulira(c)) {
         s.push_str(
