@@ -61,7 +61,7 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
 
 /// [`json`] as the text of `report.json`: pretty-printed, ending in a newline.
 pub(crate) fn text(t: &Table, l: &Labels) -> Result<String, serde_json::Error> {
-    Ok(serde_json::to_string_pretty(&json(t, l))? + "\n")
+    Ok(serde_json::to_string_pretty(&stamped(json(t, l)))? + "\n")
 }
 
 /// A grouped report: the title, the grouping dimensions in order, and per group its coordinates
@@ -84,7 +84,7 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> serde_json::Value {
 
 /// [`grouped`] as the text of `report.json`.
 pub(crate) fn grouped_text(groups: &[Group], l: &Labels) -> Result<String, serde_json::Error> {
-    Ok(serde_json::to_string_pretty(&grouped(groups, l))? + "\n")
+    Ok(serde_json::to_string_pretty(&stamped(grouped(groups, l)))? + "\n")
 }
 
 /// Coordinates as an object: dimension → value as shown.
@@ -156,5 +156,19 @@ fn method(m: &Method, architectures: &[String]) -> serde_json::Value {
 
 /// [`across`] as the text of `report.json`.
 pub(crate) fn across_text(title: &str, settings: &[Setting]) -> Result<String, serde_json::Error> {
-    Ok(serde_json::to_string_pretty(&across(title, settings))? + "\n")
+    Ok(serde_json::to_string_pretty(&stamped(across(title, settings)))? + "\n")
+}
+
+/// The version of the layout of `report.json`: bumped when a field changes meaning or goes.
+pub(crate) const SCHEMA: &str = "munl.report/1";
+
+/// A report's JSON with its schema's version and the munl that wrote it.
+fn stamped(v: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("schema".into(), SCHEMA.into());
+    out.insert("munl".into(), env!("CARGO_PKG_VERSION").into());
+    if let serde_json::Value::Object(fields) = v {
+        out.extend(fields);
+    }
+    serde_json::Value::Object(out)
 }

@@ -464,9 +464,13 @@ fn grouped_csv_with_two_dimensions_quotes_what_needs_it() {
     assert!(text.contains("\nmnist,cnn,ga,0.1,\"a,b\",0,retain_acc,0.96\n"));
 }
 
-/// Checks that `text` is `value` as `report.json` has it, then snapshots `value`, rounded.
+/// Checks that `text` is `value` as `report.json` has it, with the schema's and munl's versions,
+/// then snapshots `value`, rounded.
 fn json_text_and_snapshot(name: &str, mut value: serde_json::Value, text: &str) {
-    assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
+    let mut expected = value.clone();
+    expected["schema"] = super::json::SCHEMA.into();
+    expected["munl"] = env!("CARGO_PKG_VERSION").into();
+    assert_eq!(text, serde_json::to_string_pretty(&expected).unwrap() + "\n");
     round(&mut value);
     insta::assert_snapshot!(name, serde_json::to_string_pretty(&value).unwrap());
 }
