@@ -36,7 +36,7 @@ fn a_profiled_run_records_its_phases_and_says_where_the_time_went() {
         .unwrap();
     let shown = String::from_utf8_lossy(&show.stdout);
     let at = shown.find("\"phases\"").unwrap_or_else(|| panic!("no phases in:\n{shown}"));
-    for phase in ["data", "forward", "backward", "optimizer", "evaluation", "other"] {
+    for phase in ["data", "train_forward", "eval_forward", "backward", "optimizer", "other"] {
         assert!(shown[at..].contains(&format!("\"{phase}\"")), "{shown}");
     }
     // Nothing computed: nothing to profile; an unprofiled run records no phases.

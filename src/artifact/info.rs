@@ -37,16 +37,16 @@ pub struct RunInfo {
 }
 
 /// Seconds of a run by phase, each timed after a synchronisation of the device (`munl run
-/// --timings`): building batches, train-mode forward passes (the loss is in `other`), backward
-/// passes, optimiser steps, eval-mode passes (the methods' own evaluations); `other` is the rest
-/// of the run's `seconds`.
+/// --timings`): building batches, train-mode forward passes, eval-mode forward passes (a
+/// method's own evaluations, or a method that trains in eval mode, as NG+ does), backward passes
+/// and optimiser steps; `other` is the rest of the run's `seconds` (losses included).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Phases {
     pub data: f64,
-    pub forward: f64,
+    pub train_forward: f64,
+    pub eval_forward: f64,
     pub backward: f64,
     pub optimizer: f64,
-    pub evaluation: f64,
     pub other: f64,
 }
 

@@ -64,8 +64,8 @@ enum Command {
         /// Keep running independent nodes after a failure.
         #[arg(long)]
         keep_going: bool,
-        /// Time each phase of the trainings and methods computed (data, forward, backward,
-        /// optimiser, evaluation) into their `run.json`, and print where the time went. Each
+        /// Time each phase of the trainings and methods computed (data, train- and eval-mode
+        /// forward passes, backward, optimiser) into their `run.json`, and print where the time went. Each
         /// phase waits for the device, so profiled runs are slower (their RTE too).
         #[arg(long)]
         timings: bool,

@@ -21,33 +21,33 @@ pub(crate) fn table(plan: &Plan, cache: &Cache, ran: &[NodeId]) -> String {
         *n += 1;
         *seconds += run.seconds;
         sum.data += p.data;
-        sum.forward += p.forward;
+        sum.train_forward += p.train_forward;
+        sum.eval_forward += p.eval_forward;
         sum.backward += p.backward;
         sum.optimizer += p.optimizer;
-        sum.evaluation += p.evaluation;
         sum.other += p.other;
     }
     if by_op.is_empty() {
         return "munl: --timings: no training or unlearning run was computed, so there is nothing to profile\n".into();
     }
     let mut out = String::from(
-        "where the time went (--timings; each phase timed after a synchronisation; the loss is in `other`):\n",
+        "where the time went (--timings; each phase timed after a synchronisation; losses are in `other`):\n",
     );
     let _ = writeln!(
         out,
-        "{:<24} {:>5} {:>9} {:>6} {:>8} {:>9} {:>10} {:>11} {:>6}",
-        "op", "nodes", "seconds", "data", "forward", "backward", "optimiser", "evaluation", "other"
+        "{:<24} {:>5} {:>9} {:>6} {:>10} {:>9} {:>9} {:>10} {:>6}",
+        "op", "nodes", "seconds", "data", "fwd train", "fwd eval", "backward", "optimiser", "other"
     );
     for (op, (n, seconds, p)) in by_op {
         let share = |x: f64| format!("{:.0} %", 100.0 * x / seconds.max(f64::MIN_POSITIVE));
         let _ = writeln!(
             out,
-            "{op:<24} {n:>5} {seconds:>9.2} {:>6} {:>8} {:>9} {:>10} {:>11} {:>6}",
+            "{op:<24} {n:>5} {seconds:>9.2} {:>6} {:>10} {:>9} {:>9} {:>10} {:>6}",
             share(p.data),
-            share(p.forward),
+            share(p.train_forward),
+            share(p.eval_forward),
             share(p.backward),
             share(p.optimizer),
-            share(p.evaluation),
             share(p.other)
         );
     }

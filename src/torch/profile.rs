@@ -18,10 +18,12 @@ use crate::artifact::Phases;
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Phase {
     Data,
+    /// A train-mode forward pass.
     Forward,
+    /// An eval-mode forward pass.
+    EvalForward,
     Backward,
     Optimizer,
-    Evaluation,
 }
 
 thread_local! {
@@ -44,7 +46,7 @@ pub(crate) fn start() {
 /// Closes the calling thread's account: the phases of a run of `seconds`, the rest in `other`.
 pub(crate) fn finish(seconds: f64) -> Option<Phases> {
     let mut phases = ACCOUNT.with(|a| a.borrow_mut().take())?;
-    let timed = phases.data + phases.forward + phases.backward + phases.optimizer + phases.evaluation;
+    let timed = phases.data + phases.train_forward + phases.eval_forward + phases.backward + phases.optimizer;
     phases.other = (seconds - timed).max(0.0);
     Some(phases)
 }
@@ -64,10 +66,10 @@ pub(crate) fn time<T>(phase: Phase, device: Device, f: impl FnOnce() -> T) -> T 
         if let Some(p) = a.borrow_mut().as_mut() {
             match phase {
                 Phase::Data => p.data += s,
-                Phase::Forward => p.forward += s,
+                Phase::Forward => p.train_forward += s,
+                Phase::EvalForward => p.eval_forward += s,
                 Phase::Backward => p.backward += s,
                 Phase::Optimizer => p.optimizer += s,
-                Phase::Evaluation => p.evaluation += s,
             }
         }
     });

@@ -127,7 +127,7 @@ impl Model {
         if train && !matches!(self.net, Net::Script(_)) {
             self.train_batches.set(self.train_batches.get() + 1);
         }
-        let phase = if train { Phase::Forward } else { Phase::Evaluation };
+        let phase = if train { Phase::Forward } else { Phase::EvalForward };
         profile::time(phase, x.device(), || match &self.net {
             Net::Cnn(m) => m.forward(x, train),
             Net::ResNet18(m) => m.forward(x, train),
