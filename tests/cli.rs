@@ -473,3 +473,34 @@ fn a_dying_worker_is_quoted() {
         "{err}"
     );
 }
+
+/// `munl plan` shows each search's space as searched, and warns when a range holds one value
+/// (a 4-epoch Original caps the searched epochs at ⌈0.2 × 4⌉ = 1).
+#[test]
+fn plan_shows_a_searchs_space_and_warns_when_a_range_collapses() {
+    let file = "seeds = 0..1\n\
+                dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }\n\
+                model m = cnn()\n\
+                train original { model = m; data = d.train; epochs = 4 }\n\
+                train retrained = original { data = d.retain }\n\
+                unlearn ft = finetune(original) { tune = search(trials: 3, seeds: [0]) }\n\
+                evaluate e { models = [original, ft]; reference = retrained; metrics = [accuracy] }\n";
+    let dir = lab(&[("s.munl", file)]);
+    let out = munl(dir.path(), &["plan", "s.munl"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("space: lr ~ log_uniform(1e-5, 1e-1), momentum ~ fixed 0.9"), "{s}");
+    assert!(s.contains("warning: `epochs` ~ int_uniform(1, 1) holds one value"), "{s}");
+    assert!(!s.contains("`lr` ~"), "only the collapsed range warns: {s}");
+    let json = munl(dir.path(), &["plan", "s.munl", "--json"]);
+    let search = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["kind"] == "search")
+        .expect("the search node");
+    let epochs = search["space"].as_array().unwrap().iter().find(|d| d["field"] == "epochs").unwrap().clone();
+    assert_eq!((epochs["dist"].as_str(), epochs["collapsed"].as_bool()), (Some("int_uniform(1, 1)"), Some(true)));
+    // Six epochs give E_max = 2: no warning.
+    let dir = lab(&[("s.munl", &file.replace("epochs = 4", "epochs = 6"))]);
+    let s = text(&munl(dir.path(), &["plan", "s.munl"]).stdout);
+    assert!(s.contains("epochs ~ int_uniform(1, 2)") && !s.contains("warning"), "{s}");
+}

@@ -49,6 +49,7 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
                 "key": node.key.hex(),
                 "status": status.kind,
                 "reasons": status.reasons,
+                "space": space(node).map(|s| s.iter().map(|(f, d, collapsed)| json!({"field": f, "dist": d, "collapsed": collapsed})).collect::<Vec<_>>()),
             });
             out.push_str(&line.to_string());
             out.push('\n');
@@ -62,6 +63,20 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
                 out.push_str(&format!("  ({})", status.reasons.join("; ")));
             }
             out.push('\n');
+            if let Some(space) = space(node) {
+                let shown: Vec<String> = space.iter().map(|(f, d, _)| format!("{f} ~ {d}")).collect();
+                out.push_str(&format!("                      space: {}\n", shown.join(", ")));
+                for (f, d, _) in space.iter().filter(|(_, _, c)| *c) {
+                    out.push_str(&format!(
+                        "                      warning: `{f}` ~ {d} holds one value: the search does not vary it{}\n",
+                        if f == "epochs" {
+                            " (E_max = ⌈0.2 × the Original's epochs⌉ is 1: train the Original 6 epochs or more)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
         }
     }
     if !as_json {
@@ -69,6 +84,32 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
     }
     print!("{out}");
     EXIT_OK
+}
+
+/// A search node's space as searched: each field, its distribution as written in `.munl`
+/// terms, and whether it collapsed to a single value (an epoch cap of 1, `uniform(a, a)`,
+/// a one-item `choice`).
+fn space(node: &crate::plan::Node) -> Option<Vec<(String, String, bool)>> {
+    use crate::lower::Dist;
+    let crate::plan::Payload::Search(spec) = &node.payload else { return None };
+    Some(
+        spec.space
+            .iter()
+            .map(|(field, dist)| {
+                let (shown, collapsed) = match dist {
+                    Dist::Uniform(a, b) => (format!("uniform({a}, {b})"), a == b),
+                    Dist::LogUniform(a, b) => (format!("log_uniform({a:e}, {b:e})"), a == b),
+                    Dist::IntUniform(a, b) => (format!("int_uniform({a}, {b})"), a == b),
+                    Dist::Choice(c) => {
+                        let items: Vec<String> = c.iter().map(|v| v.to_string()).collect();
+                        (format!("choice([{}])", items.join(", ")), c.len() == 1)
+                    }
+                    Dist::Fixed(v) => (format!("fixed {v}"), false),
+                };
+                (field.clone(), shown, collapsed)
+            })
+            .collect(),
+    )
 }
 
 /// `munl graph FILE`
