@@ -473,3 +473,59 @@ fn concurrent_runs_on_one_cache_compute_each_node_once() {
     }
     assert!(summaries.iter().any(|s| !s.elsewhere.is_empty()), "the runs overlapped");
 }
+
+/// `munl cache gc` removes only what it is told it may: without a file, `--recent` or
+/// `--older-than` it refuses; `--recent` keeps the latest result of every node and so removes
+/// an edited method's earlier results, reported by declaration; `--older-than` keeps the young.
+#[test]
+fn gc_keeps_what_it_is_told_and_says_what_it_removes_by_declaration() {
+    let lab = Lab::new();
+    let fake = Fake::default();
+    lab.run(TOY, &fake);
+    let edited = TOY.replace(
+        "unlearn ft = finetune(original) { epochs = 1; lr = 0.01 }",
+        "unlearn ft = finetune(original) { epochs = 1; lr = 0.02 }",
+    );
+    assert_ne!(edited, TOY);
+    lab.run(&edited, &fake);
+    std::fs::write(lab.dir.path().join("toy.munl"), &edited).unwrap();
+    let gc = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_munl"))
+            .args(["cache", "gc"])
+            .args(args)
+            .current_dir(lab.dir.path())
+            .env("MUNL_CACHE", lab.dir.path().join("cache"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let entries = || {
+        std::fs::read_dir(lab.dir.path().join("cache/objects"))
+            .unwrap()
+            .flat_map(|s| std::fs::read_dir(s.unwrap().path()).unwrap())
+            .count()
+    };
+    let before = entries();
+    let (code, _, err) = gc(&[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("say what to keep") && err.contains("nothing was removed"), "{err}");
+    assert_eq!(entries(), before);
+    let (code, out, _) = gc(&["--older-than", "1", "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("would remove 0 entries"), "everything is younger than a day: {out}");
+    let (code, out, err) = gc(&["--recent", "--dry-run"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("would remove 2 entries of `unlearn ft`"), "the two seeds' lr = 0.01 runs: {out}");
+    assert!(!out.contains("`train"), "the trainings are current: {out}");
+    assert_eq!(entries(), before, "a dry run removes nothing");
+    let (code, out, _) = gc(&["toy.munl"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("removed 2 entries of `unlearn ft`"), "{out}");
+    assert!(entries() < before);
+    let (_, summary) = lab.run(&edited, &fake);
+    assert!(summary.ran.is_empty(), "what the file needs was kept");
+}

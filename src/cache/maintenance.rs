@@ -208,6 +208,20 @@ impl Cache {
     /// Removes every entry whose key is not in `keep`, broken ones included, and every stale
     /// item of `tmp/` (see [`tmp::is_stale`]). With `dry_run` nothing is removed and the
     /// report says what would be.
+    /// The entries created less than `seconds` ago (by their manifests): what `gc --older-than`
+    /// keeps.
+    pub(crate) fn created_within(&self, seconds: f64) -> Result<HashSet<Key>, CacheError> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Ok(self
+            .object_folders()?
+            .into_iter()
+            .filter(|(_, folder)| {
+                Manifest::read(folder).is_ok_and(|m| (now.saturating_sub(m.created_unix) as f64) < seconds)
+            })
+            .map(|(key, _)| key)
+            .collect())
+    }
+
     pub(crate) fn gc(&self, keep: &HashSet<Key>, dry_run: bool) -> Result<GcReport, CacheError> {
         let mut report = GcReport::default();
         for (key, folder) in self.object_folders()? {

@@ -75,26 +75,47 @@ pub(crate) fn du(root: &Path) -> u8 {
 }
 
 /// `munl cache gc [FILE…] [--dry-run]`
-pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
+/// What `munl cache gc` keeps: what the files need, the latest result of every label, the
+/// entries younger than some days; at least one must be said.
+pub(crate) struct Keep {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) recent: bool,
+    pub(crate) older_than: Option<f64>,
+}
+
+pub(crate) fn gc(root: &Path, what: &Keep, dry_run: bool) -> u8 {
+    if what.files.is_empty() && !what.recent && what.older_than.is_none() {
+        return fail(
+            "say what to keep: FILE… (everything those experiments need), --recent (the latest result of every \
+             node), and/or --older-than DAYS (everything younger); nothing was removed",
+        );
+    }
+    if what.older_than.is_some_and(|d| d.is_nan() || d < 0.0) {
+        return fail("--older-than takes a number of days, 0 or more");
+    }
     let cache = match cache(root) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let keep: HashSet<Key> = if files.is_empty() {
+    let mut keep: HashSet<Key> = HashSet::new();
+    if what.recent {
         match cache.remembered_keys() {
-            Ok(keep) => keep,
+            Ok(k) => keep.extend(k),
             Err(e) => return cannot_keep(&e, dry_run),
         }
-    } else {
-        let mut keep = HashSet::new();
-        for f in files {
-            match load(f) {
-                Ok(l) => keep.extend(l.plan.nodes.iter().map(|n| n.key)),
-                Err(code) => return code,
-            }
+    }
+    if let Some(days) = what.older_than {
+        match cache.created_within(days * 86_400.0) {
+            Ok(k) => keep.extend(k),
+            Err(e) => return fail(e),
         }
-        keep
-    };
+    }
+    for f in &what.files {
+        match load(f) {
+            Ok(l) => keep.extend(l.plan.nodes.iter().map(|n| n.key)),
+            Err(code) => return code,
+        }
+    }
     let keep = crate::exec::with_trials(&cache, keep);
     let report = match cache.gc(&keep, dry_run) {
         Ok(r) => r,
@@ -106,6 +127,18 @@ pub(crate) fn gc(root: &Path, files: &[PathBuf], dry_run: bool) -> u8 {
     }
     for t in &report.tmp {
         println!("{verb} {}  {}", t.path.display(), bytes(t.bytes));
+    }
+    // By declaration: `unlearn ft [seed=0]` and `unlearn ft [seed=1]` are `unlearn ft`'s.
+    let mut by_decl: std::collections::BTreeMap<&str, (usize, u64)> = std::collections::BTreeMap::new();
+    for e in &report.entries {
+        let label = e.label.as_deref().unwrap_or("(broken entry)");
+        let decl = label.split(" [").next().unwrap_or(label);
+        let d = by_decl.entry(decl).or_default();
+        d.0 += 1;
+        d.1 += e.bytes;
+    }
+    for (decl, (n, size)) in &by_decl {
+        println!("{verb} {n} entr{} of `{decl}`, {}", if *n == 1 { "y" } else { "ies" }, bytes(*size));
     }
     println!(
         "{verb} {} entries and {} temporary folders, {}",

@@ -132,8 +132,16 @@ enum CacheCommand {
     Du,
     /// Remove entries no experiment needs: with files, keep what their plans use; without,
     /// keep the latest result of every node ever run.
+    /// Remove entries: keep what the FILEs need, `--recent` (the latest result of every node
+    /// label) and/or what `--older-than DAYS` spares; one of them must be given.
     Gc {
         files: Vec<PathBuf>,
+        /// Keep the latest result of every node label (what the last runs of every file wrote).
+        #[arg(long)]
+        recent: bool,
+        /// Keep every entry created less than DAYS ago.
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<f64>,
         #[arg(long)]
         dry_run: bool,
     },
@@ -162,7 +170,9 @@ pub fn main() -> ExitCode {
         Command::Cache { command } => match command {
             CacheCommand::Ls => cache_cmd::ls(&cli.cache),
             CacheCommand::Du => cache_cmd::du(&cli.cache),
-            CacheCommand::Gc { files, dry_run } => cache_cmd::gc(&cli.cache, &files, dry_run),
+            CacheCommand::Gc { files, recent, older_than, dry_run } => {
+                cache_cmd::gc(&cli.cache, &cache_cmd::Keep { files, recent, older_than }, dry_run)
+            }
             CacheCommand::Verify { evict } => cache_cmd::verify(&cli.cache, evict),
         },
         Command::Bench { arch, batch, steps, device, concurrent, epoch, breakdown, json } => {
