@@ -12,7 +12,7 @@ mod protocol;
 pub(crate) use pool::{Abort, Pool, Usage};
 #[cfg(feature = "torch")]
 pub(crate) use protocol::{run_one, serve};
-pub(crate) use protocol::{Reply, Request};
+pub(crate) use protocol::{BenchSpec, Reply, Request};
 
 use std::path::Path;
 

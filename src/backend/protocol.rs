@@ -225,3 +225,19 @@ mod tests {
         drop(release_tx);
     }
 }
+
+/// What `munl bench` asks the worker to measure (`munl-torch bench SPEC`, SPEC this as JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BenchSpec {
+    pub(crate) device: String,
+    /// `cnn`, `resnet18` or `vit11m`, 10 classes, 3×32×32 images.
+    pub(crate) arch: String,
+    pub(crate) batch: usize,
+    /// Timed steps per training (ignored with `epoch`).
+    pub(crate) steps: usize,
+    /// Trainings at once.
+    pub(crate) concurrent: usize,
+    /// Time one epoch over this many images instead of `steps` steps.
+    pub(crate) epoch: Option<usize>,
+    pub(crate) breakdown: bool,
+}

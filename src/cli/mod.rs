@@ -10,7 +10,7 @@ mod plan_cmd;
 mod profile;
 mod progress;
 mod run;
-use run::BenchArgs;
+use crate::backend::BenchSpec;
 mod show;
 mod weights;
 
@@ -176,7 +176,7 @@ pub fn main() -> ExitCode {
             CacheCommand::Verify { evict } => cache_cmd::verify(&cli.cache, evict),
         },
         Command::Bench { arch, batch, steps, device, concurrent, epoch, breakdown, json } => {
-            run::bench(&BenchArgs { device, arch, batch, steps, concurrent, epoch, breakdown }, json)
+            run::bench(&BenchSpec { device, arch, batch, steps, concurrent, epoch, breakdown }, json)
         }
     };
     ExitCode::from(code)

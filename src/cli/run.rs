@@ -1,6 +1,6 @@
 //! `munl run` and `munl bench`.
 
-use crate::backend::{Abort, Backend, Pool, Routed, Usage};
+use crate::backend::{Abort, Backend, BenchSpec, Pool, Routed, Usage};
 use crate::exec::{execute, worker_exe, ExecError, RunOptions, Slurm, SlurmMode, Stop, WorkerBackend};
 use crate::plan::NodeKind;
 use crate::report::Tables;
@@ -230,20 +230,8 @@ fn device_line(label: &str, usage: &Usage, seconds: f64) -> String {
     format!("{label}: {} {nodes}{failed}, busy {share:.0} % of {seconds:.1} s", usage.computed)
 }
 
-/// What `munl bench` measures (the worker's `BenchSpec`, as JSON on its command line).
-#[derive(serde::Serialize)]
-pub(crate) struct BenchArgs {
-    pub(crate) device: String,
-    pub(crate) arch: String,
-    pub(crate) batch: usize,
-    pub(crate) steps: usize,
-    pub(crate) concurrent: usize,
-    pub(crate) epoch: Option<usize>,
-    pub(crate) breakdown: bool,
-}
-
 /// `munl bench`: runs in the worker, which owns libtorch.
-pub(crate) fn bench(args: &BenchArgs, json: bool) -> u8 {
+pub(crate) fn bench(args: &BenchSpec, json: bool) -> u8 {
     let exe = worker_exe();
     let spec = serde_json::to_string(args).unwrap_or_default();
     let mut command = std::process::Command::new(&exe);

@@ -11,7 +11,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tch::{Device, Tensor};
 
 use super::data::resident::Resident;
@@ -22,26 +22,11 @@ use super::panic;
 use super::stream;
 use super::train::{ce_epoch, step};
 use crate::artifact::NodeFailure;
+pub(crate) use crate::backend::BenchSpec;
 use crate::stats::mt19937::Mt19937;
 
 /// Warm-up steps before timing (cuDNN autotuning, allocator growth).
 const WARMUP: usize = 3;
-
-/// What to measure.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct BenchSpec {
-    pub(crate) device: String,
-    /// `cnn`, `resnet18` or `vit11m`, 10 classes, 3×32×32 images.
-    pub(crate) arch: String,
-    pub(crate) batch: usize,
-    /// Timed steps per training (ignored with `epoch`).
-    pub(crate) steps: usize,
-    /// Trainings at once.
-    pub(crate) concurrent: usize,
-    /// Time one epoch over this many images instead of `steps` steps.
-    pub(crate) epoch: Option<usize>,
-    pub(crate) breakdown: bool,
-}
 
 /// What was measured.
 #[derive(Debug, Serialize)]

@@ -28,16 +28,7 @@ pub(crate) fn init(job: &Job<'_>) -> Result<(), NodeFailure> {
     let fields: BTreeMap<&str, serde_json::Value> = args
         .iter()
         .filter(|(k, _)| k.as_str() != CODE && k.as_str() != CLASS)
-        .map(|(k, v)| {
-            let v = match v {
-                Value::Int(i) => json!(i),
-                Value::Float(f) => json!(f),
-                Value::Bool(b) => json!(b),
-                Value::Str(s) => json!(s),
-                other => json!(format!("{other:?}")),
-            };
-            (k.as_str(), v)
-        })
+        .map(|(k, v)| (k.as_str(), v.canonical()))
         .collect();
     let scratch = tempfile::Builder::new()
         .prefix("munl-python-init.")

@@ -67,7 +67,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
         source.write(scratch.path())?;
     }
     let fields: BTreeMap<&str, serde_json::Value> =
-        ctx.params.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.as_str(), to_json(v))).collect();
+        ctx.params.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.as_str(), v.canonical())).collect();
     let function = ctx.params.get(FUNCTION).and_then(Value::as_str).unwrap_or("unlearn").to_string();
     let request = json!({
         "file": job.file,
@@ -102,14 +102,4 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), NodeFailure> {
         ctx.diverged.get_or_insert(why);
     }
     Ok(())
-}
-
-fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Int(i) => json!(i),
-        Value::Float(f) => json!(f),
-        Value::Bool(b) => json!(b),
-        Value::Str(s) => json!(s),
-        other => json!(format!("{other:?}")),
-    }
 }
