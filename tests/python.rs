@@ -228,3 +228,55 @@ fn the_gpu_check_script_runs_in_its_quick_mode() {
         assert!(stdout.contains(row), "no `{row}` in:\n{stdout}");
     }
 }
+
+/// The Python processes of `dir`'s methods (their working folder is `dir/methods`).
+fn pythons_in(dir: &Path) -> Vec<u32> {
+    let methods = dir.join("methods").canonicalize().unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+            String::from_utf8_lossy(&cmd).contains("munl._run") && cwd.as_deref() == Some(methods.as_path())
+        })
+        .collect()
+}
+
+/// A run killed with SIGKILL while a Python method computes takes the Python process with it
+/// (it dies with the worker), and the next run computes the method again.
+#[test]
+fn a_killed_run_takes_its_python_process_with_it() {
+    let slow =
+        "import time\n\ndef unlearn(model, data, *, secs: float = 60):\n    time.sleep(secs)\n    return model\n";
+    let dir = lab(&[("slow", r#"python("methods/slow.py")(original)"#)], &[("slow.py", slow)]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_munl"))
+        .args(["run", "toy.munl", "slow", "--device", "cpu"])
+        .current_dir(dir.path())
+        .env("MUNL_CACHE", dir.path().join("cache"))
+        .env("TORCH_CPP_LOG_LEVEL", "ERROR")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while pythons_in(dir.path()).is_empty() {
+        assert!(t0.elapsed().as_secs() < 120, "the Python method never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t0 = std::time::Instant::now();
+    while !pythons_in(dir.path()).is_empty() {
+        assert!(t0.elapsed().as_secs() < 10, "the Python process outlived the run: {:?}", pythons_in(dir.path()));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(dir.path().join("toy.munl")).unwrap();
+    std::fs::write(
+        dir.path().join("toy.munl"),
+        text.replace(r#"python("methods/slow.py")(original)"#, r#"python("methods/slow.py")(original) { secs = 0.1 }"#),
+    )
+    .unwrap();
+    let (code, _, err) = munl(dir.path(), &["run", "toy.munl", "slow", "--device", "cpu"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(entry(dir.path(), "unlearn slow [seed=0]").is_some(), "{err}");
+}

@@ -5,6 +5,7 @@
 //! the user's code.
 
 use std::fs::File;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -49,7 +50,19 @@ pub(crate) fn run(module: &str, code: &Path, request: &Path, reply: &Path, log: 
         path.push(old);
     }
     let python = crate::python::interpreter();
-    let status = Command::new(&python)
+    let mut command = Command::new(&python);
+    // SAFETY: between fork and exec the closure only calls `prctl`, which is async-signal-safe.
+    // The child is killed with the thread that started it: when the worker dies (its front end
+    // killed, the pipe closed), the Python run does not go on computing for nobody.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = command
         .args(["-m", &format!("munl.{module}")])
         .arg(request)
         .current_dir(code.parent().unwrap_or(Path::new(".")))
