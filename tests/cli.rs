@@ -147,10 +147,10 @@ fn run_end_to_end_then_nothing() {
     let md = std::fs::read_to_string(dir.path().join("results/bench.md")).expect("markdown report written");
     assert!(md.contains("### per seed"));
     let csv = std::fs::read_to_string(dir.path().join("results/bench.csv")).expect("csv report written");
-    assert!(csv.starts_with("dataset,model,method,seed,metric,value\n"), "{csv}");
-    assert!(csv.contains("\ntoy,cnn,ft,1,retdev,"), "{csv}");
-    assert!(csv.contains("\ntoy,cnn,ft,1,l2_normalised,"), "weight distances to the reference: {csv}");
-    assert!(csv.contains("\ntoy,cnn,retrained,0,l2,0\n"), "the reference is at distance 0 from itself: {csv}");
+    assert!(csv.starts_with("dataset,model,method,op,seed,metric,value,key,hp."), "{csv}");
+    assert!(csv.contains("\ntoy,cnn,ft,finetune,1,retdev,"), "{csv}");
+    assert!(csv.contains(",l2_to_ref_relative,"), "weight distances to the reference: {csv}");
+    assert!(csv.contains("\ntoy,cnn,retrained,train,0,l2_to_ref,0,"), "the reference is at distance 0 from itself: {csv}");
     assert!(md.contains("### ranking") && md.contains("RetDev"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/bench.json")).unwrap()).unwrap();
@@ -503,4 +503,129 @@ fn plan_shows_a_searchs_space_and_warns_when_a_range_collapses() {
     let dir = lab(&[("s.munl", &file.replace("epochs = 4", "epochs = 6"))]);
     let s = text(&munl(dir.path(), &["plan", "s.munl"]).stdout);
     assert!(s.contains("epochs ~ int_uniform(1, 2)") && !s.contains("warning"), "{s}");
+}
+
+/// `munl diff` of two report fixtures, run in their folder (so the names it prints are stable).
+fn diff_reports(extra: &[&str]) -> Output {
+    let mut args = vec!["diff", "a.json", "b.json"];
+    args.extend(extra);
+    let out = munl(Path::new("tests/fixtures/diff"), &args);
+    assert_eq!(out.status.code(), Some(0), "differences are no error: {}", text(&out.stderr));
+    out
+}
+
+/// Two reports: ft's changed means (two beyond the combined CI), ga removed, l1 added, a column
+/// added, ranks and ft's `lr` changed, all in one aligned table and lists.
+#[test]
+fn diff_of_two_reports_as_text() {
+    insta::assert_snapshot!(text(&diff_reports(&[]).stdout));
+}
+
+#[test]
+fn diff_of_two_reports_as_markdown() {
+    insta::assert_snapshot!(text(&diff_reports(&["--md"]).stdout));
+}
+
+#[test]
+fn diff_of_two_reports_as_json() {
+    let mut v: serde_json::Value = serde_json::from_slice(&diff_reports(&["--json"]).stdout).expect("one JSON object");
+    assert_eq!(v["schema"], "munl.diff/1");
+    assert_eq!(v["differs"], true);
+    v.as_object_mut().unwrap().remove("munl");
+    insta::assert_json_snapshot!(v);
+}
+
+/// A report against itself: nothing differs, `--all` lists every metric anyway.
+#[test]
+fn diff_of_a_report_with_itself() {
+    let out = munl(Path::new("tests/fixtures/diff"), &["diff", "a.json", "a.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("bench\n  no differences\n"), "{}", text(&out.stdout));
+    let out = munl(Path::new("tests/fixtures/diff"), &["diff", "a.json", "a.json", "--json", "--all"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["differs"], false);
+    // 4 methods × 4 columns, every change 0.
+    let metrics = v["tables"][0]["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 16);
+    assert!(metrics.iter().all(|m| m["change"] == 0.0 || m["a"].is_null()), "{metrics:?}");
+}
+
+/// Bad inputs are user errors (exit 1) that say what is wrong.
+#[test]
+fn diff_refuses_mixed_sides_and_files_that_are_no_reports() {
+    let dir = lab(&[
+        ("a.munl", include_str!("fixtures/diff/a.munl")),
+        ("a.json", include_str!("fixtures/diff/a.json")),
+        ("plain.json", "{\"hello\": 1}"),
+        ("broken.json", "{\"rows\": "),
+    ]);
+    for (args, says) in [
+        (["a.munl", "a.json"], "cannot compare a `.munl` file with a report"),
+        (["plain.json", "a.json"], "`plain.json` cannot be compared: it has no `rows`, `groups` or `settings`"),
+        (["a.json", "broken.json"], "`broken.json` is not a report: not JSON"),
+        (["a.json", "missing.json"], "cannot read `missing.json`"),
+    ] {
+        let out = munl(dir.path(), &["diff", args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+/// Two experiment files that differ in one field, before any run: the field, the nodes that
+/// change with it, and evaluations not computed. Nothing is created in the cache folder.
+#[test]
+fn diff_of_two_experiment_files_shows_the_changed_field() {
+    let dir =
+        lab(&[("a.munl", include_str!("fixtures/diff/a.munl")), ("b.munl", include_str!("fixtures/diff/b.munl"))]);
+    let out = munl(dir.path(), &["diff", "a.munl", "b.munl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+    assert!(!dir.path().join("cache").exists());
+    let out = munl(dir.path(), &["diff", "a.munl", "b.munl", "--md"]);
+    assert!(text(&out.stdout).contains("| changed | unlearn ft | lr | 0.01 → 0.02 | all |"), "{}", text(&out.stdout));
+    let out = munl(dir.path(), &["diff", "a.munl", "b.munl", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "experiments");
+    assert_eq!(v["nodes"]["fields"][0]["field"], "lr");
+    assert_eq!(v["tables"][0]["status"], "not_computed");
+}
+
+/// Both files run (with the recording fake backend) into one cache: the evaluation's tables
+/// are compared, and only the rows downstream of the changed field differ.
+#[test]
+fn diff_of_two_experiment_files_compares_their_cached_tables() {
+    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
+    let dir =
+        lab(&[("a.munl", include_str!("fixtures/diff/a.munl")), ("b.munl", include_str!("fixtures/diff/b.munl"))]);
+    let cache = Cache::open(&dir.path().join("cache")).unwrap();
+    let fake = crate::fake::Fake::default();
+    for name in ["a.munl", "b.munl"] {
+        let path = dir.path().join(name);
+        let source = munl::Source::new(path.clone(), std::fs::read_to_string(&path).unwrap());
+        let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
+        let backend = Routed { tables: &Tables, compute: &fake };
+        let summary = execute(
+            &plan,
+            &plan.default_targets(),
+            &cache,
+            &backend,
+            &RunOptions { jobs: 2, ..RunOptions::default() },
+            &|_| {},
+        );
+        assert!(summary.failed.is_empty(), "{name}: {:?}", summary.failed);
+    }
+    let out = munl(dir.path(), &["diff", "a.munl", "b.munl", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let table = &v["tables"][0];
+    assert_eq!((table["name"].as_str(), table["status"].as_str()), (Some("evaluate bench"), Some("compared")));
+    let methods: std::collections::BTreeSet<&str> =
+        table["metrics"].as_array().unwrap().iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert!(methods.contains("ft"), "{table}");
+    assert!(!methods.contains("original") && !methods.contains("ga"), "unchanged models: {table}");
+    let lr = table["values"].as_array().unwrap().iter().find(|x| x["field"] == "lr").expect("ft's lr");
+    assert_eq!((&lr["method"], &lr["a"], &lr["b"]), (&"ft".into(), &"0.01".into(), &"0.02".into()), "{table}");
+    let out = munl(dir.path(), &["diff", "a.munl", "b.munl"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("\nevaluate bench\n  method  metric") && !s.contains("not computed"), "{s}");
 }

@@ -427,8 +427,10 @@ fn an_imported_setting_run_alone_is_cached_for_the_report_across_settings() {
     let entry = entry_of(&lab.dir.path().join("cache"), "report paper");
     let file = |name: &str| walk(&entry).into_iter().find(|p| p.ends_with(name)).unwrap();
     let csv = std::fs::read_to_string(file("report.csv")).unwrap();
-    assert!(csv.starts_with("evaluation,dataset,model,method,frac,seed,metric,value\n"), "{csv}");
-    for line in ["small.bench,toy,cnn,ft,,0,retain_acc,", "wide.bench,blobs,cnn,ga,0.3,1,retdev,"] {
+    assert!(csv.starts_with("evaluation,dataset,model,method,op,frac,seed,metric,value,key,hp."), "{csv}");
+    for line in
+        ["small.bench,toy,cnn,ft,finetune,,0,retain_acc,", "wide.bench,blobs,cnn,ga,gradient_ascent,0.3,1,retdev,"]
+    {
         assert!(csv.lines().any(|l| l.starts_with(line)), "no line `{line}…` in\n{csv}");
     }
     let markdown = std::fs::read_to_string(file("report.md")).unwrap();
@@ -528,4 +530,42 @@ fn gc_keeps_what_it_is_told_and_says_what_it_removes_by_declaration() {
     assert!(entries() < before);
     let (_, summary) = lab.run(&edited, &fake);
     assert!(summary.ran.is_empty(), "what the file needs was kept");
+}
+
+/// The table says where each row's model comes from: the op, the values its runs used (a tuned
+/// method's searched field holding the best trial's value), where each came from, and every
+/// seed's model key; the report's CSV carries them as columns.
+#[test]
+fn the_table_records_the_values_each_model_was_made_with() {
+    let lab = Lab::new();
+    let text = search_file(3, "[0]").replace("evaluate e {", "report e { csv = \"e.csv\" }\nevaluate e {");
+    let (plan, summary) = lab.run(&text, &Fake::default());
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    let files = walk(lab.dir.path());
+    let read = |name: &str| -> serde_json::Value {
+        let path = files.iter().find(|p| p.ends_with(name)).unwrap_or_else(|| panic!("no {name}"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let search = read("search.json");
+    let best = &search["trials"][search["best"].as_u64().unwrap() as usize]["values"]["lr"];
+    let table = read("table.json");
+    let ft = &table["rows"][1]["model"];
+    assert_eq!(ft["op"], "finetune");
+    assert_eq!(ft["values"]["lr"], best.to_string(), "the best trial's lr: {ft}");
+    assert_eq!(ft["origins"]["lr"], "searched");
+    assert_eq!(ft["origins"]["epochs"], "default");
+    let original = &table["rows"][0]["model"];
+    assert_eq!(
+        (&original["op"], &original["values"]["data"], &original["values"]["epochs"]),
+        (&"train".into(), &"d.train".into(), &"1".into())
+    );
+    let key = plan.target("train original [seed=0]").map(|ids| plan.node(ids[0]).key.hex());
+    assert_eq!(table["rows"][0]["seeds"][0]["key"].as_str(), key.as_deref());
+    assert!(table["context"].to_string().contains("synthetic(classes: 4"), "{}", table["context"]);
+    let csv = std::fs::read_to_string(files.iter().find(|p| p.ends_with("report.csv")).expect("the CSV")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let line: Vec<&str> =
+        csv.lines().find(|l| l.starts_with("d,cnn,ft,finetune,0,retain_acc,")).expect("ft's line").split(',').collect();
+    let lr = header.iter().position(|c| *c == "hp.lr").expect("an hp.lr column");
+    assert_eq!(line[lr], best.to_string());
 }

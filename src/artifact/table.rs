@@ -26,10 +26,12 @@ pub(crate) const COLUMNS: &[(&str, Metric, &str)] = &[
     ("sape_forget", Metric::Sape, "SAPE FA"),
     ("sape_val", Metric::Sape, "SAPE VA"),
     ("sape_test", Metric::Sape, "SAPE TA"),
-    ("l2", Metric::Distance, "L2 to ref."),
-    ("l2_normalised", Metric::Distance, "norm. L2"),
-    ("l2_norm", Metric::Distance, "‖θ‖"),
-    ("normalised_distance", Metric::Distance, "L2 of unit θ"),
+    // Weight distances (`distance.json`'s l2, l2_normalised, l2_norm, normalised_distance),
+    // named for what they measure: ‖θ − θ_ref‖, ‖θ − θ_ref‖ / ‖θ‖, ‖θ‖, ‖θ/‖θ‖ − θ_ref/‖θ_ref‖‖.
+    ("l2_to_ref", Metric::Distance, "L2 to ref."),
+    ("l2_to_ref_relative", Metric::Distance, "L2 to ref. / ‖θ‖"),
+    ("weight_norm", Metric::Distance, "‖θ‖"),
+    ("unit_l2_to_ref", Metric::Distance, "L2 of unit θ to ref."),
     ("ulira_p", Metric::Ulira, "U-LiRA P"),
     ("ulira_acc", Metric::Ulira, "U-LiRA acc."),
     ("ulira_auc", Metric::Ulira, "U-LiRA AUC"),
@@ -51,6 +53,29 @@ pub(crate) struct Table {
     /// Shown rows other than the reference, best first (with `retention` and a reference only).
     #[serde(default)]
     pub(crate) ranking: Vec<Ranked>,
+    /// What the rows were trained on, in `.munl` spelling: (`dataset` | `model`, text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) context: Vec<(String, String)>,
+}
+
+/// Where a row's model comes from: the op that made it and the values it was made with.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Provenance {
+    /// `train` or `unlearn`.
+    pub(crate) kind: String,
+    /// The method (`finetune`), or `train`.
+    pub(crate) op: String,
+    /// The values the runs used, in `.munl` spelling: a tuned method's searched fields hold
+    /// the best trial's values (after the export rule).
+    pub(crate) values: BTreeMap<String, String>,
+    /// An `unlearn`'s values: `written` (by the file), `default` (the catalogue's) or
+    /// `searched` (the best trial's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) origins: BTreeMap<String, String>,
+    /// A tuned method's searches (one per searched seed), every trial with its values and
+    /// objectives: what the best values were chosen from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) searches: Vec<crate::artifact::SearchResult>,
 }
 
 /// One model: a value per seed and column, and the aggregate over seeds.
@@ -70,6 +95,9 @@ pub(crate) struct Row {
     /// (the function is concave).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) indisc_of_mean: Option<f64>,
+    /// Where the row's model comes from (absent from tables of older munl versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) model: Option<Provenance>,
 }
 
 impl Row {
@@ -89,6 +117,9 @@ impl Row {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub(crate) struct SeedRow {
     pub(crate) seed: u64,
+    /// The key of the model measured (its cache entry: `munl show FILE KEY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key: Option<String>,
     pub(crate) values: BTreeMap<String, Option<f64>>,
     /// Why values of this model and seed are missing: the run diverged, a metric could not be
     /// computed (e.g. "mia_test unavailable: …"). Reports print them as footnotes.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::plan::{demand, explain, to_dot, NodeId, StatusKind};
+use crate::plan::{demand, duration, explain, to_dot, Estimator, NodeId, NodeKind, StatusKind};
 
 use super::load::{load, load_with_cache, targets};
 use super::EXIT_OK;
@@ -26,14 +26,23 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
         .into_iter()
         .map(|(id, _)| id)
         .collect();
+    let estimates = Estimator::new(&cache, plan).estimate(plan);
     let mut out = String::new();
     let (mut run, mut cached) = (0, 0);
+    let (mut total, mut unknown) = (0.0, 0);
     for id in &ids {
         let node = plan.node(*id);
         let status = &statuses[id.0];
+        let estimate = estimates[id.0].filter(|_| status.kind == StatusKind::Run && timed(node.kind()));
         match status.kind {
             StatusKind::Run => run += 1,
             StatusKind::Cached => cached += 1,
+        }
+        if status.kind == StatusKind::Run && timed(node.kind()) {
+            match estimate {
+                Some(e) => total += e.seconds,
+                None => unknown += 1,
+            }
         }
         if as_json {
             let mut dims = serde_json::Map::new();
@@ -49,6 +58,7 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
                 "key": node.key.hex(),
                 "status": status.kind,
                 "reasons": status.reasons,
+                "estimate_s": estimate.map(|e| e.seconds),
                 "space": space(node).map(|s| s.iter().map(|(f, d, collapsed)| json!({"field": f, "dist": d, "collapsed": collapsed})).collect::<Vec<_>>()),
             });
             out.push_str(&line.to_string());
@@ -59,6 +69,9 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
                 StatusKind::Cached => "cached",
             };
             out.push_str(&format!("{mark} {}  {}", node.key.short(), node.label));
+            if let Some(e) = estimate {
+                out.push_str(&format!("  ~{}{}", duration(e.seconds), if e.same_fields { "" } else { " (scaled)" }));
+            }
             if !status.reasons.is_empty() {
                 out.push_str(&format!("  ({})", status.reasons.join("; ")));
             }
@@ -81,9 +94,28 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
     }
     if !as_json {
         out.push_str(&format!("{} nodes: {run} to run, {cached} cached\n", ids.len()));
+        if run > 0 {
+            out.push_str(&estimate_line(total, unknown));
+        }
     }
     print!("{out}");
     EXIT_OK
+}
+
+/// Whether a node's time is worth estimating: computed by a worker, not a table.
+pub(super) fn timed(kind: NodeKind) -> bool {
+    !matches!(kind, NodeKind::Evaluate | NodeKind::Report)
+}
+
+/// `estimated 3 min 5 s of compute (one node at a time); 2 nodes without a record to estimate from`
+fn estimate_line(total: f64, unknown: usize) -> String {
+    let mut line = format!("estimated {} of compute, one node at a time", duration(total));
+    if unknown > 0 {
+        line.push_str(&format!(
+            ", plus {unknown} node(s) with nothing alike in the cache to estimate from (same op, architecture and data)"
+        ));
+    }
+    line + "\n"
 }
 
 /// A search node's space as searched: each field, its distribution as written in `.munl`

@@ -17,6 +17,24 @@ pub(crate) struct Progress<'a> {
     multi: MultiProgress,
     overall: ProgressBar,
     bars: Mutex<HashMap<usize, ProgressBar>>,
+    /// Each node's estimated seconds (by node index) and the nodes running at once: the ETA.
+    eta: Option<Eta>,
+}
+
+/// The time left: the estimates of the nodes still to finish, over the nodes run at once.
+struct Eta {
+    estimates: Vec<Option<f64>>,
+    left: Mutex<f64>,
+    jobs: usize,
+}
+
+impl Eta {
+    /// Takes a finished (or abandoned) node's estimate off; the text to show, `ETA ~3 min 5 s`.
+    fn finished(&self, id: crate::plan::NodeId) -> String {
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        *left = (*left - self.estimates[id.0].unwrap_or(0.0)).max(0.0);
+        format!("ETA ~{} · ", crate::plan::duration(*left / self.jobs.max(1) as f64))
+    }
 }
 
 impl<'a> Progress<'a> {
@@ -30,7 +48,31 @@ impl<'a> Progress<'a> {
                 .expect("static template"),
         );
         overall.enable_steady_tick(Duration::from_millis(200));
-        Progress { plan, terminal, multi, overall, bars: Mutex::new(HashMap::new()) }
+        Progress { plan, terminal, multi, overall, bars: Mutex::new(HashMap::new()), eta: None }
+    }
+
+    /// Shows an ETA from the estimates (by node index) of the nodes `to_run`, `jobs` at once;
+    /// says the estimate once when there is one.
+    pub(crate) fn with_eta(mut self, estimates: Vec<Option<f64>>, to_run: &[crate::plan::NodeId], jobs: usize) -> Self {
+        let known: Vec<f64> = to_run.iter().filter_map(|id| estimates[id.0]).collect();
+        if known.is_empty() {
+            return self;
+        }
+        let total: f64 = known.iter().sum();
+        let wall = crate::plan::duration(total / jobs.max(1) as f64);
+        self.say(&format!(
+            "munl: estimated {wall} ({} of compute, {jobs} at a time; {} of {} nodes estimated from the cache)",
+            crate::plan::duration(total),
+            known.len(),
+            to_run.len()
+        ));
+        self.eta = Some(Eta { estimates, left: Mutex::new(total), jobs });
+        self
+    }
+
+    /// The ETA after `id` ends, as a message prefix; empty without estimates.
+    fn eta_after(&self, id: crate::plan::NodeId) -> String {
+        self.eta.as_ref().map_or(String::new(), |e| e.finished(id))
     }
 
     pub(crate) fn event(&self, event: Event<'_>) {
@@ -60,13 +102,15 @@ impl<'a> Progress<'a> {
                 }
                 self.overall.inc(1);
                 let label = &self.plan.node(id).label;
+                let eta = self.eta_after(id);
                 if self.terminal {
-                    self.overall.set_message(format!("done: {label}"));
+                    self.overall.set_message(format!("{eta}done: {label}"));
                 } else {
                     eprintln!("done    {label} ({seconds:.2}s)");
                 }
             }
             Event::Failed { id, failure } => {
+                self.eta_after(id);
                 if let Some(bar) = bars.remove(&id.0) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
@@ -77,20 +121,24 @@ impl<'a> Progress<'a> {
                 }
             }
             Event::Abandoned(id) => {
+                self.eta_after(id);
                 if let Some(bar) = bars.remove(&id.0) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
                 }
             }
-            Event::Skipped(_) => {}
+            Event::Skipped(id) => {
+                self.eta_after(id);
+            }
             Event::Elsewhere { id, owner } => {
                 self.say(&format!("waiting {} (computed by {owner})", self.plan.node(id).label));
             }
             Event::DoneElsewhere(id) => {
                 self.overall.inc(1);
                 let label = &self.plan.node(id).label;
+                let eta = self.eta_after(id);
                 if self.terminal {
-                    self.overall.set_message(format!("done elsewhere: {label}"));
+                    self.overall.set_message(format!("{eta}done elsewhere: {label}"));
                 } else {
                     eprintln!("done    {label} (by another run)");
                 }

@@ -86,11 +86,11 @@ pub(crate) fn run(
         None => &worker,
     };
     let backend = Routed { tables: &Tables, compute };
-    let progress = Progress::new(plan);
     let jobs = jobs.unwrap_or_else(|| match placement.slurm() {
         None => devices.len(),
         Some(mode) => cluster_jobs(mode),
     });
+    let progress = Progress::new(plan).with_eta(estimates(plan, &cache), &pending(plan, &cache, &targets), jobs);
     let options = RunOptions { jobs, keep_going, stop: Stop::default() };
     let on_signal = |signal| {
         progress.say(&format!(
@@ -261,4 +261,28 @@ mod tests {
         let idle = Usage::default();
         assert_eq!(device_line("cuda:1", &idle, 0.0), "cuda:1: 0 nodes, busy 0 % of 0.0 s");
     }
+}
+
+/// Each node's estimated seconds from the cache's records (`None` for tables and for nodes with
+/// nothing alike recorded).
+fn estimates(plan: &crate::plan::Plan, cache: &crate::cache::Cache) -> Vec<Option<f64>> {
+    let estimates = crate::plan::Estimator::new(cache, plan).estimate(plan);
+    plan.ids()
+        .map(|id| estimates[id.0].map(|e| e.seconds).filter(|_| super::plan_cmd::timed(plan.node(id).kind())))
+        .collect()
+}
+
+/// The nodes a run of `targets` computes, as `munl plan` lists them.
+fn pending(
+    plan: &crate::plan::Plan,
+    cache: &crate::cache::Cache,
+    targets: &[crate::plan::NodeId],
+) -> Vec<crate::plan::NodeId> {
+    use crate::plan::StatusKind;
+    let statuses = crate::plan::explain(plan, cache);
+    crate::plan::demand(plan, targets, |id| (statuses[id.0].kind == StatusKind::Cached).then_some(()))
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| statuses[id.0].kind == StatusKind::Run)
+        .collect()
 }

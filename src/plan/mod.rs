@@ -7,6 +7,7 @@
 //! kind of declaration.
 
 mod build;
+mod estimate;
 mod explain;
 mod fingerprint;
 mod graph;
@@ -16,12 +17,13 @@ mod node;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+pub(crate) use estimate::{duration, Estimator};
 pub use explain::{explain, Status, StatusKind};
 #[cfg(feature = "torch")]
 pub(crate) use fingerprint::csv_fields;
 pub(crate) use graph::{demand, to_dot};
 pub(crate) use key::Description;
-pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, SearchSpec, SettingLabel};
+pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, RowModel, SearchSpec, SettingLabel};
 pub use node::{Node, NodeId, NodeKind};
 
 use crate::digest::Key;

@@ -146,6 +146,32 @@ pub(crate) struct EvaluateSpec {
     pub(crate) seeds: Vec<u64>,
     /// The reference's row.
     pub(crate) reference: Option<usize>,
+    /// Per row, where its model comes from (`table.json` `rows[].model`); a tuned method's
+    /// searches are the inputs `ROW/search/K`, whose best values the table shows as used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) models: Vec<RowModel>,
+    /// What the rows were trained on, in words: `dataset`, `model` and each training's recipe,
+    /// for a report's heading.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) context: Vec<(String, String)>,
+}
+
+/// What a table row's model is: the op that made it and the values it was made with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RowModel {
+    /// `train` or `unlearn`.
+    pub(crate) kind: NodeKind,
+    /// The method (`finetune`), or `train`.
+    pub(crate) op: String,
+    /// The fields as planned, in `.munl` spelling; a searched field holds its pre-search value.
+    pub(crate) values: BTreeMap<String, String>,
+    /// The fields the file wrote; the others are defaults (an `unlearn`'s only).
+    pub(crate) written: Vec<String>,
+    /// The fields a search chooses.
+    pub(crate) searched: Vec<String>,
+    pub(crate) export: Option<ExportMode>,
+    /// The model's key at each replicate (seed), in the table's order.
+    pub(crate) keys: Vec<String>,
 }
 
 /// One report of an evaluation: what its rows are called and which formats it renders.

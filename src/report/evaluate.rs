@@ -9,17 +9,17 @@ use crate::artifact::{read_json, write_json};
 use crate::artifact::{Attack, Estimate, Membership, Metrics, NodeFailure};
 use crate::backend::Job;
 use crate::ops::Metric;
-use crate::plan::{EvaluateSpec, Payload};
+use crate::plan::{EvaluateSpec, NodeKind, Payload, RowModel};
 
 use super::derived::{indiscernibility, rank, ratio_of_means, retdev, retention, sape};
-use crate::artifact::table::{Aggregate, Row, SeedRow, Table, COLUMNS};
+use crate::artifact::table::{Aggregate, Provenance, Row, SeedRow, Table, COLUMNS};
 
 /// Computes `table.json` from the measure inputs (roles `ROW/SEED`).
 pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
     let Payload::Evaluate(spec) = &job.node.payload else {
         return Err(NodeFailure::new(format!("`{}` is not an evaluation", job.node.label)));
     };
-    let EvaluateSpec { metrics, rows, shown, seeds, reference } = spec;
+    let EvaluateSpec { metrics, rows, shown, seeds, reference, models, context } = spec;
     let read = |row: usize, seed: u64| -> Result<Metrics, NodeFailure> {
         let role = format!("{row}/{seed}");
         let input = job.input(&role).ok_or_else(|| NodeFailure::new(format!("missing measurement `{role}`")))?;
@@ -45,7 +45,47 @@ pub(crate) fn evaluate(job: &Job<'_>) -> Result<(), NodeFailure> {
             r.summary.extend(ulira_columns(&attack));
         }
     }
+    table.context = context.clone();
+    for (row, (r, model)) in table.rows.iter_mut().zip(models).enumerate() {
+        r.model = Some(provenance(job, row, model)?);
+        for (seed, key) in r.seeds.iter_mut().zip(&model.keys) {
+            seed.key = Some(key.clone());
+        }
+    }
     write_json(&job.out.join(file::TABLE), &table)
+}
+
+/// A row's provenance: its planned values, with a tuned method's searched fields replaced by
+/// the best trial's (inputs `ROW/search/K`), as the run received them.
+fn provenance(job: &Job<'_>, row: usize, model: &RowModel) -> Result<Provenance, NodeFailure> {
+    let searches: Vec<std::path::PathBuf> =
+        (0..).map_while(|k| job.input(&format!("{row}/search/{k}")).map(|i| i.dir.to_path_buf())).collect();
+    let best = match model.export {
+        Some(export) if !searches.is_empty() => {
+            let dirs: Vec<&std::path::Path> = searches.iter().map(|d| d.as_path()).collect();
+            crate::exec::best_values(&model.op, export, &dirs)?
+        }
+        _ => Default::default(),
+    };
+    let mut values = model.values.clone();
+    let mut origins = std::collections::BTreeMap::new();
+    for (field, value) in &best {
+        values.insert(field.clone(), value.to_string());
+    }
+    if model.kind == NodeKind::Unlearn {
+        for field in model.values.keys() {
+            let origin = if best.contains_key(field) {
+                "searched"
+            } else if model.written.contains(field) {
+                "written"
+            } else {
+                "default"
+            };
+            origins.insert(field.clone(), origin.to_string());
+        }
+    }
+    let searches = searches.iter().map(|d| read_json(&d.join(file::SEARCH))).collect::<Result<_, _>>()?;
+    Ok(Provenance { kind: model.kind.as_str().to_string(), op: model.op.clone(), values, origins, searches })
 }
 
 /// The U-LiRA columns of one model family: each summary with its 95 % CI over samples (as
@@ -86,7 +126,8 @@ pub(crate) fn tabulate(
 ) -> Table {
     let columns: Vec<String> =
         COLUMNS.iter().filter(|(_, m, _)| metrics.contains(m)).map(|(c, _, _)| c.to_string()).collect();
-    let mut table = Table { columns: columns.clone(), shown, reference, rows: vec![], ranking: vec![] };
+    let mut table =
+        Table { columns: columns.clone(), shown, reference, rows: vec![], ranking: vec![], context: vec![] };
     // Every value is computed; the hidden ones only serve the ratio of means and the ranking.
     let mut hidden: Vec<BTreeMap<String, Aggregate>> = vec![];
     for per_seed in measured {
@@ -95,7 +136,7 @@ pub(crate) fn tabulate(
         for (i, m) in per_seed.iter().enumerate() {
             let all = values(m, reference.map(|r| &measured[r][i]));
             let values = columns.iter().map(|c| (c.clone(), all.get(c.as_str()).copied().flatten())).collect();
-            seed_rows.push(SeedRow { seed: seeds[i], values, notes: notes(m) });
+            seed_rows.push(SeedRow { seed: seeds[i], key: None, values, notes: notes(m) });
             all_rows.push(all);
         }
         let aggregate = |c: &str| {
@@ -108,7 +149,13 @@ pub(crate) fn tabulate(
             .contains(&Metric::Indiscernibility)
             .then(|| aggregate("mia_test").value().and_then(indiscernibility))
             .flatten();
-        table.rows.push(Row { seeds: seed_rows, summary, ratio_of_means: BTreeMap::new(), indisc_of_mean });
+        table.rows.push(Row {
+            seeds: seed_rows,
+            summary,
+            ratio_of_means: BTreeMap::new(),
+            indisc_of_mean,
+            model: None,
+        });
     }
     let retention_wanted = metrics.contains(&Metric::Retention);
     if let (true, Some(r)) = (retention_wanted, reference) {
@@ -117,6 +164,7 @@ pub(crate) fn tabulate(
             summary: hidden[i].clone(),
             ratio_of_means: BTreeMap::new(),
             indisc_of_mean: hidden[i].get("mia_test").and_then(|a| a.value()).and_then(indiscernibility),
+            model: None,
         };
         let reference_row = full(r);
         let romeans: Vec<_> = (0..table.rows.len()).map(|i| ratio_of_means(&full(i), &reference_row)).collect();
@@ -132,6 +180,7 @@ pub(crate) fn tabulate(
                 .map(|i| Row { ratio_of_means: table.rows[i].ratio_of_means.clone(), ..full(i) })
                 .collect(),
             ranking: vec![],
+            context: vec![],
         };
         table.ranking = rank(&ranking_view);
     }
@@ -173,9 +222,9 @@ fn values(m: &Metrics, reference: Option<&Metrics>) -> BTreeMap<&'static str, Op
         ("sape_forget", error(|x| x.forget_acc)),
         ("sape_val", error(|x| x.val_acc)),
         ("sape_test", error(|x| x.test_acc)),
-        ("l2", m.distances.map(|d| d.l2)),
-        ("l2_normalised", m.distances.map(|d| d.l2_normalised)),
-        ("l2_norm", m.distances.map(|d| d.l2_norm)),
-        ("normalised_distance", m.distances.map(|d| d.normalised_distance)),
+        ("l2_to_ref", m.distances.map(|d| d.l2)),
+        ("l2_to_ref_relative", m.distances.map(|d| d.l2_normalised)),
+        ("weight_norm", m.distances.map(|d| d.l2_norm)),
+        ("unit_l2_to_ref", m.distances.map(|d| d.normalised_distance)),
     ])
 }

@@ -25,6 +25,7 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
                 "summary": row.summary,
                 "ratio_of_means": row.ratio_of_means,
                 "indisc_of_mean_mia": row.indisc_of_mean,
+                "model": row.model,
             })
         })
         .collect();
@@ -46,6 +47,7 @@ pub(crate) fn json(t: &Table, l: &Labels) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "title": l.title,
+        "context": t.context.iter().map(|(what, text)| serde_json::json!({"kind": what, "text": text})).collect::<Vec<_>>(),
         "reference": t.reference.map(|r| l.method(r)),
         "columns": t.columns,
         "rows": rows,
@@ -160,7 +162,7 @@ pub(crate) fn across_text(title: &str, settings: &[Setting]) -> Result<String, s
 }
 
 /// The version of the layout of `report.json`: bumped when a field changes meaning or goes.
-pub(crate) const SCHEMA: &str = "munl.report/1";
+pub(crate) const SCHEMA: &str = "munl.report/2";
 
 /// A report's JSON with its schema's version and the munl that wrote it.
 fn stamped(v: serde_json::Value) -> serde_json::Value {

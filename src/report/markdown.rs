@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 
 use super::across::{analyse, Across, Place, RULES};
 use super::present::{
-    dimensions, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels, Setting,
+    dimensions, distinct, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group,
+    Labels, Setting,
 };
 use crate::artifact::table::Table;
 
@@ -30,9 +31,11 @@ pub(crate) fn markdown(t: &Table, l: &Labels) -> String {
 /// Everything of [`markdown`] below its title, with headings of level `h`: at `###` the heading
 /// of every metric is [`DETAILS`].
 fn body(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    s.push_str(&context(t));
     let n = seeds_of(t);
     let paper = paper_columns(t);
     if !paper.is_empty() {
+        let _ = write!(s, "{h} summary: mean ± 95 % CI over {n} seed(s)\n\n");
         paper_head(s, &[], &paper);
         paper_rows(s, &[], t, &paper, l, n);
         paper_notes(s, &paper, n);
@@ -48,6 +51,7 @@ fn body(s: &mut String, t: &Table, l: &Labels, h: &str) {
 /// Retention as ratio of means, the ranking, every metric (mean ± std) and the per-seed rows,
 /// under headings of level `h`.
 fn details(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    models(s, t, l, h);
     retention(s, t, l, h);
     ranking(s, t, l, h);
     let _ = write!(s, "\n{h} all metrics (mean ± std)\n\n");
@@ -62,10 +66,15 @@ fn details(s: &mut String, t: &Table, l: &Labels, h: &str) {
 /// rows.
 pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
     let mut s = format!("## {}\n\n", l.title);
+    let contexts = distinct(groups.iter().map(|g| context(&g.table)));
+    if let [one] = contexts.as_slice() {
+        s.push_str(one);
+    }
     let dims = dimensions(groups);
     let n = seeds_in(groups);
     let paper = paper_columns_in(groups);
     if !paper.is_empty() {
+        let _ = write!(s, "### summary: mean ± 95 % CI over {n} seed(s)\n\n");
         paper_head(&mut s, &dims, &paper);
         for g in groups {
             paper_rows(&mut s, &g.values(), &g.table, &paper, l, n);
@@ -90,6 +99,10 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
     );
     for g in groups {
         let _ = writeln!(s, "\n### {}", g.name());
+        if contexts.len() > 1 {
+            s.push('\n');
+            s.push_str(&context(&g.table));
+        }
         details(&mut s, &g.table, l, "####");
     }
     s
@@ -228,6 +241,63 @@ fn paper_notes(s: &mut String, paper: &[(&str, &str)], n: usize) {
     }
 }
 
+/// What the rows were trained on, as a paragraph: `dataset mnist: … · model net = cnn(…)`;
+/// empty for a table that does not say.
+fn context(t: &Table) -> String {
+    if t.context.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = t.context.iter().map(|(what, text)| format!("{what} `{text}`")).collect();
+    format!("{}\n\n", parts.join(" · "))
+}
+
+/// Each shown row's model: its op, the values the file wrote or the search chose (marked `*`),
+/// its defaults and its key, under a heading of level `h`; nothing for a table without them.
+fn models(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    if t.rows.iter().take(t.shown).all(|r| r.model.is_none()) {
+        return;
+    }
+    let _ =
+        write!(s, "\n{h} models: values used\n\n| method | op | values | defaults | key |\n|---|---|---|---|---|\n");
+    let mut searched = false;
+    for (i, row) in t.rows.iter().enumerate().take(t.shown) {
+        let Some(m) = &row.model else { continue };
+        let origin = |k: &str| m.origins.get(k).map_or("written", String::as_str);
+        let list = |pick: &dyn Fn(&str) -> bool| -> String {
+            let items: Vec<String> = m
+                .values
+                .iter()
+                .filter(|(k, _)| pick(origin(k)))
+                .map(|(k, v)| format!("{k} = {v}{}", if origin(k) == "searched" { " *" } else { "" }))
+                .collect();
+            if items.is_empty() {
+                "–".into()
+            } else {
+                format!("`{}`", items.join("`, `"))
+            }
+        };
+        searched |= m.origins.values().any(|o| o == "searched");
+        let key = row
+            .seeds
+            .first()
+            .and_then(|s| s.key.as_deref())
+            .map_or("–".into(), |k| format!("`{}`", &k[..k.len().min(12)]));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {key} |",
+            l.shown_name(t, i),
+            m.op,
+            list(&|o| o != "default"),
+            list(&|o| o == "default"),
+        );
+    }
+    s.push_str("\nvalues: written in the file");
+    if searched {
+        s.push_str(", or chosen by the search (`*`, the best trial's)");
+    }
+    s.push_str("; defaults: the catalogue's. key: the first seed's model (`munl show FILE KEY`; every seed's is under per seed).\n");
+}
+
 /// Retention as ratio of means, under a heading of level `h`; nothing without retention.
 fn retention(s: &mut String, t: &Table, l: &Labels, h: &str) {
     if !t.rows.iter().take(t.shown).any(|r| !r.ratio_of_means.is_empty()) {
@@ -338,18 +408,22 @@ fn all_metrics(t: &Table, l: &Labels) -> String {
 
 /// Every seed's values of the shown rows, under a heading of level `h`.
 fn per_seed(s: &mut String, t: &Table, l: &Labels, h: &str) {
+    let keyed = t.rows.iter().any(|r| r.seeds.iter().any(|s| s.key.is_some()));
     let _ = write!(s, "{h} per seed\n\n| model | seed |");
     for c in &t.columns {
         let _ = write!(s, " {} |", header(c));
     }
-    s.push_str("\n|---|---|");
+    s.push_str(if keyed { " key |\n|---|---|" } else { "\n|---|---|" });
     s.push_str(&"---:|".repeat(t.columns.len()));
-    s.push('\n');
+    s.push_str(if keyed { "---|\n" } else { "\n" });
     for (i, row) in t.rows.iter().enumerate().take(t.shown) {
         for seed in &row.seeds {
             let _ = write!(s, "| {} | {} |", l.method(i), seed.seed);
             for c in &t.columns {
                 let _ = write!(s, " {} |", opt(seed.values.get(c).copied().flatten()));
+            }
+            if keyed {
+                let _ = write!(s, " `{}` |", seed.key.as_deref().map_or("–", |k| &k[..k.len().min(12)]));
             }
             s.push('\n');
         }

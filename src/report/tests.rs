@@ -48,7 +48,8 @@ fn fixture() -> (Table, Labels) {
         // neg_grad
         vec![m(0.96, 0.91, 0.88, 0.50, 5.0), m(0.97, 0.93, 0.89, 0.49, 6.0), m(0.95, 0.88, 0.87, 0.52, 4.0)],
     ];
-    let table = tabulate(&metrics(ALL), &[0, 1, 2], 5, Some(1), &measured);
+    let mut table = tabulate(&metrics(ALL), &[0, 1, 2], 5, Some(1), &measured);
+    with_provenance(&mut table);
     let labels = Labels {
         title: "bench".into(),
         methods: ["original", "retrained", "ft", "ga", "neg_grad"].map(String::from).to_vec(),
@@ -56,6 +57,45 @@ fn fixture() -> (Table, Labels) {
         models: vec!["cnn".into(); 5],
     };
     (table, labels)
+}
+
+/// What the `evaluate` node adds to [`fixture`]'s table: the context, each row's op and values
+/// (`ft` tuned: its `lr` searched) and each seed's model key.
+fn with_provenance(t: &mut Table) {
+    use crate::artifact::table::Provenance;
+    t.context = vec![
+        ("dataset".into(), "mnist: mnist(path: \"mnist\"), split random(forget: 0.1, seed: 123, val: 0.15)".into()),
+        ("model".into(), "net = cnn(width: 16)".into()),
+    ];
+    let train = |data: &str| Provenance {
+        kind: "train".into(),
+        op: "train".into(),
+        values: [("data", data), ("epochs", "20"), ("optim", "sgd(lr: 0.05, momentum: 0.9)")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into(),
+        origins: Default::default(),
+        searches: vec![],
+    };
+    let method = |op: &str, fields: &[(&str, &str, &str)]| Provenance {
+        kind: "unlearn".into(),
+        op: op.into(),
+        values: fields.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect(),
+        origins: fields.iter().map(|(k, _, o)| (k.to_string(), o.to_string())).collect(),
+        searches: vec![],
+    };
+    let models = [
+        train("mnist.train"),
+        train("mnist.retain"),
+        method("finetune", &[("epochs", "3", "written"), ("lr", "0.0716", "searched"), ("batch", "256", "default")]),
+        method("gradient_ascent", &[("epochs", "3", "written"), ("lr", "0.015", "written")]),
+        method("neggrad_plus", &[("alpha", "0.8", "written"), ("lr", "0.03", "default")]),
+    ];
+    for (row, (r, model)) in t.rows.iter_mut().zip(models).enumerate() {
+        r.model = Some(model);
+        for s in &mut r.seeds {
+            s.key = Some(format!("{row:x}{:x}", s.seed).repeat(32));
+        }
+    }
 }
 
 #[test]
@@ -222,8 +262,11 @@ fn plot_snapshot() {
     let (t, l) = fixture();
     let text = super::plot::svg(&t, &l);
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
-    // Four methods besides the reference, each a point and a bar.
-    assert_eq!(text.matches("<circle").count(), 4);
+    // Four methods and the reference, each a point, a legend entry and an RTE marker.
+    for class in ["point", "key", "rte", "legend", "number"] {
+        assert_eq!(elements(&text, class).len(), 5, "{class}");
+    }
+    check_layout(&text, &["original", "retrained (reference)", "ft", "ga", "neg_grad"]);
     insta::assert_snapshot!(text);
 }
 
@@ -234,6 +277,186 @@ fn plot_without_the_needed_metrics_says_so() {
     let l = Labels { methods: vec!["r".into(), "m".into()], ..Labels::default() };
     let text = super::plot::svg(&t, &l);
     assert!(text.contains("needs metrics accuracy and indiscernibility") && text.contains("needs metric rte"));
+}
+
+/// Like the quickstart's evaluation: `original`, `retrained` (row 1, the reference), `ft`, `ga`
+/// and `ngp` × two seeds. Every Indisc is near 0.95, the forget-accuracy gaps are a few points,
+/// and the RTEs' 95 % CIs over two seeds (t = 12.7) reach far below zero.
+fn quickstart_like() -> (Table, Labels) {
+    let measured = vec![
+        vec![m(1.0, 1.0, 0.95, 0.53, 20.0), m(1.0, 0.997, 0.94, 0.54, 21.0)],
+        vec![m(0.99, 0.96, 0.95, 0.51, 19.0), m(0.99, 0.97, 0.94, 0.52, 18.0)],
+        vec![m(0.995, 0.985, 0.95, 0.525, 2.2), m(0.99, 0.98, 0.95, 0.53, 3.1)],
+        vec![m(0.93, 0.90, 0.90, 0.47, 1.1), m(0.95, 0.93, 0.92, 0.485, 2.3)],
+        vec![m(0.985, 0.965, 0.94, 0.515, 2.5), m(0.99, 0.975, 0.945, 0.52, 3.6)],
+    ];
+    let table = tabulate(&metrics(SWEEP), &[0, 1], 5, Some(1), &measured);
+    let labels = Labels {
+        title: "bench".into(),
+        methods: ["original", "retrained", "ft", "ga", "ngp"].map(String::from).to_vec(),
+        datasets: vec!["mnist".into(); 5],
+        models: vec!["cnn".into(); 5],
+    };
+    (table, labels)
+}
+
+/// `original`, `retrained` (row 1, the reference) and `n` methods × three seeds, spread over
+/// forget-accuracy gaps, Indiscs and RTEs (about 2× to over 1000×), some of them close together.
+fn many_methods(n: usize) -> (Table, Labels) {
+    const NAMES: &str = "ft ga ngp scrub l1_sparse salun random_label bad_teacher ssd unsir fisher boundary_shrink \
+                         boundary_expand cf_k eu_k amnesiac sfron neggrad rum ft_long_schedule_lr0.01";
+    let mut measured = vec![
+        vec![m(1.0, 1.0, 0.90, 0.70, 100.0), m(0.99, 1.0, 0.91, 0.72, 101.0), m(1.0, 0.99, 0.90, 0.69, 99.0)],
+        vec![m(0.98, 0.90, 0.90, 0.52, 90.0), m(0.98, 0.91, 0.89, 0.50, 92.0), m(0.99, 0.90, 0.90, 0.51, 88.0)],
+    ];
+    for k in 0..n {
+        let f = k as f64;
+        let fa = 0.9 + 0.1 * ((f * 1.7).sin()) - 0.02 * (k % 3) as f64;
+        let mia = 0.5 + 0.18 * ((f * 0.9).cos()) * (k % 4) as f64 / 3.0;
+        let secs = 90.0 / (0.8 + (f * 0.37).exp() * 1.2);
+        measured.push(
+            (0..3)
+                .map(|s| {
+                    let d = (s as f64 - 1.0) * (0.005 + 0.01 * (k % 5) as f64);
+                    m(0.97 + d / 4.0, (fa + d).min(1.0), 0.89, mia + d / 2.0, secs * (1.0 + d * 4.0))
+                })
+                .collect(),
+        );
+    }
+    let table = tabulate(&metrics(SWEEP), &[0, 1, 2], n + 2, Some(1), &measured);
+    let mut methods: Vec<String> = ["original", "retrained"].map(String::from).to_vec();
+    methods.extend((0..n).map(|k| NAMES.split_whitespace().nth(k).map_or(format!("method_{k}"), String::from)));
+    let (datasets, models) = (vec!["mnist".into(); n + 2], vec!["cnn".into(); n + 2]);
+    let labels = Labels { title: "bench".into(), datasets, models, methods };
+    (table, labels)
+}
+
+/// Writes `svg` as `<MUNL_PLOT_PREVIEW>/<name>.png` when that variable names a folder: a way to
+/// look at the plots the tests draw.
+fn preview(name: &str, svg: &str) {
+    if let Some(dir) = std::env::var_os("MUNL_PLOT_PREVIEW") {
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        std::fs::write(path, super::plot::png(svg).expect("a PNG")).expect("the preview written");
+    }
+}
+
+#[test]
+fn plot_previews() {
+    let (t, l) = fixture();
+    preview("fixture", &super::plot::svg(&t, &l));
+    let (t, l) = quickstart_like();
+    preview("quickstart", &super::plot::svg(&t, &l));
+    let (t, l) = many_methods(20);
+    preview("many", &super::plot::svg(&t, &l));
+    let (g, l) = grouped_fixture();
+    preview("grouped", &super::plot::grouped(&g, &l));
+    preview("across", &super::plot::across("paper", &across_fixture()));
+}
+
+/// The elements of an SVG with `class="{class}"`, each from its tag name on, in order.
+fn elements<'a>(svg: &'a str, class: &str) -> Vec<&'a str> {
+    let mark = format!(r#" class="{class}""#);
+    svg.split('<').filter(|e| e.contains(&mark)).collect()
+}
+
+/// A number attribute of an element.
+fn attr(element: &str, name: &str) -> f64 {
+    let at = element.find(&format!(r#" {name}=""#)).unwrap_or_else(|| panic!("no `{name}` in {element}"));
+    element[at + name.len() + 3..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Where a marker is centred.
+fn centre(element: &str) -> (f64, f64) {
+    let at = element.find("translate(").expect("a marker") + "translate(".len();
+    let (x, y) = element[at..].split(')').next().unwrap().split_once(' ').unwrap();
+    (x.parse().unwrap(), y.parse().unwrap())
+}
+
+/// The text of a `<text>` element, a tick label read as a number.
+fn content(element: &str) -> &str {
+    element.split_once('>').unwrap().1
+}
+
+fn tick(element: &str) -> f64 {
+    content(element).replace('−', "-").parse().unwrap()
+}
+
+/// A frame as (left, top, right, bottom).
+fn frame(element: &str) -> (f64, f64, f64, f64) {
+    let (x, y) = (attr(element, "x"), attr(element, "y"));
+    (x, y, x + attr(element, "width"), y + attr(element, "height"))
+}
+
+/// The layout of a one-picture plot: the legend lists `names` top down, its rows at least a line
+/// apart, inside the canvas and the panels' height, between the scatter and the RTE panel (so it
+/// covers no point, even at a generous 7 px a character); every method's marker differs from the
+/// others'; every point is inside its panel.
+fn check_layout(svg: &str, names: &[&str]) {
+    let height = attr(svg, "height");
+    let frames: Vec<_> = elements(svg, "frame").into_iter().map(frame).collect();
+    let [scatter, rte] = frames[..] else { panic!("two panels, not {frames:?}") };
+    let legend = elements(svg, "legend");
+    assert_eq!(legend.iter().map(|e| content(e)).collect::<Vec<_>>(), names);
+    let ys: Vec<f64> = legend.iter().map(|e| attr(e, "y")).collect();
+    assert!(ys.windows(2).all(|w| w[1] - w[0] >= 14.0), "legend rows overlap: {ys:?}");
+    for (e, y) in legend.iter().zip(&ys) {
+        let (x, width) = (attr(e, "x"), 7.0 * content(e).chars().count() as f64);
+        assert!(*y > scatter.1 && *y < scatter.3 + 6.0 && *y < height, "{e} outside the panels' height");
+        assert!(x - 16.0 > scatter.2 && x + width < rte.0, "{e} overlaps a panel");
+    }
+    let keys: Vec<String> = elements(svg, "key")
+        .iter()
+        .map(|e| {
+            let (a, b) = e.split_once("transform=").unwrap();
+            format!("{a}{}", b.split_once(')').unwrap().1)
+        })
+        .collect();
+    assert_eq!(keys.len(), names.len());
+    assert_eq!(super::present::distinct(keys.iter()).len(), keys.len(), "two methods look alike: {keys:?}");
+    let inside = |(x, y): (f64, f64), (l, t, r, b): (f64, f64, f64, f64)| x >= l && x <= r && y >= t && y <= b;
+    assert!(elements(svg, "point").into_iter().all(|e| inside(centre(e), scatter)));
+    assert!(elements(svg, "rte").into_iter().all(|e| inside(centre(e), rte)));
+}
+
+#[test]
+fn plot_of_the_quickstart_fits_its_axes_to_the_data() {
+    let (t, l) = quickstart_like();
+    let text = super::plot::svg(&t, &l);
+    check_layout(&text, &["original", "retrained (reference)", "ft", "ga", "ngp"]);
+    let frames: Vec<_> = elements(&text, "frame").into_iter().map(frame).collect();
+    // Indisc near 0.95: the axis is not 0–1 but a little around the points, which spread over
+    // a good part of the panel's height.
+    let indisc: Vec<f64> = elements(&text, "y").into_iter().map(tick).collect();
+    assert!(indisc.len() >= 3 && indisc[0] >= 0.7 && *indisc.last().unwrap() <= 1.0, "{indisc:?}");
+    let ys: Vec<f64> = elements(&text, "point").into_iter().map(|e| centre(e).1).collect();
+    let spread = ys.iter().copied().fold(f64::MIN, f64::max) - ys.iter().copied().fold(f64::MAX, f64::min);
+    assert!(spread > 0.1 * (frames[0].3 - frames[0].1), "points bunched: {ys:?}");
+    // The gap axis shows 0 (the reference) and no more than the CIs need.
+    let (gaps, rte): (Vec<_>, Vec<_>) =
+        elements(&text, "x").into_iter().partition(|e| attr(e, "x") < frames[0].2 + 1.0);
+    let gaps: Vec<f64> = gaps.into_iter().map(tick).collect();
+    assert!(gaps.contains(&0.0) && gaps[0] >= -0.3 && *gaps.last().unwrap() <= 0.2, "{gaps:?}");
+    // RTE on a log axis: ticks at powers of ten; the CIs that run below 0 end in an arrowhead,
+    // and the numbers say what they are.
+    let rte: Vec<f64> = rte.into_iter().map(tick).collect();
+    assert!(rte.contains(&1.0) && rte.contains(&10.0) && rte.windows(2).all(|w| w[1] >= 2.0 * w[0]), "{rte:?}");
+    assert!(text.contains("(log scale)") && text.contains("arrowhead: cut at the axis"));
+    let numbers: Vec<&str> = elements(&text, "number").into_iter().map(content).collect();
+    assert_eq!(numbers, ["0.90 ± 0.59", "1.0", "7.2 ± 18.0", "13 ± 60", "6.3 ± 16.5"]);
+    assert!(text.contains("Indisc (mean ± 95 % CI)") && text.contains("forget-accuracy gap to the reference"));
+}
+
+#[test]
+fn plot_of_twenty_methods_has_a_readable_legend() {
+    let (t, l) = many_methods(20);
+    let text = super::plot::svg(&t, &l);
+    let mut names: Vec<String> = l.methods.clone();
+    names[1] = "retrained (reference)".into();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    check_layout(&text, &names);
+    assert_eq!(elements(&text, "point").len(), 22);
+    // The picture grew to fit the legend.
+    assert!(attr(&text, "height") > 420.0);
 }
 
 /// The reference's Indisc column is the indiscernibility of the mean test MIA, not the mean of
@@ -430,23 +653,23 @@ fn grouped_csv_has_a_column_per_dimension_after_method() {
     let (groups, l) = grouped_fixture();
     let text = super::csv::grouped(&groups, &l);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("dataset,model,method,frac,seed,metric,value"));
+    assert_eq!(lines.next(), Some("dataset,model,method,op,frac,seed,metric,value,key"));
     let columns = groups[0].table.columns.len();
     // Four shown rows × two seeds × every column, per group.
     assert_eq!(text.lines().count(), 1 + 2 * 4 * 2 * columns);
-    let fracs: Vec<&str> = lines.map(|line| line.split(',').nth(3).unwrap()).collect();
+    let fracs: Vec<&str> = lines.map(|line| line.split(',').nth(4).unwrap()).collect();
     assert_eq!(fracs.iter().filter(|f| **f == "0.01").count(), 4 * 2 * columns);
     assert_eq!(fracs.iter().filter(|f| **f == "0.1").count(), 4 * 2 * columns);
     assert!(fracs[..4 * 2 * columns].iter().all(|f| *f == "0.01"), "groups in order");
     let fa = groups[1].table.rows[2].seeds[1].values["forget_acc"].unwrap();
-    assert!(text.contains(&format!("\nmnist,cnn,ft,0.1,1,forget_acc,{fa}\n")));
-    assert!(text.contains("\nmnist,cnn,ft,0.1,1,mia_test,\n"), "an unavailable value is empty");
+    assert!(text.contains(&format!("\nmnist,cnn,ft,,0.1,1,forget_acc,{fa},\n")));
+    assert!(text.contains("\nmnist,cnn,ft,,0.1,1,mia_test,,\n"), "an unavailable value is empty");
     // Each group's lines are the ungrouped lines with its coordinate inserted.
     for g in &groups {
         let alone = csv(&g.table, &l);
         for line in alone.lines().skip(1) {
-            let f: Vec<&str> = line.splitn(4, ',').collect();
-            let want = format!("{},{},{},{},{}", f[0], f[1], f[2], g.coords[0].1, f[3]);
+            let f: Vec<&str> = line.splitn(5, ',').collect();
+            let want = format!("{},{},{},{},{},{}", f[0], f[1], f[2], f[3], g.coords[0].1, f[4]);
             assert!(text.contains(&format!("\n{want}\n")), "{want}");
         }
     }
@@ -459,9 +682,9 @@ fn grouped_csv_with_two_dimensions_quotes_what_needs_it() {
     groups[0].coords.push(("ft.lr".into(), "0.01".into()));
     groups[1].coords.push(("ft.lr".into(), "a,b".into()));
     let text = super::csv::grouped(&groups, &l);
-    assert!(text.starts_with("dataset,model,method,frac,ft.lr,seed,metric,value\n"));
-    assert!(text.contains("\nmnist,cnn,ga,0.01,0.01,0,retain_acc,0.6\n"));
-    assert!(text.contains("\nmnist,cnn,ga,0.1,\"a,b\",0,retain_acc,0.96\n"));
+    assert!(text.starts_with("dataset,model,method,op,frac,ft.lr,seed,metric,value,key\n"));
+    assert!(text.contains("\nmnist,cnn,ga,,0.01,0.01,0,retain_acc,0.6,\n"));
+    assert!(text.contains("\nmnist,cnn,ga,,0.1,\"a,b\",0,retain_acc,0.96,\n"));
 }
 
 /// Checks that `text` is `value` as `report.json` has it, with the schema's and munl's versions,
@@ -513,10 +736,10 @@ fn grouped_plot_stacks_one_picture_per_group_on_shared_axes() {
     let (groups, l) = grouped_fixture();
     let text = super::plot::grouped(&groups, &l);
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
-    assert!(text.contains(r#"height="840" viewBox="0 0 960 840""#), "two pictures tall");
+    assert!(text.contains(r#"height="820" viewBox="0 0 960 820""#), "two pictures tall");
     assert!(text.contains("sweep — frac = 0.01") && text.contains("sweep — frac = 0.1"));
-    // Three methods besides the reference per group.
-    assert_eq!(text.matches("<circle").count(), 2 * 3);
+    // Three methods and the reference per group.
+    assert_eq!(elements(&text, "point").len(), 2 * 4);
     // The dashed guides (gap 0, RTE 1) sit at the same place in both pictures, though alone
     // each group's would not.
     let guides = |svg: &str| -> Vec<String> {
@@ -525,6 +748,10 @@ fn grouped_plot_stacks_one_picture_per_group_on_shared_axes() {
     let blocks: Vec<&str> = text.split("<g transform=").skip(1).collect();
     assert_eq!(blocks.len(), 2);
     assert_eq!(guides(blocks[0]), guides(blocks[1]));
+    // A method keeps its colour and marker, and the legend its place.
+    let keys = |block: &str| elements(block, "key").join("|");
+    assert_eq!(keys(blocks[0]), keys(blocks[1]));
+    check_layout(&super::plot::svg(&groups[1].table, &l), &["original", "retrained (reference)", "ft", "ga"]);
     assert_ne!(guides(&super::plot::svg(&groups[0].table, &l)), guides(&super::plot::svg(&groups[1].table, &l)));
     insta::assert_snapshot!("grouped_plot", text);
 }
@@ -640,9 +867,15 @@ fn render_reads_one_table_per_group() {
 /// A table of `rows` shown rows without numbers, row 0 (`retrained`) the reference, ranked in the
 /// order `ranking` lists them: (row, the rows statistically tied with it).
 fn ranked(rows: usize, ranking: &[(usize, &[usize])]) -> Table {
-    let row =
-        || Row { seeds: vec![], summary: Default::default(), ratio_of_means: Default::default(), indisc_of_mean: None };
+    let row = || Row {
+        seeds: vec![],
+        summary: Default::default(),
+        ratio_of_means: Default::default(),
+        indisc_of_mean: None,
+        model: None,
+    };
     Table {
+        context: vec![],
         columns: vec![],
         shown: rows,
         reference: Some(0),
@@ -853,20 +1086,20 @@ fn across_csv_has_the_evaluation_and_every_dimension() {
     let mut settings = across_fixture();
     settings[1].coords.push(("ft.lr".into(), "0.01".into()));
     let text = super::csv::across(&settings);
-    assert!(text.starts_with("evaluation,dataset,model,method,frac,ft.lr,seed,metric,value\n"));
+    assert!(text.starts_with("evaluation,dataset,model,method,op,frac,ft.lr,seed,metric,value,key\n"));
     // Each setting's lines are its ungrouped lines, led by the evaluation, with its coordinates
     // (empty where it lacks a dimension).
     for (s, cells) in settings.iter().zip([",0.01,,", ",0.1,0.01,", ",,,"]) {
         let alone = csv(&s.table, &s.labels);
         for line in alone.lines().skip(1) {
-            let f: Vec<&str> = line.splitn(4, ',').collect();
-            let want = format!("{},{},{},{}{cells}{}", s.evaluation, f[0], f[1], f[2], f[3]);
+            let f: Vec<&str> = line.splitn(5, ',').collect();
+            let want = format!("{},{},{},{},{}{cells}{}", s.evaluation, f[0], f[1], f[2], f[3], f[4]);
             assert!(text.contains(&format!("\n{want}\n")), "{want}");
         }
     }
     let lines: usize = settings.iter().map(|s| csv(&s.table, &s.labels).lines().count() - 1).sum();
     assert_eq!(text.lines().count(), 1 + lines);
-    assert!(text.contains("\nmv.bench,mnist,vit11m,ft,,,0,retain_acc,\n"), "a diverged value is empty");
+    assert!(text.contains("\nmv.bench,mnist,vit11m,ft,,,,0,retain_acc,,\n"), "a diverged value is empty");
     insta::assert_snapshot!("across_csv", super::csv::across(&across_fixture()));
 }
 

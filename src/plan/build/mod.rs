@@ -113,6 +113,11 @@ impl Builder {
         id
     }
 
+    /// A node added before.
+    pub(super) fn node(&self, id: NodeId) -> &Node {
+        &self.plan.nodes[id.0]
+    }
+
     /// Records the main nodes of a declaration (a target name).
     pub(super) fn declare(&mut self, name: &str, ids: Vec<NodeId>) {
         self.plan.decls.insert(self.name(name), ids);

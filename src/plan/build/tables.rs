@@ -1,12 +1,14 @@
 //! `evaluate` and `report` declarations: a measurement per (model, seed), a table over them,
 //! and the table's renderings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{keyed, Builder, Data, Point, Points, Spec};
 use crate::lower::{EvalRef, Experiment, ModelRef, SEED};
 use crate::ops::{self, Category, Metric};
-use crate::plan::{Coords, EvaluateSpec, NodeId, Paths, Payload, ReportSpec, RowLabel, SettingLabel};
+use crate::plan::{
+    Coords, EvaluateSpec, NodeId, NodeKind, Params, Paths, Payload, ReportSpec, RowLabel, RowModel, SettingLabel,
+};
 
 /// Each evaluation's table nodes, one per group (a point of the dimensions its models vary along
 /// that it does not aggregate over), with the models of its rows (the reference last if it was
@@ -52,7 +54,9 @@ pub(in crate::plan) fn evaluates(
         let mut groups = vec![];
         for group in Point::all(exp, &grouping) {
             let mut table_inputs = vec![];
+            let mut models = vec![];
             for (row, &m) in rows.iter().enumerate() {
+                let mut replicate_models = vec![];
                 let dataset = dataset_of(exp, m);
                 let dims = exp.model_ref_dims(m);
                 let name = exp.model_name(m);
@@ -66,6 +70,7 @@ pub(in crate::plan) fn evaluates(
                         ModelRef::Train(i) => trains[i][&at],
                         ModelRef::Unlearn(i) => unlearns[i][&at],
                     };
+                    replicate_models.push(model);
                     // One of this model's measurements at this point, labelled `{op} {name} [..]`.
                     let mut measurement = |op: &str, category: Category, payload, inputs| {
                         b.add(Spec {
@@ -98,6 +103,20 @@ pub(in crate::plan) fn evaluates(
                         runs.push((measurement("predict", Category::Engine, Payload::Predict, inputs), s));
                     }
                 }
+                // A tuned method's values are its searches' best: the table reads them there.
+                if let Some(&first) = replicate_models.first() {
+                    let searches: Vec<NodeId> = b
+                        .node(first)
+                        .inputs
+                        .iter()
+                        .filter(|(role, _)| role.starts_with("search/"))
+                        .map(|(_, id)| *id)
+                        .collect();
+                    for (k, id) in searches.into_iter().enumerate() {
+                        table_inputs.push((format!("{row}/search/{k}"), id));
+                    }
+                }
+                models.push(row_model(b, exp, m, &replicate_models));
                 if !runs.is_empty() {
                     let mut attack_inputs = vec![];
                     for (i, (predict, split)) in runs.into_iter().enumerate() {
@@ -125,6 +144,8 @@ pub(in crate::plan) fn evaluates(
                 shown: e.models.len(),
                 seeds: replicate_ids.clone(),
                 reference,
+                models,
+                context: context(exp, &rows),
             };
             let id = b.add(Spec {
                 op: "evaluate",
@@ -233,6 +254,80 @@ fn row_labels(exp: &Experiment, rows: &[ModelRef]) -> Vec<RowLabel> {
             arch: exp.models[exp.trains[train_of(m)].model].arch.op.clone(),
         })
         .collect()
+}
+
+/// Where a row's model comes from: its op, values and origins (from its first replicate) and
+/// its key at every replicate.
+fn row_model(b: &Builder, exp: &Experiment, m: ModelRef, replicates: &[NodeId]) -> RowModel {
+    let keys = replicates.iter().map(|id| b.node(*id).key.hex()).collect();
+    let shown = |params: &Params| -> BTreeMap<String, String> {
+        params.iter().filter(|(k, _)| !k.starts_with('@')).map(|(k, v)| (k.clone(), v.to_string())).collect()
+    };
+    let first = replicates.first().map(|id| b.node(*id));
+    match (m, first.map(|n| &n.payload)) {
+        (ModelRef::Unlearn(i), Some(Payload::Unlearn { hyper, export })) => {
+            let u = &exp.unlearns[i];
+            RowModel {
+                kind: NodeKind::Unlearn,
+                op: u.method.clone(),
+                values: shown(hyper),
+                written: u.written.clone(),
+                searched: u.search.iter().flat_map(|s| s.space.iter().map(|(n, _)| n.clone())).collect(),
+                export: *export,
+                keys,
+            }
+        }
+        (_, Some(Payload::Train { recipe, subset })) => {
+            let mut values = shown(recipe);
+            values.insert("data".into(), format!("{}.{subset}", exp.datasets[dataset_of(exp, m)].name));
+            RowModel {
+                kind: NodeKind::Train,
+                op: "train".into(),
+                values,
+                written: vec![],
+                searched: vec![],
+                export: None,
+                keys,
+            }
+        }
+        _ => RowModel {
+            kind: NodeKind::Train,
+            op: String::new(),
+            values: BTreeMap::new(),
+            written: vec![],
+            searched: vec![],
+            export: None,
+            keys,
+        },
+    }
+}
+
+/// The rows' data and architecture in `.munl` spelling, for a report's heading: each dataset
+/// declaration (source, split, limit) and model declaration the rows use, once each.
+fn context(exp: &Experiment, rows: &[ModelRef]) -> Vec<(String, String)> {
+    let train_of = |m: ModelRef| match m {
+        ModelRef::Train(i) => i,
+        ModelRef::Unlearn(i) => exp.unlearns[i].from,
+    };
+    let mut out: Vec<(String, String)> = vec![];
+    let mut push = |what: &str, text: String| {
+        let entry = (what.to_string(), text);
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    };
+    for &m in rows {
+        let d = &exp.datasets[dataset_of(exp, m)];
+        let limit = d.limit.map_or(String::new(), |l| format!(", limit {l}"));
+        let source = crate::ops::Value::Call(d.source.clone());
+        let split = crate::ops::Value::Call(d.split.clone());
+        push("dataset", format!("{}: {source}, split {split}{limit}", d.name));
+    }
+    for &m in rows {
+        let model = &exp.models[exp.trains[train_of(m)].model];
+        push("model", format!("{} = {}", model.name, crate::ops::Value::Call(model.arch.clone())));
+    }
+    out
 }
 
 /// The dataset (declaration index) a measured model was trained on.
