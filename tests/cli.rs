@@ -150,7 +150,10 @@ fn run_end_to_end_then_nothing() {
     assert!(csv.starts_with("dataset,model,method,op,seed,metric,value,key,hp."), "{csv}");
     assert!(csv.contains("\ntoy,cnn,ft,finetune,1,retdev,"), "{csv}");
     assert!(csv.contains(",l2_to_ref_relative,"), "weight distances to the reference: {csv}");
-    assert!(csv.contains("\ntoy,cnn,retrained,train,0,l2_to_ref,0,"), "the reference is at distance 0 from itself: {csv}");
+    assert!(
+        csv.contains("\ntoy,cnn,retrained,train,0,l2_to_ref,0,"),
+        "the reference is at distance 0 from itself: {csv}"
+    );
     assert!(md.contains("### ranking") && md.contains("RetDev"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("results/bench.json")).unwrap()).unwrap();
@@ -628,4 +631,40 @@ fn diff_of_two_experiment_files_compares_their_cached_tables() {
     let out = munl(dir.path(), &["diff", "a.munl", "b.munl"]);
     let s = text(&out.stdout);
     assert!(s.contains("\nevaluate bench\n  method  metric") && !s.contains("not computed"), "{s}");
+}
+
+/// `munl freeze` after a search (run with the recording fake backend): the block holds the
+/// best trial's values, the search is gone, the comments stay, and the file still plans.
+#[test]
+fn freeze_writes_the_best_values_into_the_block() {
+    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
+    let file = "seeds = 0..1\n\
+        dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }\n\
+        model m = cnn()\n\
+        train original { model = m; data = d.train; epochs = 1 }\n\
+        train retrained = original { data = d.retain }\n\
+        # the method under study\n\
+        unlearn ft = finetune(original) {\n  lr   = log_uniform(0.001, 0.1)  # its rate\n  tune = search(trials: 3, seeds: [0], sampler: random)\n}\n\
+        evaluate e { models = [original, ft]; reference = retrained; metrics = [accuracy] }\n";
+    let dir = lab(&[("s.munl", file)]);
+    let before = munl(dir.path(), &["freeze", "s.munl", "ft"]);
+    assert_eq!(before.status.code(), Some(1));
+    assert!(text(&before.stderr).contains("have not run"), "{}", text(&before.stderr));
+    let cache = Cache::open(&dir.path().join("cache")).unwrap();
+    let source = munl::Source::new(dir.path().join("s.munl"), file);
+    let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
+    let backend = Routed { tables: &Tables, compute: &crate::fake::Fake::default() };
+    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    let show = munl(dir.path(), &["show", "s.munl", "search ft [seed=0]", "--json"]);
+    let search: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let search = &search["stored"]["search.json"];
+    let best = &search["trials"][search["best"].as_u64().unwrap() as usize]["values"]["lr"];
+    let out = munl(dir.path(), &["freeze", "s.munl", "ft"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let frozen = std::fs::read_to_string(dir.path().join("s.munl")).unwrap();
+    assert!(frozen.contains(&format!("  lr   = {best}  # its rate\n")), "{frozen}");
+    assert!(!frozen.contains("tune =") && frozen.contains("# the method under study"), "{frozen}");
+    let check = munl(dir.path(), &["check", "s.munl"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }

@@ -4,6 +4,7 @@ mod cli;
 mod devices;
 mod engine;
 mod fake;
+mod fmt;
 mod fuzz;
 mod kill;
 mod lowering;

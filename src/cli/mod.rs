@@ -3,6 +3,9 @@
 mod cache_cmd;
 mod cluster;
 mod devices;
+mod diff;
+mod fmt_cmd;
+mod freeze;
 mod interrupt;
 mod load;
 mod methods;
@@ -74,6 +77,16 @@ enum Command {
     },
     /// Print the plan as a Graphviz DOT graph.
     Graph { file: PathBuf },
+    /// Rewrite .munl files in the canonical layout, comments kept.
+    Fmt {
+        /// Files to format; a folder stands for every `.munl` file under it.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing: list the files that are not formatted, with their first difference,
+        /// and exit 1 if there is any.
+        #[arg(long)]
+        check: bool,
+    },
     /// List unlearning methods (or every operation of the catalogue) with fields and defaults.
     Methods {
         /// One method or operation, or a Python file (`methods/mine.py`): the methods it defines.
@@ -89,6 +102,34 @@ enum Command {
         node: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Compare two experiment files (nodes, parameters, and the cached metrics of their
+    /// evaluations) or two `report.json` files (metrics, ranks, values); exits 0 whether or
+    /// not they differ.
+    Diff {
+        /// The old side: a `.munl` file or a `report.json` that munl wrote.
+        a: PathBuf,
+        /// The new side, of the same kind as A.
+        b: PathBuf,
+        /// One JSON object (schema `munl.diff/1`) instead of text.
+        #[arg(long, conflicts_with = "md")]
+        json: bool,
+        /// Markdown tables instead of text.
+        #[arg(long)]
+        md: bool,
+        /// List every metric, rank and value of the methods in both, changed or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Write a tuned method's best values into its block in place of its search, comments
+    /// kept (its runs then no longer need the searches).
+    Freeze {
+        file: PathBuf,
+        /// The `unlearn` declaration whose searches have run.
+        name: String,
+        /// Print the rewritten file instead of writing it.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Inspect and maintain the cache.
     Cache {
@@ -165,8 +206,11 @@ pub fn main() -> ExitCode {
             run::run(&file, &cli.cache, &targets, &how, &cluster)
         }
         Command::Graph { file } => plan_cmd::graph(&file, &cli.cache),
+        Command::Fmt { files, check } => fmt_cmd::fmt(&files, check),
+        Command::Freeze { file, name, dry_run } => freeze::freeze(&file, &cli.cache, &name, dry_run),
         Command::Methods { name, all } => methods::methods(name.as_deref(), all),
         Command::Show { file, node, json } => show::show(&file, &cli.cache, &node, json),
+        Command::Diff { a, b, json, md, all } => diff::diff(&a, &b, &cli.cache, diff::Style::of(json, md), all),
         Command::Cache { command } => match command {
             CacheCommand::Ls => cache_cmd::ls(&cli.cache),
             CacheCommand::Du => cache_cmd::du(&cli.cache),

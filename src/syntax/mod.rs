@@ -8,11 +8,15 @@
 
 pub(crate) mod ast;
 mod error;
+mod format;
+#[cfg(test)]
+mod format_tests;
 mod parse;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use error::SyntaxError;
+pub(crate) use format::format;
 
 use crate::source::Source;
 
