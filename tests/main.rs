@@ -6,6 +6,7 @@ mod engine;
 mod fake;
 mod fmt;
 mod fuzz;
+mod html;
 mod kill;
 mod lowering;
 #[cfg(feature = "torch")]

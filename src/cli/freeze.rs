@@ -112,7 +112,7 @@ fn rewrite(
         edits.push(removal(text, f));
     }
     if !added.is_empty() {
-        let kept = decl.fields.iter().filter(|f| !removed.iter().any(|r| r.span == f.span)).last();
+        let kept = decl.fields.iter().rfind(|f| !removed.iter().any(|r| r.span == f.span));
         match (kept, decl.fields.last()) {
             // After the last field that stays, on its own line in a block of lines.
             (Some(last), _) if on_own_line(text, last.span.start) => {

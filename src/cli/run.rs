@@ -246,23 +246,6 @@ pub(crate) fn bench(args: &BenchSpec, json: bool) -> u8 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn a_device_line_gives_nodes_failures_and_the_busy_share() {
-        let usage = Usage { computed: 41, failed: 0, busy: Duration::from_secs_f64(11.532) };
-        assert_eq!(device_line("cuda:0", &usage, 12.4), "cuda:0: 41 nodes, busy 93 % of 12.4 s");
-        let usage = Usage { computed: 1, failed: 2, busy: Duration::from_secs(3) };
-        assert_eq!(device_line("cpu #2", &usage, 12.0), "cpu #2: 1 node, 2 failed, busy 25 % of 12.0 s");
-        let idle = Usage::default();
-        assert_eq!(device_line("cuda:1", &idle, 0.0), "cuda:1: 0 nodes, busy 0 % of 0.0 s");
-    }
-}
-
 /// Each node's estimated seconds from the cache's records (`None` for tables and for nodes with
 /// nothing alike recorded).
 fn estimates(plan: &crate::plan::Plan, cache: &crate::cache::Cache) -> Vec<Option<f64>> {
@@ -285,4 +268,21 @@ fn pending(
         .map(|(id, _)| id)
         .filter(|id| statuses[id.0].kind == StatusKind::Run)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_device_line_gives_nodes_failures_and_the_busy_share() {
+        let usage = Usage { computed: 41, failed: 0, busy: Duration::from_secs_f64(11.532) };
+        assert_eq!(device_line("cuda:0", &usage, 12.4), "cuda:0: 41 nodes, busy 93 % of 12.4 s");
+        let usage = Usage { computed: 1, failed: 2, busy: Duration::from_secs(3) };
+        assert_eq!(device_line("cpu #2", &usage, 12.0), "cpu #2: 1 node, 2 failed, busy 25 % of 12.0 s");
+        let idle = Usage::default();
+        assert_eq!(device_line("cuda:1", &idle, 0.0), "cuda:1: 0 nodes, busy 0 % of 0.0 s");
+    }
 }

@@ -24,11 +24,14 @@ impl<'a> Cx<'a> {
                 evaluates = self.evaluations(&d.name.name, &f.value);
             } else if let Some(format) = Format::from_name(name) {
                 if let Some(Value::Str(path)) = self.typed(name, ops::Ty::Str, &f.value) {
-                    let plot_ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+                    let ext = Path::new(&path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
                     if let Some(reason) = bad_report_path(&path) {
                         self.errors.push(LowerError::BadPath { path, reason: reason.into(), span: f.value.span });
-                    } else if format == Format::Plot && !matches!(plot_ext.as_deref(), Some("svg" | "png")) {
+                    } else if format == Format::Plot && !matches!(ext.as_deref(), Some("svg" | "png")) {
                         let reason = "must end in `.svg` or `.png` (the plot's format)".into();
+                        self.errors.push(LowerError::BadPath { path, reason, span: f.value.span });
+                    } else if format == Format::Html && ext.as_deref() != Some("html") {
+                        let reason = "must end in `.html` (one self-contained page)".into();
                         self.errors.push(LowerError::BadPath { path, reason, span: f.value.span });
                     } else {
                         outputs.push((format, path));

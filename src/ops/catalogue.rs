@@ -346,7 +346,7 @@ static MEASURING: &[OpSpec] = &[
         version: 2,
         export: Export::KEEP,
         quirks: &[],
-        doc: "an evaluation's table rendered in every format (Markdown, CSV, JSON, LaTeX, plot)",
+        doc: "an evaluation's table rendered in every format (Markdown, CSV, JSON, LaTeX, plot, HTML)",
         positional: &[],
         fields: &[],
     },

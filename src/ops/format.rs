@@ -13,11 +13,14 @@ pub(crate) enum Format {
     Latex,
     /// `.svg`, or `.png` when the path asks for it.
     Plot,
+    /// One self-contained page (`.html`): the tables, the provenance, the searches, the plots.
+    Html,
 }
 
 impl Format {
     /// Every format, in the order reports list them.
-    pub(crate) const ALL: [Format; 5] = [Format::Markdown, Format::Csv, Format::Json, Format::Latex, Format::Plot];
+    pub(crate) const ALL: [Format; 6] =
+        [Format::Markdown, Format::Csv, Format::Json, Format::Latex, Format::Plot, Format::Html];
 
     /// The field name in a `report` block.
     pub(crate) fn name(self) -> &'static str {
@@ -27,6 +30,7 @@ impl Format {
             Format::Json => "json",
             Format::Latex => "latex",
             Format::Plot => "plot",
+            Format::Html => "html",
         }
     }
 
@@ -42,6 +46,7 @@ impl Format {
             Format::Json => "report.json",
             Format::Latex => "report.tex",
             Format::Plot => "report.svg",
+            Format::Html => "report.html",
         }
     }
 }

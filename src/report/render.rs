@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::markdown::DETAILS;
 use super::present::{Group, Labels, Setting};
-use super::{csv, json, latex, markdown, plot};
+use super::{csv, html, json, latex, markdown, plot};
 use crate::artifact::file;
 use crate::artifact::table::Table;
 use crate::artifact::NodeFailure;
@@ -30,6 +30,7 @@ fn rendering(format: Format, groups: &[Group], l: &Labels) -> Result<String, Nod
                 Format::Json => json::text(t, l)?,
                 Format::Latex => latex::latex(t, l),
                 Format::Plot => plot::svg(t, l),
+                Format::Html => html::html(t, l),
             });
         }
     }
@@ -39,6 +40,7 @@ fn rendering(format: Format, groups: &[Group], l: &Labels) -> Result<String, Nod
         Format::Json => json::grouped_text(groups, l)?,
         Format::Latex => latex::grouped(groups, l),
         Format::Plot => plot::grouped(groups, l),
+        Format::Html => html::grouped(groups, l),
     })
 }
 
@@ -50,6 +52,7 @@ fn across(format: Format, title: &str, settings: &[Setting]) -> Result<String, N
         Format::Json => json::across_text(title, settings)?,
         Format::Latex => latex::across(title, settings),
         Format::Plot => plot::across(title, settings),
+        Format::Html => html::across(title, settings),
     })
 }
 

@@ -55,6 +55,7 @@ mod vectors;
 
 use std::collections::BTreeMap;
 
+pub(crate) use dominance::fronts;
 pub(crate) use replay::replay;
 pub(crate) use space::{Dist, Param, Space};
 
