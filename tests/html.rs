@@ -58,12 +58,51 @@ const HEAD: [u8; 3] = [0x1e, 0x4d, 0x78];
 /// Computes [`EXPERIMENT`] with the fake backend in a new folder, then lets `munl run` write
 /// its report files; the folder and the HTML report's path.
 fn rendered() -> (tempfile::TempDir, PathBuf) {
+    rendered_from(EXPERIMENT, "bench.munl", "results/bench.html")
+}
+
+/// The quickstart's own HTML report, computed with the fake backend on the real MNIST files
+/// (`$MUNL_DATA/mnist`, which the engine reads itself); `None` (the test says it skipped that
+/// part) without them, unless `MUNL_REQUIRE_DATA` is set.
+fn quickstart() -> Option<(tempfile::TempDir, PathBuf)> {
+    let root = std::env::var_os("MUNL_DATA").map(PathBuf::from).filter(|r| r.join("mnist").is_dir());
+    let Some(root) = root else {
+        assert!(
+            std::env::var_os("MUNL_REQUIRE_DATA").is_none(),
+            "MUNL_REQUIRE_DATA is set but $MUNL_DATA/mnist is not"
+        );
+        eprintln!("skipped: the quickstart's html report in a browser: $MUNL_DATA/mnist does not exist");
+        return None;
+    };
+    let experiment = include_str!("../experiments/quickstart.munl");
+    Some(rendered_in(experiment, "quickstart.munl", "results/quickstart.html", &root))
+}
+
+/// Computes `experiment` (named `name`) with the fake backend in a new folder, then lets
+/// `munl run` write its report files; the folder and the HTML report's path, `html`.
+fn rendered_from(experiment: &str, name: &str, html: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.munl");
-    std::fs::write(&path, EXPERIMENT).unwrap();
+    let data = dir.path().join("data");
+    rendered_at(dir, experiment, name, html, &data)
+}
+
+/// [`rendered_from`] with the datasets under `data`.
+fn rendered_in(experiment: &str, name: &str, html: &str, data: &Path) -> (tempfile::TempDir, PathBuf) {
+    rendered_at(tempfile::tempdir().unwrap(), experiment, name, html, data)
+}
+
+fn rendered_at(
+    dir: tempfile::TempDir,
+    experiment: &str,
+    name: &str,
+    html: &str,
+    data: &Path,
+) -> (tempfile::TempDir, PathBuf) {
+    let path = dir.path().join(name);
+    std::fs::write(&path, experiment).unwrap();
     let cache = Cache::open(&dir.path().join("cache")).unwrap();
-    let source = munl::Source::new(path.clone(), EXPERIMENT);
-    let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
+    let source = munl::Source::new(path.clone(), experiment);
+    let plan = munl::compile(&source, data).unwrap();
     let fake = crate::fake::Fake::default();
     let backend = Routed { tables: &Tables, compute: &fake };
     let summary = execute(
@@ -78,11 +117,11 @@ fn rendered() -> (tempfile::TempDir, PathBuf) {
     // Everything is cached: the torch worker is never started.
     let out = crate::cli::munl_with(
         dir.path(),
-        &["run", "bench.munl", "--device", "cpu"],
-        &[("MUNL_WORKER", "/nonexistent/munl-torch")],
+        &["run", name, "--device", "cpu"],
+        &[("MUNL_WORKER", "/nonexistent/munl-torch"), ("MUNL_DATA", data.to_str().unwrap())],
     );
     assert_eq!(out.status.code(), Some(0), "{}", crate::cli::text(&out.stderr));
-    let html = dir.path().join("results/bench.html");
+    let html = dir.path().join(html);
     assert!(html.is_file(), "no {}", html.display());
     (dir, html)
 }
@@ -220,9 +259,19 @@ fn the_html_report_renders_in_a_browser() {
         println!("skipped: html browser test: chromium not installed");
         return;
     };
-    let (dir, page) = rendered();
-    let profile = dir.path().join("profile");
-    let shot = dir.path().join("shot.png");
+    for (title, (dir, page)) in
+        [("bench", Some(rendered())), ("bench", quickstart())].into_iter().filter_map(|(t, r)| Some((t, r?)))
+    {
+        in_the_browser(&browser, title, dir.path(), &page);
+    }
+}
+
+/// Opens `page` in `browser`: no console error, the parsed page has its title, and the
+/// screenshot shows the tables.
+fn in_the_browser(browser: &Path, title: &str, dir: &Path, page: &Path) {
+    let (browser, page) = (browser.to_path_buf(), page.to_path_buf());
+    let profile = dir.join("profile");
+    let shot = dir.join("shot.png");
 
     let dom = browse(&browser, &profile, &["--dump-dom", "--enable-logging=stderr", "--v=0"], &page);
     let log = String::from_utf8_lossy(&dom.stderr);
@@ -230,7 +279,7 @@ fn the_html_report_renders_in_a_browser() {
     let errors = console_errors(&log);
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(dom.contains("<h1>bench</h1>") && dom.contains("<svg class=\"scatter\""), "the parsed page:\n{dom}");
+    assert!(dom.contains(&format!("<h1>{title}</h1>")) && dom.contains("<table"), "the parsed page:\n{dom}");
 
     let out = browse(
         &browser,
