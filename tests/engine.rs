@@ -562,6 +562,14 @@ fn the_table_records_the_values_each_model_was_made_with() {
     let key = plan.target("train original [seed=0]").map(|ids| plan.node(ids[0]).key.hex());
     assert_eq!(table["rows"][0]["seeds"][0]["key"].as_str(), key.as_deref());
     assert!(table["context"].to_string().contains("synthetic(classes: 4"), "{}", table["context"]);
+    // The run itself records what it received, beside its model.
+    let used = files
+        .iter()
+        .filter(|p| p.ends_with("values.json"))
+        .map(|p| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(used.len(), 1, "one unlearn run: {used:?}");
+    assert_eq!(used[0]["lr"], best.to_string());
     let csv = std::fs::read_to_string(files.iter().find(|p| p.ends_with("report.csv")).expect("the CSV")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let line: Vec<&str> =

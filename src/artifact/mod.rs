@@ -71,7 +71,9 @@ pub(crate) mod file {
     /// U-LiRA's attack on one model family.
     pub(crate) const MEMBERSHIP: &str = "membership.json";
     /// The JSON facts `munl show` prints, in this order.
-    pub(crate) const SHOWN: &[&str] = &[DATASET, RUN, METRICS, SEARCH];
+    /// The values an `unlearn` run received, in `.munl` spelling (a tuned method's best).
+    pub(crate) const VALUES: &str = "values.json";
+    pub(crate) const SHOWN: &[&str] = &[DATASET, RUN, VALUES, METRICS, SEARCH];
 }
 
 /// A CSV field, quoted when it holds a separator, a quote or a line break.

@@ -401,11 +401,27 @@ fn run_node(
                 }
                 backend.run(&job)
             }
+            NodeKind::Unlearn => {
+                backend.run(&job)?;
+                used_values(&job, out)
+            }
             _ => backend.run(&job),
         }
     })?;
     remember(cache, plan, id);
     Ok(dir)
+}
+
+/// Records, beside a method's model, the values its run received (a tuned method's searched
+/// fields hold the best trial's): `values.json`, which `munl show` prints.
+fn used_values(job: &Job<'_>, out: &std::path::Path) -> Result<(), NodeFailure> {
+    let crate::plan::Payload::Unlearn { hyper, .. } = &job.node.payload else { return Ok(()) };
+    let values: serde_json::Map<String, serde_json::Value> = hyper
+        .iter()
+        .filter(|(k, _)| !k.starts_with('@'))
+        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.to_string())))
+        .collect();
+    crate::artifact::write_json(&out.join(crate::artifact::file::VALUES), &values)
 }
 
 /// Records the node's current key under its label, for the next plan's explanations.
