@@ -43,7 +43,8 @@ fn time_source(source: &Source, dir: &std::path::Path) -> (usize, f64) {
     let mut nodes = 0;
     for _ in 0..5 {
         let t0 = Instant::now();
-        let plan = compile(source, dir).expect("the experiment is valid");
+        // No data on this machine (a data root that does not exist): paths are not checked.
+        let plan = compile(source, &dir.join("no-data")).expect("the experiment is valid");
         let statuses = explain(&plan, &cache);
         best = best.min(t0.elapsed().as_secs_f64());
         nodes = statuses.len();

@@ -75,7 +75,7 @@ impl Diagnostics {
 /// Parses, lowers and plans `source` and the files it imports. Report paths resolve against the
 /// source's folder, dataset folders against `data_root`.
 pub(crate) fn compile(source: &Source, data_root: &Path) -> Result<Compiled, Diagnostics> {
-    let mut loader = Loader { sources: vec![source.clone()], importing: vec![] };
+    let mut loader = Loader { sources: vec![source.clone()], importing: vec![], data_root: data_root.to_path_buf() };
     let experiment = loader.lower(0)?;
     let plan = crate::plan::plan(&experiment, data_root);
     Ok(Compiled { experiment, plan, sources: loader.sources })
@@ -87,6 +87,8 @@ struct Loader {
     /// The files being imported, outermost first, as absolute paths: an import of one of them
     /// is a cycle.
     importing: Vec<PathBuf>,
+    /// Where relative dataset paths resolve; lowering checks that the data is there.
+    data_root: PathBuf,
 }
 
 impl Loader {
@@ -144,7 +146,7 @@ impl Loader {
         self.importing.pop();
         // Lowered even when an import failed, so that every error shows at once; names in a
         // broken import are not reported again.
-        match crate::lower::lower(&file, &dir, index, imports, &broken) {
+        match crate::lower::lower(&file, &dir, &self.data_root, index, imports, &broken) {
             Ok(experiment) if errors.is_empty() => Ok(experiment),
             result => {
                 errors.extend(result.err().unwrap_or_default());

@@ -1,4 +1,5 @@
-//! Helpers shared by every phase's diagnostics: "did you mean" suggestions and plain rendering.
+//! Helpers shared by every phase's diagnostics: "did you mean" suggestions, rendering as text
+//! and as JSON.
 
 use std::fmt;
 
@@ -45,6 +46,57 @@ pub(crate) fn render(diagnostic: &dyn Diagnostic, source: &Source, colour: bool)
     let mut out = String::new();
     handler.render_report(&mut out, &with_source).expect("formatting into a String does not fail");
     out
+}
+
+/// A diagnostic as a JSON object (`munl check --json`): `file`, `severity` (`error`, `warning`
+/// or `advice`), `code`, `message`, `help`, and `labels`, each with its byte `offset` and
+/// `length` in the file's text and 1-based `line` and `column` (in characters) of its start
+/// and `end_line`/`end_column` of its end (exclusive).
+pub(crate) fn to_json(diagnostic: &dyn Diagnostic, source: &Source) -> serde_json::Value {
+    let severity = match diagnostic.severity().unwrap_or(miette::Severity::Error) {
+        miette::Severity::Error => "error",
+        miette::Severity::Warning => "warning",
+        miette::Severity::Advice => "advice",
+    };
+    let labels: Vec<serde_json::Value> = diagnostic
+        .labels()
+        .into_iter()
+        .flatten()
+        .map(|label| {
+            let (line, column) = line_column(&source.text, label.offset());
+            let (end_line, end_column) = line_column(&source.text, label.offset() + label.len());
+            serde_json::json!({
+                "message": label.label(),
+                "primary": label.primary(),
+                "offset": label.offset(),
+                "length": label.len(),
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "file": source.name(),
+        "severity": severity,
+        "code": diagnostic.code().map(|c| c.to_string()),
+        "message": diagnostic.to_string(),
+        "help": diagnostic.help().map(|h| h.to_string()),
+        "labels": labels,
+    })
+}
+
+/// The 1-based line and column (in characters) of a byte offset; an offset past the end or
+/// inside a character counts from the nearest character boundary before it.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 /// A diagnostic seen through its source text: phases' errors carry spans only.
@@ -107,7 +159,19 @@ impl Diagnostic for WithSource<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::did_you_mean;
+    use super::{did_you_mean, line_column};
+
+    #[test]
+    fn line_and_column_count_characters_from_one() {
+        let text = "ab\ncé d\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 2), (1, 3));
+        assert_eq!(line_column(text, 3), (2, 1));
+        // `é` is two bytes: the space after it is the third character.
+        assert_eq!(line_column(text, 6), (2, 3));
+        assert_eq!(line_column(text, 5), (2, 2), "inside `é`: its start");
+        assert_eq!(line_column(text, 99), (3, 1));
+    }
 
     const KINDS: [&str; 6] = ["dataset", "model", "train", "unlearn", "evaluate", "report"];
 

@@ -18,6 +18,7 @@ mod diag;
 mod digest;
 mod exec;
 mod lower;
+mod lsp;
 mod ops;
 mod plan;
 mod python;

@@ -668,3 +668,415 @@ fn freeze_writes_the_best_values_into_the_block() {
     let check = munl(dir.path(), &["check", "s.munl"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }
+
+/// `--set ft.lr=0.02` plans exactly what the file edited to say so plans: the same keys; the
+/// plan lists the override; a mistaken one names itself.
+#[test]
+fn set_overrides_a_field_as_if_the_file_said_so() {
+    let edited = TOY.replace(
+        "unlearn ft = finetune(original) { epochs = 1; lr = 0.01 }",
+        "unlearn ft = finetune(original) { epochs = 1; lr = 0.02 }",
+    );
+    assert_ne!(edited, TOY);
+    let dir = lab(&[("toy.munl", TOY), ("edited.munl", edited.as_str())]);
+    let keys = |file: &str, extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec!["plan", file, "--json"];
+        args.extend_from_slice(extra);
+        let out = munl(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| (v["label"].as_str().unwrap().to_string(), v["key"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let overridden = keys("toy.munl", &["--set", "ft.lr=0.02"]);
+    assert_eq!(overridden, keys("edited.munl", &[]));
+    assert_ne!(overridden, keys("toy.munl", &[]));
+    let seeds = keys("toy.munl", &["--set", "seeds=0..3", "--set", "ga.lr=0.5"]);
+    assert!(seeds.iter().any(|(l, _)| l == "unlearn ga [seed=2]"), "{seeds:?}");
+    let plan = munl(dir.path(), &["plan", "toy.munl", "--set", "ft.lr=0.02"]);
+    assert!(text(&plan.stdout).starts_with("--set   ft.lr = 0.02\n"), "{}", text(&plan.stdout));
+    let wrong = munl(dir.path(), &["check", "toy.munl", "--set", "fx.lr=0.02"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stderr).contains("--set fx.lr = 0.02: no declaration `fx`"), "{}", text(&wrong.stderr));
+    let bad_value = munl(dir.path(), &["check", "toy.munl", "--set", "ft.lr=\"fast\""]);
+    assert_eq!(bad_value.status.code(), Some(1), "a value is checked as the file's are");
+}
+
+/// `munl ARGS` in `dir` with `NO_COLOR` and `CLICOLOR_FORCE` unset, then `env` set: the colour
+/// tests must not depend on the environment they run in.
+fn munl_colour(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_munl"))
+        .args(args)
+        .current_dir(dir)
+        .env("MUNL_CACHE", dir.join("cache"))
+        .env("MUNL_DATA", dir.join("data"))
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the munl binary runs")
+}
+
+/// `--color always` colours diagnostics and help even off a terminal and whatever `NO_COLOR`
+/// says; `auto` (no terminal here) colours only with `CLICOLOR_FORCE` and never with `NO_COLOR`;
+/// `never` never does.
+#[test]
+fn colour_follows_the_color_option_then_no_color_then_clicolor_force() {
+    let dir = lab(&[("errors.munl", include_str!("fixtures/errors.munl"))]);
+    let check = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["check", "errors.munl"];
+        all.extend_from_slice(args);
+        let out = munl_colour(dir.path(), &all, env);
+        assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}");
+        text(&out.stderr).contains("\x1b[")
+    };
+    assert!(check(&["--color", "always"], &[]));
+    assert!(check(&["--color=always"], &[("NO_COLOR", "1")]), "`always` wins over NO_COLOR");
+    assert!(!check(&["--color", "never"], &[]));
+    assert!(!check(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!check(&[], &[]), "auto, not a terminal");
+    assert!(!check(&["--color", "auto"], &[("NO_COLOR", "1")]));
+    assert!(check(&["--color", "auto"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(check(&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]), "an empty NO_COLOR is unset");
+    assert!(!check(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), "NO_COLOR wins over CLICOLOR_FORCE");
+    // clap's help follows the same option.
+    let help = |args: &[&str], env: &[(&str, &str)]| {
+        let out = munl_colour(dir.path(), args, env);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        text(&out.stdout).contains("\x1b[")
+    };
+    assert!(help(&["--color", "always", "--help"], &[("NO_COLOR", "1")]));
+    assert!(help(&["check", "--help", "--color=always"], &[]));
+    assert!(!help(&["--color", "never", "--help"], &[]));
+    assert!(!help(&["--help"], &[]));
+}
+
+/// Each outcome has its own exit status: usage errors 64 (not clap's 2, a failed node's), help
+/// and version 0 on stdout, a problem in the file 1.
+#[test]
+fn exit_codes_tell_usage_errors_from_file_problems() {
+    let dir = lab(&[("toy.munl", TOY), ("errors.munl", include_str!("fixtures/errors.munl"))]);
+    for args in [
+        &["bogus"][..],
+        &["check"][..],
+        &["plan", "toy.munl", "--no-such-flag"][..],
+        &["--color", "mauve", "check", "toy.munl"][..],
+        &["run", "toy.munl", "--jobs", "many"][..],
+        &["completions", "tcsh"][..],
+        &[][..],
+    ] {
+        let out = munl(dir.path(), args);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--help"), "{args:?}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    for args in [&["--help"][..], &["-h"][..], &["plan", "--help"][..], &["help", "run"][..], &["--version"][..]] {
+        let out = munl(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(!out.stdout.is_empty() && out.stderr.is_empty(), "{args:?}");
+    }
+    assert_eq!(munl(dir.path(), &["check", "errors.munl"]).status.code(), Some(1));
+    assert_eq!(munl(dir.path(), &["check", "missing.munl"]).status.code(), Some(1));
+}
+
+/// `munl --help` lists every command and option, the exit status and the environment.
+#[test]
+fn help_lists_commands_exit_status_and_environment() {
+    let out = munl_colour(Path::new("."), &["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+/// Completion scripts for every shell clap_complete knows, and a roff man page.
+#[test]
+fn completions_and_man_page_are_generated_from_the_command_line() {
+    let bash = munl(Path::new("."), &["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", text(&bash.stderr));
+    let script = text(&bash.stdout);
+    assert!(script.contains("complete -F _munl") || script.contains("_munl()"), "{script}");
+    for sub in ["check", "plan", "run", "cache", "completions", "--exit-code", "--color"] {
+        assert!(script.contains(sub), "bash completion lacks {sub}");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = munl(Path::new("."), &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("freeze"), "{shell}");
+    }
+    let man = munl(Path::new("."), &["man"]);
+    assert_eq!(man.status.code(), Some(0), "{}", text(&man.stderr));
+    let page = text(&man.stdout);
+    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "{}", &page[..page.len().min(200)]);
+    assert!(page.contains(".TH munl 1"), "{}", &page[..page.len().min(400)]);
+    assert!(page.contains("MUNL_CACHE") && page.contains("Exit status"), "the long help's sections are in the page");
+}
+
+/// `munl check --json`: one JSON array, `[]` for a good file; each problem with its file, code,
+/// severity, message and labels whose offsets, lines and columns point at the same text.
+#[test]
+fn check_json_lists_the_problems_with_their_places() {
+    let errors = include_str!("fixtures/errors.munl");
+    let dir = lab(&[("toy.munl", TOY), ("errors.munl", errors)]);
+    let good = munl(dir.path(), &["check", "toy.munl", "--json"]);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    assert_eq!(text(&good.stdout), "[]\n");
+    let bad = munl(dir.path(), &["check", "errors.munl", "--json"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(bad.stderr.is_empty(), "{}", text(&bad.stderr));
+    let problems: Vec<serde_json::Value> = serde_json::from_slice(&bad.stdout).expect("one JSON array");
+    assert!(problems.len() >= 4, "{problems:?}");
+    assert!(problems.iter().all(|p| p["file"] == "errors.munl" && p["severity"] == "error"), "{problems:?}");
+    let unknown = problems
+        .iter()
+        .find(|p| p["code"] == "munl::lower::unknown_name" && p["message"].as_str().unwrap().contains("nett"))
+        .expect("`nett` is unknown");
+    let label = &unknown["labels"][0];
+    let offset = label["offset"].as_u64().unwrap() as usize;
+    let length = label["length"].as_u64().unwrap() as usize;
+    assert_eq!(&errors[offset..offset + length], "nett");
+    let line = errors.lines().nth(label["line"].as_u64().unwrap() as usize - 1).unwrap();
+    let column = label["column"].as_u64().unwrap() as usize;
+    assert_eq!(&line[column - 1..column - 1 + 4], "nett", "{label}");
+    assert_eq!(label["end_column"].as_u64().unwrap() as usize, column + 4);
+    assert!(problems.iter().any(|p| p["help"].is_string()), "a did-you-mean help: {problems:?}");
+    let missing = munl(dir.path(), &["check", "missing.munl", "--json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&missing.stdout).unwrap();
+    assert!(v[0]["message"].as_str().unwrap().starts_with("cannot read `missing.munl`"), "{v}");
+    assert_eq!(v[0]["labels"], serde_json::json!([]));
+}
+
+/// `munl plan --exit-code` exits 3 while anything would run (its listing printed as ever) and 0
+/// once everything is cached; `--quiet` prints nothing and implies `--exit-code`.
+#[test]
+fn plan_exit_code_says_whether_anything_would_run() {
+    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
+    let file = include_str!("fixtures/diff/a.munl");
+    let dir = lab(&[("a.munl", file)]);
+    let plain = munl(dir.path(), &["plan", "a.munl"]);
+    assert_eq!(plain.status.code(), Some(0), "without the flag, pending work is no error");
+    let pending = munl(dir.path(), &["plan", "a.munl", "--exit-code"]);
+    assert_eq!(pending.status.code(), Some(3), "{}", text(&pending.stderr));
+    assert_eq!(pending.stdout, plain.stdout, "the listing is kept");
+    for quiet in ["--quiet", "-q"] {
+        let out = munl(dir.path(), &["plan", "a.munl", quiet]);
+        assert_eq!(out.status.code(), Some(3));
+        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{}", text(&out.stdout));
+    }
+    let json = munl(dir.path(), &["plan", "a.munl", "--json", "--exit-code"]);
+    assert_eq!(json.status.code(), Some(3));
+    assert!(text(&json.stdout).lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    let cache = Cache::open(&dir.path().join("cache")).unwrap();
+    let source = munl::Source::new(dir.path().join("a.munl"), file);
+    let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
+    let backend = Routed { tables: &Tables, compute: &crate::fake::Fake::default() };
+    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    let done = munl(dir.path(), &["plan", "a.munl", "--exit-code"]);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    assert!(text(&done.stdout).contains("0 to run"), "{}", text(&done.stdout));
+    let quiet = munl(dir.path(), &["plan", "a.munl", "-q"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty());
+    // A problem in the file is still 1, and said.
+    std::fs::write(dir.path().join("a.munl"), "model m = cnnn()\n").unwrap();
+    let bad = munl(dir.path(), &["plan", "a.munl", "--quiet"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("cnnn"), "{}", text(&bad.stderr));
+}
+
+/// `munl methods NAME` documents a declaration's own fields (types, defaults, help) as it does
+/// an op's: `train`'s recipe, `dataset`, `evaluate`, `report`, the settings (issue 17).
+#[test]
+fn methods_lists_the_fields_of_declarations_and_ops_with_types_and_defaults() {
+    for name in ["train", "report", "dataset", "evaluate", "seeds", "sgd", "random"] {
+        let out = munl(Path::new("."), &["methods", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        insta::assert_snapshot!(format!("methods_{name}"), text(&out.stdout));
+    }
+    let all = format!("\n{}", text(&munl(Path::new("."), &["methods", "--all"]).stdout));
+    for (header, fields) in [
+        ("settings (the file's settings)", &["seeds", "device"][..]),
+        ("dataset (a declaration)", &["source", "split", "limit"]),
+        ("train (a declaration)", &["model", "data", "epochs", "batch", "optim", "sched", "augment"]),
+        ("evaluate (a declaration)", &["models", "reference", "metrics", "over"]),
+        ("report (a declaration)", &["evaluate", "markdown", "csv", "json", "latex", "plot", "html"]),
+    ] {
+        let at = all.find(&format!("\n{header}\n")).unwrap_or_else(|| panic!("no `{header}` in:\n{all}"));
+        let block = all[at + 1..].split("\n\n").next().unwrap();
+        for field in fields {
+            assert!(block.contains(&format!("\n  {field} ")), "`{header}` lacks `{field}`:\n{block}");
+        }
+    }
+    assert_eq!(all.matches("\ntrain (").count(), 1, "the recipe is listed once, with its declaration");
+    let out = munl(Path::new("."), &["methods", "datset"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("did you mean `dataset`?"), "{}", text(&out.stderr));
+    // Lowering suggests from the same table.
+    let dir = lab(&[("d.munl", "dataset d { sorce = synthetic(classes: 4, size: 60, test: 12, shape: [1, 8, 8]) }\n")]);
+    let out = munl(dir.path(), &["check", "d.munl"]);
+    assert!(text(&out.stderr).contains("did you mean `source`?"), "{}", text(&out.stderr));
+}
+
+/// The toy experiment on one seed with a weight-distance metric: every kind of input a table has.
+fn issue17_small() -> String {
+    TOY.replace("seeds = 0..2", "seeds = [3]")
+        .replace("metrics   = [accuracy, mia, indiscernibility, rte]", "metrics   = [accuracy, distance]")
+}
+
+/// `munl graph` draws node kinds and statuses with a legend, and names a table's inputs
+/// (`ft seed 3 distance`, not `2/3/distance`); a reference measured against itself shows both
+/// roles.
+#[test]
+fn graph_has_a_legend_and_readable_edge_labels() {
+    let dir = lab(&[("small.munl", &issue17_small())]);
+    let out = munl(dir.path(), &["graph", "small.munl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dot = text(&out.stdout);
+    assert!(dot.contains("[label=\"ft seed 3 distance\"]") && !dot.contains("/distance"), "{dot}");
+    assert!(dot.contains("[label=\"reference\"]") && dot.contains("subgraph cluster_legend"), "{dot}");
+    insta::assert_snapshot!(dot);
+}
+
+/// A safetensors file of `(name, dtype, shape, little-endian bytes)`.
+fn issue17_safetensors(tensors: &[(&str, &str, Vec<u64>, Vec<u8>)]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let mut data = vec![];
+    for (name, dtype, shape, bytes) in tensors {
+        let at = data.len();
+        data.extend_from_slice(bytes);
+        header.insert(
+            name.to_string(),
+            serde_json::json!({"dtype": dtype, "shape": shape, "data_offsets": [at, data.len()]}),
+        );
+    }
+    let header = serde_json::Value::Object(header).to_string();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend(header.bytes());
+    out.extend(data);
+    out
+}
+
+fn issue17_i64(values: impl Iterator<Item = i64>) -> Vec<u8> {
+    values.flat_map(i64::to_le_bytes).collect()
+}
+
+/// The fake backend, with real tensors where `munl show` reads them: the toy dataset's 160
+/// labels (`i % 4`), a split of it, and a small model with a 4-class head.
+struct Issue17Tensors(crate::fake::Fake);
+
+impl munl::testing::Backend for Issue17Tensors {
+    fn run(&self, job: &munl::testing::Job<'_>) -> Result<(), munl::testing::NodeFailure> {
+        use munl::testing::NodeKind;
+        self.0.run(job)?;
+        let write = |name: &str, bytes: Vec<u8>| std::fs::write(job.out.join(name), bytes).unwrap();
+        match job.node.kind() {
+            NodeKind::Dataset => {
+                let _ = std::fs::remove_file(job.out.join("artifact.txt"));
+                write(
+                    "data.safetensors",
+                    issue17_safetensors(&[
+                        ("images", "U8", vec![160, 1, 1, 1], vec![0; 160]),
+                        ("labels", "I64", vec![160], issue17_i64((0..160).map(|i| i % 4))),
+                    ]),
+                );
+                let info = munl::testing::DatasetInfo {
+                    source: "synthetic".into(),
+                    classes: 4,
+                    n_train: 120,
+                    n_test: 40,
+                    shape: [1, 1, 1],
+                };
+                write("dataset.json", serde_json::to_vec(&info).unwrap());
+            }
+            NodeKind::Split => {
+                let _ = std::fs::remove_file(job.out.join("artifact.txt"));
+                let sets =
+                    [("train", 0..100), ("val", 100..120), ("retain", 0..90), ("forget", 90..100), ("test", 120..160)];
+                let tensors: Vec<_> = sets
+                    .into_iter()
+                    .map(|(n, r)| (n, "I64", vec![r.end - r.start], issue17_i64(r.map(|i| i as i64))))
+                    .collect();
+                write("split.safetensors", issue17_safetensors(&tensors));
+            }
+            NodeKind::Init | NodeKind::Train | NodeKind::Unlearn => write(
+                "model.safetensors",
+                issue17_safetensors(&[
+                    ("conv1.weight", "F32", vec![8, 3], vec![0; 96]),
+                    ("fc.weight", "F32", vec![4, 8], vec![0; 128]),
+                    ("fc.bias", "F32", vec![4], vec![0; 16]),
+                ]),
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Runs `name` in `dir` into its cache with `compute` (the table backend for the tables).
+fn issue17_run(dir: &Path, name: &str, compute: &dyn munl::testing::Backend) {
+    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let path = dir.join(name);
+    let source = munl::Source::new(path.clone(), std::fs::read_to_string(&path).unwrap());
+    let plan = munl::compile(&source, &dir.join("data")).unwrap();
+    let backend = Routed { tables: &Tables, compute };
+    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
+    assert!(summary.failed.is_empty(), "{name}: {:?}", summary.failed);
+}
+
+/// `munl show` of a split gives each part's size and images per class (from the dataset's
+/// labels); of a model, its parameters and its classifier head; `--json` carries the same.
+#[test]
+fn show_tells_a_splits_parts_per_class_and_a_models_head() {
+    let dir = lab(&[("small.munl", &issue17_small())]);
+    issue17_run(dir.path(), "small.munl", &Issue17Tensors(crate::fake::Fake::default()));
+    let out = munl(dir.path(), &["show", "small.munl", "split toy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("  part     retain        90 images; per class 23 23 22 22\n"), "{s}");
+    assert!(s.contains("  part     forget        10 images; per class 2 2 3 3\n"), "{s}");
+    assert!(s.contains("  part     test          40 images; per class 10 10 10 10\n"), "{s}");
+    let out = munl(dir.path(), &["show", "small.munl", "split toy", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parts = v["parts"].as_array().expect("the parts");
+    let names: Vec<&str> = parts.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["train", "val", "retain", "forget", "test"]);
+    assert_eq!(parts[3]["size"], 10);
+    assert_eq!(parts[3]["per_class"], serde_json::json!([2, 2, 3, 3]));
+    let out = munl(dir.path(), &["show", "small.munl", "train original [seed=3]"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("  model    60 parameters (36 in the classifier head for 4 classes)\n"), "{s}");
+    let out = munl(dir.path(), &["show", "small.munl", "train original [seed=3]", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&v["parameters"], &v["head"]), (&60.into(), &serde_json::json!({"parameters": 36, "classes": 4})));
+}
+
+/// `munl cache ls` after two files that differ in ft's `lr`: one line per entry with its kind,
+/// age, size and key, and the two results of each ft label told apart by `lr` (or, downstream,
+/// by their differing input); `cache verify` ends with the count it checked.
+#[test]
+fn cache_ls_tells_the_results_of_one_label_apart() {
+    let a = include_str!("fixtures/diff/a.munl").replace("[accuracy, mia, retention]", "[accuracy, distance]");
+    let b = a.replace("lr = 0.01", "lr = 0.02");
+    let dir = lab(&[("a.munl", &a), ("b.munl", &b)]);
+    for name in ["a.munl", "b.munl"] {
+        issue17_run(dir.path(), name, &crate::fake::Fake::default());
+    }
+    let out = munl(dir.path(), &["cache", "ls"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let ft: Vec<&str> = s.lines().filter(|l| l.starts_with("unlearn ") && l.contains("unlearn ft [seed=0]")).collect();
+    assert_eq!(ft.len(), 2, "{s}");
+    // Both ran within a second: which is newer is the unit tests' concern.
+    assert!(ft.iter().any(|l| l.ends_with("lr=0.02")) && ft.iter().any(|l| l.ends_with("lr=0.01")), "{s}");
+    assert!(ft.iter().all(|l| l.contains(" s ago") && !l.contains("epochs=")), "{s}");
+    assert!(s.lines().any(|l| l.starts_with("distance ") && l.contains("distance ft [seed=0]")), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("measure ") && l.contains("distance")), "{s}");
+    let distances: Vec<&str> = s.lines().filter(|l| l.contains("distance ft [seed=0]")).collect();
+    assert!(distances.len() == 2 && distances.iter().all(|l| l.contains("input model=")), "{s}");
+    let out = munl(dir.path(), &["cache", "verify"]);
+    let entries = s.lines().last().unwrap().trim_end_matches(" entries").to_string();
+    assert_eq!(text(&out.stdout), format!("{entries} entries verified, every one intact\n"));
+}

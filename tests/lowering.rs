@@ -387,3 +387,88 @@ fn editing_a_python_file_changes_only_its_nodes() {
     );
     assert!(moved.iter().any(|l| l.starts_with("evaluate")), "dependants follow: {moved:?}");
 }
+
+/// Regression (issue 17, item 1): a data path that does not exist was found only by a run, and
+/// nothing pointed at the folder meant (`fashion_mnist` beside `fashion-mnist`). `munl check`
+/// finds it: a source munl downloads may be missing from the data root (the run fetches it),
+/// unless an entry there differs from its name only in case or separators; other data must be
+/// there; either way the closest entry is suggested.
+#[test]
+fn missing_data_is_found_at_check_with_the_entry_meant() {
+    let path = "tests/fixtures/data_paths/paths.munl";
+    let source = Source::new(path, std::fs::read_to_string(path).unwrap());
+    let err = compile(&source, Path::new("tests/fixtures/data_paths/root"))
+        .map_err(|d| munl::testing::render(&d))
+        .unwrap_err();
+    let missing = |err: &str| -> Vec<String> {
+        err.lines()
+            .filter_map(|l| l.trim().strip_prefix("× data path `")?.split('`').next().map(String::from))
+            .collect()
+    };
+    assert_eq!(
+        missing(&err),
+        ["fashion_mnist", "./pet", "utkface", "fashion_mnist/train", "digits.npz", "./mnist"],
+        "{err}"
+    );
+    assert!(err.contains("did you mean `fashion-mnist`?") && err.contains("did you mean `./pets`?"), "{err}");
+    insta::assert_snapshot!(err);
+    // Without a data root on this machine, paths under it cannot be checked.
+    let err = compile(&source, Path::new("/nonexistent-data")).map_err(|d| munl::testing::render(&d)).unwrap_err();
+    assert_eq!(missing(&err), ["./pet", "./mnist"], "{err}");
+}
+
+/// Regression (issue 17, item 2): `seeds = 2` silently meant the one seed 2. A bare integer is
+/// refused with both readings spelt out; `[2]` is the one seed 2.
+#[test]
+fn a_bare_integer_is_not_a_seed_count() {
+    let text = include_str!("fixtures/language_example.munl").replace("seeds  = 0..3", "seeds = 2");
+    let err = compile_fixture("seeds.munl", &text).unwrap_err();
+    let help = err.split("help: ").nth(1).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(help, "`seeds = 2` is one seed, 2; write `seeds = 0..2` for 2 seeds, or `seeds = [2]` for seed 2 alone");
+    insta::assert_snapshot!(err);
+    let one = compile_fixture("seeds.munl", &text.replace("seeds = 2", "seeds = 1")).unwrap_err();
+    let one = one.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(one.contains("`seeds = 0..1` for one seed (0), or `seeds = [1]` for seed 1 alone"), "{one}");
+    let plan = compile_fixture("seeds.munl", &text.replace("seeds = 2", "seeds = [2]")).unwrap();
+    let labels: Vec<&str> = plan.target("ft").unwrap().iter().map(|id| plan.node(*id).label.as_str()).collect();
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert!(labels[0].ends_with("[seed=2]"), "{labels:?}");
+}
+
+/// Regression (issue 17, item 3): a `train` without `model` was reported again for every
+/// declaration inheriting from it, and `model = resnet` suggested neither the declared `net` nor
+/// that `resnet18` is an architecture to declare a model with. Each problem is reported once, by
+/// the declaration that writes the field (or should), with help that knows both.
+#[test]
+fn a_missing_or_unknown_model_is_reported_once_with_what_was_meant() {
+    let text = include_str!("fixtures/diagnostics/models.munl");
+    let err = compile_fixture("diagnostics/models.munl", text).unwrap_err();
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    let headers: Vec<&str> = err.lines().filter_map(|l| l.trim().strip_prefix("× ")).collect();
+    assert_eq!(
+        headers,
+        ["train `original` needs `model`", "unknown name `resnet`", "unknown name `vit11m`", "unknown name `nte`"],
+        "no knock-on errors for `retrained` and `a2`: {err}"
+    );
+    assert!(flat.contains("help: add `model = net`"), "{err}");
+    assert!(flat.contains("help: did you mean `net`? `resnet18` is an architecture"), "{err}");
+    assert!(
+        flat.contains("`vit11m` is an architecture: declare a model with it, `model vit11m_net = vit11m()`, and write `model = vit11m_net`"),
+        "{err}"
+    );
+    assert!(flat.ends_with("help: did you mean `net`?"), "the typo: {err}");
+    insta::assert_snapshot!(err);
+}
+
+/// Regression (issue 17, item 4): only the first syntax error of a file was shown. The file is
+/// cut into its top-level items and each is parsed on its own: the first error of every item.
+#[test]
+fn every_items_syntax_error_at_once() {
+    let text = include_str!("fixtures/diagnostics/syntax_errors.munl");
+    let err = compile_fixture("diagnostics/syntax_errors.munl", text).unwrap_err();
+    for code in ["unexpected", "unclosed", "bad_escape", "unknown_kind"] {
+        assert!(err.contains(&format!("munl::syntax::{code}")), "{code}: {err}");
+    }
+    assert_eq!(err.matches("munl::syntax::").count(), 6, "{err}");
+    insta::assert_snapshot!(err);
+}

@@ -9,6 +9,7 @@ mod fuzz;
 mod html;
 mod kill;
 mod lowering;
+mod lsp;
 #[cfg(feature = "torch")]
 mod profile;
 #[cfg(feature = "torch")]

@@ -11,7 +11,7 @@ fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
         .current_dir(dir)
         .env("MUNL_CACHE", dir.join("cache"))
         .env("TORCH_CPP_LOG_LEVEL", "ERROR")
-        .env_remove("MUNL_PROFILE")
+        .env_remove("MUNL_TIMINGS")
         .output()
         .unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stderr).into())

@@ -255,11 +255,22 @@ impl Cache {
         Ok(report)
     }
 
-    /// Re-hashes every file of every entry and reports each mismatch, missing or unreadable
-    /// file, and bad manifest. An empty list means every entry is intact.
+    /// `verify_with` without progress.
+    #[cfg(test)]
     pub(crate) fn verify(&self) -> Result<Vec<Problem>, CacheError> {
+        self.verify_with(&mut |_, _| {})
+    }
+
+    /// Re-hashes every file of every entry and reports each mismatch, missing or unreadable
+    /// file, and bad manifest; an empty list means every entry is intact. Calls
+    /// `checked(done, total)` before each entry and once all are checked: the progress of
+    /// `munl cache verify`.
+    pub(crate) fn verify_with(&self, checked: &mut dyn FnMut(usize, usize)) -> Result<Vec<Problem>, CacheError> {
         let mut problems = Vec::new();
-        for (key, folder) in self.object_folders()? {
+        let folders = self.object_folders()?;
+        let total = folders.len();
+        for (done, (key, folder)) in folders.into_iter().enumerate() {
+            checked(done, total);
             let manifest = match Manifest::read(&folder) {
                 Ok(manifest) => manifest,
                 Err(reason) => {
@@ -294,6 +305,7 @@ impl Cache {
                 }
             }
         }
+        checked(total, total);
         let names = self.names()?;
         problems.extend(names.bad.into_iter().map(|b| Problem::BadName { path: b.path, reason: b.reason }));
         Ok(problems)

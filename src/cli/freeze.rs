@@ -8,11 +8,15 @@ use crate::ops::Value;
 use crate::plan::{NodeKind, Payload};
 use crate::syntax::ast::{DeclKind, Field, Item};
 
+use super::edit::{indentation, on_own_line};
 use super::load::load_with_cache;
 use super::{fail, EXIT_OK};
 
 /// `munl freeze FILE NAME [--dry-run]`
 pub(crate) fn freeze(file: &Path, cache_root: &Path, name: &str, dry_run: bool) -> u8 {
+    if !super::overrides::current().is_empty() {
+        return fail("`munl freeze` rewrites the file: `--set` would be written into it; edit the file instead");
+    }
     let (loaded, cache) = match load_with_cache(file, cache_root) {
         Ok(x) => x,
         Err(code) => return code,
@@ -157,18 +161,6 @@ fn removal(text: &str, f: &Field) -> (usize, usize, String) {
     let before = text[..f.span.start].trim_end_matches([' ', '\t']);
     let start = if before.ends_with(';') { before.len() - 1 } else { f.span.start };
     (start, f.span.end, String::new())
-}
-
-/// Whether only spaces precede `at` on its line.
-fn on_own_line(text: &str, at: usize) -> bool {
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    text[start..at].chars().all(|c| c == ' ' || c == '\t')
-}
-
-/// The spaces before `at` on its line.
-fn indentation(text: &str, at: usize) -> &str {
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    &text[start..at]
 }
 
 #[cfg(test)]

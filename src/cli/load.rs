@@ -1,6 +1,5 @@
 //! Reading a `.munl` file through parse, lower and plan, rendering diagnostics on failure.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
@@ -29,6 +28,7 @@ pub(crate) fn data_root() -> PathBuf {
 /// Loads and plans a file, or prints every diagnostic and returns the exit code.
 pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
     let source = Source::read(path).map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
+    let source = super::overrides::apply(source).map_err(super::fail)?;
     match compile(&source, &data_root()) {
         Ok(Compiled { experiment, plan, sources }) => {
             if plan.nodes.is_empty() {
@@ -48,9 +48,9 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, u8> {
     }
 }
 
-/// Renders one diagnostic against the source on stderr (colours only on a terminal).
+/// Renders one diagnostic against the source on stderr, coloured as `--color` says.
 pub(crate) fn report(diagnostic: &dyn miette::Diagnostic, source: &Source) {
-    eprint!("{}", crate::diag::render(diagnostic, source, std::io::stderr().is_terminal()));
+    eprint!("{}", crate::diag::render(diagnostic, source, super::colour::stderr()));
 }
 
 /// Opens the cache folder.
@@ -88,6 +88,43 @@ pub(crate) fn check(path: &Path) -> u8 {
             EXIT_OK
         }
         Err(code) => code,
+    }
+}
+
+/// `munl check FILE --json`: every problem as one JSON array on stdout (`[]` for a file without
+/// any), each as `diag::to_json` writes it; exit 1 if any is an error. A file that cannot be
+/// read (or a `--set` that does not apply) is one error without labels; a file that declares
+/// nothing, one warning.
+pub(crate) fn check_json(path: &Path) -> u8 {
+    let spanless = |severity: &str, message: String| {
+        serde_json::json!({
+            "file": path.display().to_string(),
+            "severity": severity,
+            "code": null,
+            "message": message,
+            "help": null,
+            "labels": [],
+        })
+    };
+    let source = Source::read(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+        .and_then(super::overrides::apply);
+    let problems = match source {
+        Err(e) => vec![spanless("error", e)],
+        Ok(source) => match compile(&source, &data_root()) {
+            Ok(Compiled { plan, .. }) if plan.nodes.is_empty() => {
+                vec![spanless("warning", "declares nothing: there is nothing to check or run".into())]
+            }
+            Ok(_) => vec![],
+            Err(diagnostics) => diagnostics.iter().into_iter().map(|(s, d)| crate::diag::to_json(d, s)).collect(),
+        },
+    };
+    let failed = problems.iter().any(|p| p["severity"] == "error");
+    println!("{}", serde_json::Value::Array(problems));
+    if failed {
+        EXIT_USER
+    } else {
+        EXIT_OK
     }
 }
 

@@ -1,32 +1,46 @@
-//! `munl methods [NAME]`: the catalogue with fields, defaults and search spaces;
+//! `munl methods [NAME]`: the catalogue and the declarations with fields, types, defaults and
+//! search spaces;
 //! `munl methods FILE.py`: the methods a Python file defines, as `munl check` reads them.
 
 use std::fmt::Write as _;
 
-use crate::ops::{self, Category, OpSpec};
+use crate::ops::{self, Absent, Category, DeclSpec, OpSpec};
 
 use super::{EXIT_OK, EXIT_USER};
 
-/// `munl methods [NAME] [--all]`
+/// `munl methods [NAME] [--all]`: NAME is an op, a declaration keyword (`dataset`, `report`)
+/// or a setting (`seeds`); `--all` lists the declarations, then every op.
 pub(crate) fn methods(name: Option<&str>, all: bool) -> u8 {
     if let Some(file) = name.filter(|n| n.ends_with(".py")) {
         return python_methods(std::path::Path::new(file));
     }
-    let ops: Vec<&OpSpec> = match name {
+    let (decls, ops): (Vec<&DeclSpec>, Vec<&OpSpec>) = match name {
         Some(n) => {
-            let found: Vec<&OpSpec> = ops::all().filter(|o| o.name == n).collect();
-            if found.is_empty() {
-                let help = crate::diag::did_you_mean(n, ops::all().map(|o| o.name))
-                    .map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
-                eprintln!("error: no method or operation is called `{n}`{help}");
+            let decls: Vec<&DeclSpec> = ops::DECLARATIONS
+                .iter()
+                .filter(|d| d.keyword == n || (d.keyword == "settings" && d.fields.iter().any(|f| f.name == n)))
+                .collect();
+            let ops: Vec<&OpSpec> = ops::all().filter(|o| o.name == n && !shown_by(&decls, o)).collect();
+            if decls.is_empty() && ops.is_empty() {
+                let names = ops::DECLARATIONS.iter().map(|d| d.keyword).chain(ops::all().map(|o| o.name));
+                let help =
+                    crate::diag::did_you_mean(n, names).map_or(String::new(), |s| format!(" (did you mean `{s}`?)"));
+                eprintln!("error: no method, operation or declaration is called `{n}`{help}");
                 return EXIT_USER;
             }
-            found
+            (decls, ops)
         }
-        None if all => ops::all().collect(),
-        None => ops::in_category(Category::Method).collect(),
+        None if all => {
+            let decls: Vec<&DeclSpec> = ops::DECLARATIONS.iter().collect();
+            let ops = ops::all().filter(|o| !shown_by(&decls, o)).collect();
+            (decls, ops)
+        }
+        None => (vec![], ops::in_category(Category::Method).collect()),
     };
     let mut out = String::new();
+    for d in decls {
+        describe_declaration(d, &mut out);
+    }
     for op in ops {
         describe(op, &mut out);
     }
@@ -34,26 +48,71 @@ pub(crate) fn methods(name: Option<&str>, all: bool) -> u8 {
     EXIT_OK
 }
 
+/// Whether one of `decls` lists the op's fields as its own (`train`'s recipe).
+fn shown_by(decls: &[&DeclSpec], op: &OpSpec) -> bool {
+    decls.iter().any(|d| d.op == Some((op.category, op.name)))
+}
+
+/// One field as a row: name, type, default (or `required`), help.
+fn row(out: &mut String, name: &str, ty: &str, default: &str, doc: &str) {
+    let _ = writeln!(out, "  {name:<18} {ty:<24} {default:<12} {doc}");
+}
+
+/// A default as a file writes it: a bare word unquoted, a call with its fields.
+fn default_text(d: ops::Default) -> String {
+    match d {
+        ops::Default::Word(w) => format!("= {w}"),
+        d => d.value().map_or("required".into(), |v| format!("= {v}")),
+    }
+}
+
+fn describe_declaration(d: &DeclSpec, out: &mut String) {
+    let what = if d.keyword == "settings" { "the file's settings" } else { "a declaration" };
+    let _ = writeln!(out, "{} ({what})", d.keyword);
+    let _ = writeln!(out, "  {}", d.doc);
+    for line in d.form.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    for f in d.fields {
+        let (default, doc) = match f.absent {
+            Absent::Required => ("required".to_string(), f.doc.to_string()),
+            Absent::Default(v) => (default_text(v), f.doc.to_string()),
+            Absent::Written(w) => (format!("= {w}"), f.doc.to_string()),
+            Absent::Means(m) => ("optional".to_string(), format!("{} (unset: {m})", f.doc)),
+        };
+        row(out, f.name, f.ty, &default, &doc);
+    }
+    if let Some(op) = d.op.and_then(|(c, name)| ops::find(c, name)) {
+        fields(op, out);
+    }
+    if let Some(c) = d.calls {
+        let names: Vec<&str> = ops::in_category(c).map(|o| o.name).collect();
+        let _ = writeln!(out, "  and the fields of its {}: {} (`munl methods NAME`)", c.noun(), names.join(", "));
+    }
+    out.push('\n');
+}
+
 fn describe(op: &OpSpec, out: &mut String) {
     let _ = writeln!(out, "{} ({}, version {})", op.name, op.category.describe(), op.version);
     for line in op.doc.lines() {
         let _ = writeln!(out, "  {line}");
     }
-    for f in op.fields {
-        let default = match f.default.value() {
-            Some(v) => format!("= {v}"),
-            None => "required".into(),
-        };
-        let _ = write!(out, "  {:<20} {:<12} {}", f.name, default, f.doc);
-        if let Some(space) = f.space {
-            let _ = write!(out, "; search: {space}");
-        }
-        out.push('\n');
-    }
+    fields(op, out);
     for quirk in op.quirks {
         let _ = writeln!(out, "  quirk: {quirk}");
     }
     out.push('\n');
+}
+
+/// An op's fields as rows, with their search spaces.
+fn fields(op: &OpSpec, out: &mut String) {
+    for f in op.fields {
+        let doc = match f.space {
+            Some(space) => format!("{}; search: {space}", f.doc),
+            None => f.doc.to_string(),
+        };
+        row(out, f.name, &f.ty.short(), &default_text(f.default), &doc);
+    }
 }
 
 /// `munl methods FILE.py`: every function of the file munl can call as a method

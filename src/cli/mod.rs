@@ -2,13 +2,18 @@
 
 mod cache_cmd;
 mod cluster;
+mod colour;
 mod devices;
 mod diff;
+mod edit;
 mod fmt_cmd;
 mod freeze;
+mod generate;
+mod help;
 mod interrupt;
 mod load;
 mod methods;
+mod overrides;
 mod plan_cmd;
 mod profile;
 mod progress;
@@ -22,18 +27,35 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes: success, a user error (diagnostics printed), a node failed. A run stopped by a
-/// signal exits with 128 + its number (130 for Ctrl-C, 143 for SIGTERM; see `interrupt`).
+/// Exit codes, one per outcome (listed in `munl --help` by `help`): success, a user error
+/// (diagnostics printed), a node failed, work pending (`munl plan --exit-code`), a usage error
+/// (as sysexits' `EX_USAGE`). A run stopped by a signal exits with 128 + its number (130 for
+/// Ctrl-C, 143 for SIGTERM; see `interrupt`).
 pub(crate) const EXIT_OK: u8 = 0;
 pub(crate) const EXIT_USER: u8 = 1;
 pub(crate) const EXIT_FAILED: u8 = 2;
+pub(crate) const EXIT_PENDING: u8 = 3;
+pub(crate) const EXIT_USAGE: u8 = 64;
 
 #[derive(Parser, Debug)]
-#[command(name = "munl", version, about = "Declarative, cached machine-unlearning benchmarks")]
+#[command(
+    name = "munl",
+    version,
+    about = "Declarative, cached machine-unlearning benchmarks",
+    after_help = help::AFTER_HELP,
+    after_long_help = help::AFTER_LONG_HELP
+)]
 struct Cli {
-    /// Cache folder.
-    #[arg(long, global = true, env = "MUNL_CACHE", default_value = "cache")]
+    /// The cache folder: every node's stored results.
+    #[arg(long, global = true, env = "MUNL_CACHE", hide_env_values = true, default_value = "cache")]
     cache: PathBuf,
+    /// Set a declaration's field (`ft.lr=0.02`) or a file setting (`seeds=0..3`) as if the
+    /// file said so (the same keys and checks), without editing it; repeatable, applied in order.
+    #[arg(long = "set", global = true, value_name = "DECL.FIELD=VALUE", value_parser = overrides::Override::parse)]
+    set: Vec<overrides::Override>,
+    /// When to colour diagnostics and help: `auto` on a terminal unless `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = colour::Choice::Auto)]
+    color: colour::Choice,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,18 +63,33 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Parse and check a .munl file; print every problem at once.
-    Check { file: PathBuf },
+    Check {
+        /// The `.munl` file.
+        file: PathBuf,
+        /// The problems as one JSON array on stdout (`[]` when there is none): file, severity,
+        /// code, message, help, and labels with byte offsets, lines and columns.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show which nodes are cached and which will run, and why.
     Plan {
+        /// The `.munl` file.
         file: PathBuf,
         /// Declarations or node labels to plan for (default: every report).
         targets: Vec<String>,
         /// One JSON object per node and line.
         #[arg(long)]
         json: bool,
+        /// Exit 3 if any node would run, 0 if everything is cached (as `git diff --exit-code`).
+        #[arg(long)]
+        exit_code: bool,
+        /// Print nothing on stdout (problems in the file still go to stderr); implies `--exit-code`.
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Run what the targets need and the cache lacks.
     Run {
+        /// The `.munl` file.
         file: PathBuf,
         /// Declarations or node labels to run (default: every report).
         targets: Vec<String>,
@@ -76,7 +113,10 @@ enum Command {
         cluster: Box<cluster::ClusterArgs>,
     },
     /// Print the plan as a Graphviz DOT graph.
-    Graph { file: PathBuf },
+    Graph {
+        /// The `.munl` file.
+        file: PathBuf,
+    },
     /// Rewrite .munl files in the canonical layout, comments kept.
     Fmt {
         /// Files to format; a folder stands for every `.munl` file under it.
@@ -95,17 +135,23 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics as you
+    /// type, completion and hover.
+    Lsp,
     /// Show one node: parameters, inputs, status and stored results.
     Show {
+        /// The `.munl` file.
         file: PathBuf,
         /// A node label (`unlearn ft [seed=0]`), a declaration name, or a key prefix.
         node: String,
+        /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
-    /// Compare two experiment files (nodes, parameters, and the cached metrics of their
-    /// evaluations) or two `report.json` files (metrics, ranks, values); exits 0 whether or
-    /// not they differ.
+    /// Compare two experiment files or two `report.json` files.
+    ///
+    /// Experiment files: nodes, parameters, and the cached metrics of their evaluations;
+    /// reports: metrics, ranks, values. Exits 0 whether or not they differ.
     Diff {
         /// The old side: a `.munl` file or a `report.json` that munl wrote.
         a: PathBuf,
@@ -121,9 +167,11 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Write a tuned method's best values into its block in place of its search, comments
-    /// kept (its runs then no longer need the searches).
+    /// Write a tuned method's best values into its block in place of its search.
+    ///
+    /// Comments are kept; the method's runs then no longer need the searches.
     Freeze {
+        /// The `.munl` file, rewritten in place.
         file: PathBuf,
         /// The `unlearn` declaration whose searches have run.
         name: String,
@@ -136,17 +184,21 @@ enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
-    /// Time training steps of an architecture on resident random data (`--concurrent`,
-    /// `--epoch`, `--breakdown` for where the time goes).
+    /// Time training steps of an architecture on resident random data.
+    ///
+    /// `--concurrent` for trainings at once, `--epoch` for a whole epoch, `--breakdown` for
+    /// where the time goes.
     Bench {
         /// `cnn`, `resnet18` or `vit11m` (10 classes, 3×32×32 images).
         #[arg(long, default_value = "cnn")]
         arch: String,
+        /// Images per training step.
         #[arg(long, default_value_t = 256)]
         batch: usize,
         /// Timed steps per training (after 3 warm-up steps).
         #[arg(long, default_value_t = 20)]
         steps: usize,
+        /// `auto`, `cpu`, `cuda` or `cuda:N`.
         #[arg(long, default_value = "auto")]
         device: String,
         /// Trainings at once, each on its own thread and, on a GPU, its own stream: their
@@ -163,6 +215,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell's completion script.
+    ///
+    /// For example `munl completions bash > ~/.local/share/bash-completion/completions/munl`,
+    /// or `munl completions zsh > ~/.zfunc/_munl` with `~/.zfunc` in `fpath`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, in roff.
+    ///
+    /// `munl man | man -l -` shows it; `munl man > ~/.local/share/man/man1/munl.1` installs it.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,11 +236,10 @@ enum CacheCommand {
     Ls,
     /// Disk usage by node kind.
     Du,
-    /// Remove entries no experiment needs: with files, keep what their plans use; without,
-    /// keep the latest result of every node ever run.
     /// Remove entries: keep what the FILEs need, `--recent` (the latest result of every node
     /// label) and/or what `--older-than DAYS` spares; one of them must be given.
     Gc {
+        /// `.munl` files: the entries their plans use are kept.
         files: Vec<PathBuf>,
         /// Keep the latest result of every node label (what the last runs of every file wrote).
         #[arg(long)]
@@ -183,6 +247,7 @@ enum CacheCommand {
         /// Keep every entry created less than DAYS ago.
         #[arg(long, value_name = "DAYS")]
         older_than: Option<f64>,
+        /// List what would be removed; remove nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -197,18 +262,30 @@ enum CacheCommand {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
+    colour::set(cli.color);
+    overrides::set(cli.set.clone());
     let code = match cli.command {
-        Command::Check { file } => load::check(&file),
-        Command::Plan { file, targets, json } => plan_cmd::plan(&file, &cli.cache, &targets, json),
+        Command::Check { file, json: false } => load::check(&file),
+        Command::Check { file, json: true } => load::check_json(&file),
+        Command::Plan { file, targets, json, exit_code, quiet } => {
+            plan_cmd::plan(&file, &cli.cache, &targets, json, plan_cmd::Status { exit_code, quiet })
+        }
         Command::Run { file, targets, jobs, device, keep_going, timings, cluster } => {
             let how = run::How { jobs, device: device.as_deref(), keep_going, timings };
             run::run(&file, &cli.cache, &targets, &how, &cluster)
         }
         Command::Graph { file } => plan_cmd::graph(&file, &cli.cache),
+        Command::Fmt { .. } if !overrides::current().is_empty() => {
+            fail("`munl fmt` formats files as written: `--set` does not apply")
+        }
         Command::Fmt { files, check } => fmt_cmd::fmt(&files, check),
         Command::Freeze { file, name, dry_run } => freeze::freeze(&file, &cli.cache, &name, dry_run),
         Command::Methods { name, all } => methods::methods(name.as_deref(), all),
+        Command::Lsp => crate::lsp::serve(),
         Command::Show { file, node, json } => show::show(&file, &cli.cache, &node, json),
         Command::Diff { a, b, json, md, all } => diff::diff(&a, &b, &cli.cache, diff::Style::of(json, md), all),
         Command::Cache { command } => match command {
@@ -222,8 +299,32 @@ pub fn main() -> ExitCode {
         Command::Bench { arch, batch, steps, device, concurrent, epoch, breakdown, json } => {
             run::bench(&BenchSpec { device, arch, batch, steps, concurrent, epoch, breakdown }, json)
         }
+        Command::Completions { shell } => generate::completions(command(colour::Choice::Never), shell),
+        Command::Man => generate::man(command(colour::Choice::Never)),
     };
     ExitCode::from(code)
+}
+
+/// The command line's definition, its help coloured as `colour` says.
+fn command(colour: colour::Choice) -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().color(colour.for_clap())
+}
+
+/// Parses the command line. Help and version go to stdout (exit 0); a usage error is printed
+/// by clap and exits `EXIT_USAGE`, not clap's 2, which is a failed node's.
+fn parse() -> Result<Cli, u8> {
+    use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = command(colour::prescan(&args)).try_get_matches_from(&args).and_then(|m| Cli::from_arg_matches(&m));
+    parsed.map_err(|e| {
+        let _ = e.print();
+        if e.use_stderr() {
+            EXIT_USAGE
+        } else {
+            EXIT_OK
+        }
+    })
 }
 
 /// Exit status when the reader of stdout went away (`munl plan … | head`): 128 + SIGPIPE, as a

@@ -7,10 +7,18 @@ use serde_json::json;
 use crate::plan::{demand, duration, explain, to_dot, Estimator, NodeId, NodeKind, StatusKind};
 
 use super::load::{load, load_with_cache, targets};
-use super::EXIT_OK;
+use super::{EXIT_OK, EXIT_PENDING};
 
-/// `munl plan FILE [TARGET…] [--json]`
-pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bool) -> u8 {
+/// What `munl plan` says besides its listing: with `exit_code`, whether anything would run
+/// (`EXIT_PENDING`, else `EXIT_OK`); with `quiet`, only that (it implies `exit_code`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Status {
+    pub(crate) exit_code: bool,
+    pub(crate) quiet: bool,
+}
+
+/// `munl plan FILE [TARGET…] [--json] [--exit-code | --quiet]`
+pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bool, status: Status) -> u8 {
     let (loaded, cache) = match load_with_cache(file, cache_root) {
         Ok(x) => x,
         Err(code) => return code,
@@ -28,6 +36,11 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
         .collect();
     let estimates = Estimator::new(&cache, plan).estimate(plan);
     let mut out = String::new();
+    if !as_json {
+        for o in super::overrides::current() {
+            out.push_str(&format!("--set   {}\n", o.shown()));
+        }
+    }
     let (mut run, mut cached) = (0, 0);
     let (mut total, mut unknown) = (0.0, 0);
     for id in &ids {
@@ -98,8 +111,14 @@ pub(crate) fn plan(file: &Path, cache_root: &Path, names: &[String], as_json: bo
             out.push_str(&estimate_line(total, unknown));
         }
     }
-    print!("{out}");
-    EXIT_OK
+    if !status.quiet {
+        print!("{out}");
+    }
+    if run > 0 && (status.exit_code || status.quiet) {
+        EXIT_PENDING
+    } else {
+        EXIT_OK
+    }
 }
 
 /// Whether a node's time is worth estimating: computed by a worker, not a table.

@@ -10,6 +10,71 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::exec::Event;
 use crate::plan::Plan;
 
+/// How a node's progress is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// The length is not known (not reported yet, or a download of unknown size): a spinner,
+    /// the elapsed time and the message.
+    Spinner,
+    /// A bar of `done/total`.
+    Bar,
+}
+
+impl Shape {
+    /// The shape for a reported `total`: 0 means the length is unknown.
+    pub(crate) fn of(total: u64) -> Shape {
+        if total == 0 {
+            Shape::Spinner
+        } else {
+            Shape::Bar
+        }
+    }
+
+    fn style(self) -> ProgressStyle {
+        let template = match self {
+            Shape::Spinner => "  {prefix:40} {spinner} {elapsed:>4} {msg}",
+            Shape::Bar => "  {prefix:40} {bar:24} {pos}/{len} {elapsed:>4} {msg}",
+        };
+        ProgressStyle::with_template(template).expect("static template")
+    }
+}
+
+/// Progress of a count of things (`munl cache verify`'s entries) on stderr: a bar on a
+/// terminal, nothing otherwise (the command prints its final count itself).
+pub(crate) struct Count {
+    bar: Option<ProgressBar>,
+}
+
+impl Count {
+    pub(crate) fn new(what: &str) -> Count {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {bar:24} {pos}/{len} [{elapsed_precise}]")
+                    .expect("static template"),
+            );
+            bar.set_message(what.to_string());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Count { bar }
+    }
+
+    /// `done` of `total` are through.
+    pub(crate) fn set(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Turns engine events into progress output.
 pub(crate) struct Progress<'a> {
     plan: &'a Plan,
@@ -81,15 +146,20 @@ impl<'a> Progress<'a> {
             Event::Planned { to_run } => self.overall.set_length(to_run as u64),
             Event::Hit(_) => {}
             Event::Start(id) => {
+                // Until the node reports a length, a spinner and the time it has run: a bar of
+                // `0/0` would look full, as if the node were done.
                 let bar = self.multi.add(ProgressBar::new(0));
-                bar.set_style(
-                    ProgressStyle::with_template("  {prefix:40} {bar:24} {pos}/{len} {msg}").expect("static template"),
-                );
+                bar.set_style(Shape::Spinner.style());
                 bar.set_prefix(self.plan.node(id).label.clone());
+                bar.enable_steady_tick(Duration::from_millis(200));
                 bars.insert(id.0, bar);
             }
             Event::Progress { id, done, total, message } => {
                 if let Some(bar) = bars.get(&id.0) {
+                    let shape = Shape::of(total);
+                    if bar.length() != Some(total) || shape == Shape::Spinner {
+                        bar.set_style(shape.style());
+                    }
                     bar.set_length(total);
                     bar.set_position(done);
                     bar.set_message(message.to_string());
@@ -158,5 +228,18 @@ impl<'a> Progress<'a> {
     pub(crate) fn finish(&self) {
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shape;
+
+    #[test]
+    fn an_unknown_length_spins_instead_of_showing_a_full_bar() {
+        assert_eq!(Shape::of(0), Shape::Spinner, "`0/0` is not done");
+        assert_eq!(Shape::of(10), Shape::Bar);
+        // Both templates parse.
+        let _ = (Shape::Spinner.style(), Shape::Bar.style());
     }
 }

@@ -17,7 +17,7 @@ pub(crate) struct How<'a> {
     pub(crate) jobs: Option<usize>,
     pub(crate) device: Option<&'a str>,
     pub(crate) keep_going: bool,
-    /// Time the phases of what is computed (`MUNL_PROFILE=1` for the workers) and say where the
+    /// Time the phases of what is computed (`MUNL_TIMINGS=1` for the workers) and say where the
     /// time went.
     pub(crate) timings: bool,
 }
@@ -32,7 +32,7 @@ pub(crate) fn run(
     let (jobs, device, keep_going) = (how.jobs, how.device, how.keep_going);
     if how.timings {
         // Read by the workers this run starts (here, or as Slurm jobs, which inherit it).
-        std::env::set_var("MUNL_PROFILE", "1");
+        std::env::set_var("MUNL_TIMINGS", "1");
     }
     let placement = match super::cluster::placement(cluster) {
         Ok(p) => p,

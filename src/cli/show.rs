@@ -43,6 +43,16 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
             })
             .collect();
         let origins = origins(plan, &cache, node);
+        let parts = entry.as_ref().filter(|_| node.kind() == crate::plan::NodeKind::Split).map(|e| {
+            let labels = node
+                .inputs
+                .iter()
+                .find(|(role, _)| role == "data")
+                .and_then(|(_, data)| cache.lookup(&plan.node(*data).key))
+                .map(|d| d.dir);
+            split_parts(&e.dir, labels.as_deref())
+        });
+        let model = entry.as_ref().and_then(|e| super::weights::shapes(&e.dir.join(file::MODEL)).ok());
         if as_json {
             let v = json!({
                 "label": node.label,
@@ -63,10 +73,9 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 "entry": entry.as_ref().map(|e| e.dir.display().to_string()),
                 "files": entry.as_ref().map(|e| e.manifest.files.keys().cloned().collect::<Vec<_>>()),
                 "stored": stored,
-                "parameters": entry
-                    .as_ref()
-                    .and_then(|e| super::weights::shapes(&e.dir.join(file::MODEL)).ok())
-                    .map(|s| super::weights::parameter_count(&s)),
+                "parameters": model.as_ref().map(|s| super::weights::parameter_count(s)),
+                "head": model.as_ref().and_then(|s| super::weights::head(s)).map(|(parameters, classes)| json!({"parameters": parameters, "classes": classes})),
+                "parts": parts.as_ref().map(|p| p.as_ref().map_err(|e| e.to_string()).map_or_else(|e| json!({"error": e}), |p| json!(p))),
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             continue;
@@ -100,9 +109,14 @@ pub(crate) fn show(file: &Path, cache_root: &Path, name: &str, as_json: bool) ->
                 if let Ok(search) = crate::artifact::read_json::<SearchResult>(&e.dir.join(file::SEARCH)) {
                     print!("{}", trials(&search));
                 }
-                if let Ok(shapes) = super::weights::shapes(&e.dir.join(file::MODEL)) {
-                    println!("  model    {} parameters", super::weights::parameter_count(&shapes));
-                    print!("{}", super::weights::summary(&shapes));
+                match &parts {
+                    Some(Ok(parts)) => print!("{}", parts_text(parts)),
+                    Some(Err(e)) => println!("  parts    cannot be read: {e}"),
+                    None => {}
+                }
+                if let Some(shapes) = &model {
+                    println!("  model    {}", model_text(shapes));
+                    print!("{}", super::weights::summary(shapes));
                 }
             }
             _ => println!("  status   will run ({})", status.reasons.join("; ")),
@@ -268,4 +282,126 @@ fn trials(search: &SearchResult) -> String {
         ));
     }
     out
+}
+
+/// One set of a split (`retain`, `forget`, …): its size and, where the dataset's labels could be
+/// read, its images per class.
+#[derive(Debug, PartialEq, serde::Serialize)]
+struct Part {
+    name: String,
+    size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_class: Option<Vec<u64>>,
+}
+
+/// The sets of the split entry in `dir`, in file order, counted per class against the labels of
+/// the dataset entry in `data` (only its `labels` tensor is read).
+fn split_parts(dir: &Path, data: Option<&Path>) -> std::io::Result<Vec<Part>> {
+    let path = dir.join(file::SPLIT);
+    let mut sets = vec![];
+    for (name, _) in super::weights::shapes(&path)? {
+        let indices = super::weights::read_ints(&path, &name)?;
+        sets.push((name, indices));
+    }
+    let labels = data.and_then(|d| super::weights::read_ints(&d.join(file::DATA), "labels").ok());
+    let classes = data
+        .and_then(|d| crate::artifact::read_json::<crate::artifact::DatasetInfo>(&d.join(file::DATASET)).ok())
+        .map(|info| info.classes);
+    Ok(summarise_split(sets, labels.as_deref(), classes))
+}
+
+/// Each set's size and per-class counts: `labels` are the dataset's, indexed by the sets' global
+/// indices; `classes` the dataset's class count (else the largest label + 1). An index without a
+/// label drops the counts of its set.
+fn summarise_split(sets: Vec<(String, Vec<i64>)>, labels: Option<&[i64]>, classes: Option<usize>) -> Vec<Part> {
+    let classes = classes
+        .or_else(|| labels.and_then(|l| l.iter().copied().max()).map(|m| usize::try_from(m + 1).unwrap_or(0)))
+        .unwrap_or(0);
+    sets.into_iter()
+        .map(|(name, indices)| {
+            let per_class = labels.and_then(|labels| {
+                let mut counts = vec![0u64; classes];
+                for &i in &indices {
+                    let label = labels.get(usize::try_from(i).ok()?)?;
+                    *counts.get_mut(usize::try_from(*label).ok()?)? += 1;
+                }
+                Some(counts)
+            });
+            Part { name, size: indices.len(), per_class }
+        })
+        .collect()
+}
+
+/// A split's sets as `munl show` lists them: one line each, the per-class counts in full up to
+/// 20 classes, as a range beyond.
+fn parts_text(parts: &[Part]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(&format!("  part     {:<8} {:>7} images", p.name, p.size));
+        match p.per_class.as_deref() {
+            Some(counts) if counts.len() <= 20 => {
+                let c: Vec<String> = counts.iter().map(u64::to_string).collect();
+                out.push_str(&format!("; per class {}", c.join(" ")));
+            }
+            Some(counts) => {
+                let (min, max) = (counts.iter().min().unwrap_or(&0), counts.iter().max().unwrap_or(&0));
+                out.push_str(&format!("; {min}–{max} per class over {} classes", counts.len()));
+            }
+            None => {}
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `11172042 parameters (5130 in the classifier head for 10 classes)`.
+fn model_text(shapes: &[(String, Vec<u64>)]) -> String {
+    let total = super::weights::parameter_count(shapes);
+    match super::weights::head(shapes) {
+        Some((head, classes)) => format!("{total} parameters ({head} in the classifier head for {classes} classes)"),
+        None => format!("{total} parameters"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_is_summarised_per_set_and_class() {
+        let labels = [0i64, 1, 2, 0, 1, 2, 0, 0];
+        let sets = vec![
+            ("retain".to_string(), vec![0, 1, 2, 3]),
+            ("forget".to_string(), vec![6, 7]),
+            ("test".to_string(), vec![4, 5]),
+        ];
+        let parts = summarise_split(sets.clone(), Some(&labels), Some(3));
+        assert_eq!(parts[0], Part { name: "retain".into(), size: 4, per_class: Some(vec![2, 1, 1]) });
+        assert_eq!(parts[1].per_class, Some(vec![2, 0, 0]));
+        assert_eq!(parts[2].per_class, Some(vec![0, 1, 1]));
+        let text = parts_text(&parts);
+        assert!(text.contains("  part     retain         4 images; per class 2 1 1\n"), "{text}");
+        // Without labels, sizes only; without a class count, the labels say it.
+        assert_eq!(
+            summarise_split(sets.clone(), None, None)[1],
+            Part { name: "forget".into(), size: 2, per_class: None }
+        );
+        assert_eq!(summarise_split(sets.clone(), Some(&labels), None)[0].per_class, Some(vec![2, 1, 1]));
+        // An index beyond the labels: no counts for that set rather than wrong ones.
+        let beyond = vec![("val".to_string(), vec![1, 99])];
+        assert_eq!(summarise_split(beyond, Some(&labels), Some(3))[0].per_class, None);
+        let many =
+            vec![Part { name: "train".into(), size: 300, per_class: Some((0..100).map(|i| 2 + i % 3).collect()) }];
+        assert!(parts_text(&many).contains("2–4 per class over 100 classes"), "{}", parts_text(&many));
+    }
+
+    #[test]
+    fn a_model_says_its_parameters_and_its_head() {
+        let shapes = vec![
+            ("conv1.weight".to_string(), vec![8, 3, 3, 3]),
+            ("fc.weight".into(), vec![10, 8]),
+            ("fc.bias".into(), vec![10]),
+        ];
+        assert_eq!(model_text(&shapes), "306 parameters (90 in the classifier head for 10 classes)");
+    }
 }

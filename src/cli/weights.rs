@@ -1,5 +1,5 @@
-//! Reading a saved model's safetensors header without libtorch: the architecture summary of
-//! `munl show`.
+//! Reading safetensors files without libtorch: a saved model's architecture summary and
+//! classifier head, and single integer tensors (a split's sets, a dataset's labels), for `munl show`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -8,8 +8,8 @@ use std::path::Path;
 /// Buffers of a state dict that are not parameters (BatchNorm statistics).
 const BUFFERS: &[&str] = &["running_mean", "running_var", "num_batches_tracked"];
 
-/// Tensor names and shapes, in file order of their data.
-pub(crate) fn shapes(path: &Path) -> std::io::Result<Vec<(String, Vec<u64>)>> {
+/// A safetensors file's header (without `__metadata__`) and where its data starts.
+fn header(path: &Path) -> std::io::Result<(serde_json::Map<String, serde_json::Value>, u64)> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
     let mut file = std::fs::File::open(path)?;
     let mut len = [0u8; 8];
@@ -21,10 +21,16 @@ pub(crate) fn shapes(path: &Path) -> std::io::Result<Vec<(String, Vec<u64>)>> {
     let mut header = vec![0u8; len as usize];
     file.read_exact(&mut header)?;
     let json: serde_json::Value = serde_json::from_slice(&header).map_err(|_| bad("header is not JSON"))?;
-    let map = json.as_object().ok_or_else(|| bad("header is not an object"))?;
+    let serde_json::Value::Object(mut map) = json else { return Err(bad("header is not an object")) };
+    map.remove("__metadata__");
+    Ok((map, 8 + len))
+}
+
+/// Tensor names and shapes, in file order of their data.
+pub(crate) fn shapes(path: &Path) -> std::io::Result<Vec<(String, Vec<u64>)>> {
+    let (map, _) = header(path)?;
     let mut out: Vec<(u64, String, Vec<u64>)> = map
         .iter()
-        .filter(|(k, _)| k.as_str() != "__metadata__")
         .map(|(k, v)| {
             let shape =
                 v["shape"].as_array().map(|a| a.iter().filter_map(|d| d.as_u64()).collect()).unwrap_or_default();
@@ -33,6 +39,52 @@ pub(crate) fn shapes(path: &Path) -> std::io::Result<Vec<(String, Vec<u64>)>> {
         .collect();
     out.sort();
     Ok(out.into_iter().map(|(_, k, s)| (k, s)).collect())
+}
+
+/// The values of the 1-D integer tensor `name` (`I64` or `I32`, little-endian) of a safetensors
+/// file, reading only that tensor's bytes: a dataset's labels without its images.
+pub(crate) fn read_ints(path: &Path, name: &str) -> std::io::Result<Vec<i64>> {
+    use std::io::{Seek, SeekFrom};
+    let bad =
+        |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {what}", path.display()));
+    let (map, start) = header(path)?;
+    let t = map.get(name).ok_or_else(|| bad(format!("no tensor `{name}`")))?;
+    let width = match t["dtype"].as_str() {
+        Some("I64") => 8,
+        Some("I32") => 4,
+        other => return Err(bad(format!("tensor `{name}` is {other:?}, not an integer tensor"))),
+    };
+    let (Some(from), Some(to)) = (t["data_offsets"][0].as_u64(), t["data_offsets"][1].as_u64()) else {
+        return Err(bad(format!("tensor `{name}` has no data offsets")));
+    };
+    if to < from || (to - from) % width != 0 || to - from > 1 << 34 {
+        return Err(bad(format!("tensor `{name}` has bad data offsets")));
+    }
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start + from))?;
+    let mut bytes = vec![0u8; (to - from) as usize];
+    file.read_exact(&mut bytes)?;
+    Ok(bytes
+        .chunks_exact(width as usize)
+        .map(|c| match c.try_into() {
+            Ok(eight) => i64::from_le_bytes(eight),
+            Err(_) => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        })
+        .collect())
+}
+
+/// A model's classifier head: the parameters of its last linear layer (`fc`, `head`, `classifier`
+/// by name, else the last 2-D weight in file order) and the classes it outputs.
+pub(crate) fn head(shapes: &[(String, Vec<u64>)]) -> Option<(u64, u64)> {
+    let linear: Vec<(&str, &Vec<u64>)> = shapes
+        .iter()
+        .filter(|(n, s)| s.len() == 2 && n.ends_with(".weight"))
+        .map(|(n, s)| (n.trim_end_matches(".weight"), s))
+        .collect();
+    let (prefix, shape) =
+        linear.iter().find(|(p, _)| ["fc", "head", "classifier"].contains(p)).or_else(|| linear.last()).copied()?;
+    let bias: u64 = shapes.iter().find(|(n, _)| *n == format!("{prefix}.bias")).map_or(0, |(_, s)| s.iter().product());
+    Some((shape.iter().product::<u64>() + bias, shape[0]))
 }
 
 /// Parameters (not buffers) per top-level module, and the total.
@@ -99,5 +151,30 @@ mod tests {
         let text = summary(&s);
         assert!(text.contains("fc") && text.contains("5130 parameters in 2 tensors"), "{text}");
         assert!(text.contains("1 running_mean"), "{text}");
+        assert_eq!(head(&s), Some((5130, 10)), "fc's weight and bias, 10 classes");
+    }
+
+    #[test]
+    fn reads_one_integer_tensor_and_finds_the_head_by_name_or_place() {
+        let header = br#"{"__metadata__":{"a":"b"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"labels":{"dtype":"I64","shape":[3],"data_offsets":[8,32]}}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.safetensors");
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header);
+        bytes.extend([0u8; 8]);
+        for l in [3i64, -1, 7] {
+            bytes.extend(l.to_le_bytes());
+        }
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(read_ints(&path, "labels").unwrap(), [3, -1, 7]);
+        assert!(read_ints(&path, "x").is_err(), "a float tensor is refused");
+        assert!(read_ints(&path, "y").is_err());
+        let cnn = [
+            ("fc1.weight".to_string(), vec![128, 256]),
+            ("fc1.bias".into(), vec![128]),
+            ("fc2.weight".into(), vec![4, 128]),
+            ("fc2.bias".into(), vec![4]),
+        ];
+        assert_eq!(head(&cnn), Some((4 * 128 + 4, 4)), "the last linear layer");
     }
 }

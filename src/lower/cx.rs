@@ -2,7 +2,7 @@
 //! references shared by every declaration kind.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diag::did_you_mean;
 use crate::span::Span;
@@ -41,6 +41,9 @@ pub(super) struct Cx<'a> {
     pub(super) errors: Vec<LowerError>,
     /// The Python files the file's `python("…")` ops name, read once.
     pub(super) python: PythonFiles,
+    /// Where data paths resolve: the data root for relative paths, the file's folder for `./…`.
+    pub(super) data_root: PathBuf,
+    pub(super) base_dir: PathBuf,
 }
 
 /// The names an imported file exposes to the file importing it.
@@ -82,7 +85,13 @@ impl ImportNames {
 
 impl<'a> Cx<'a> {
     /// Indexes the file's declarations and imports by name, reporting names declared twice.
-    pub(super) fn new(file: &'a File, imports: &[super::Imported], broken: &[String], base_dir: &Path) -> Cx<'a> {
+    pub(super) fn new(
+        file: &'a File,
+        imports: &[super::Imported],
+        broken: &[String],
+        base_dir: &Path,
+        data_root: &Path,
+    ) -> Cx<'a> {
         let mut cx = Cx {
             decls: vec![],
             names: HashMap::new(),
@@ -94,6 +103,8 @@ impl<'a> Cx<'a> {
             broken: broken.to_vec(),
             errors: vec![],
             python: PythonFiles::read(&[], base_dir),
+            data_root: data_root.to_path_buf(),
+            base_dir: base_dir.to_path_buf(),
         };
         let mut reports: HashMap<&str, Span> = HashMap::new();
         for item in &file.items {
@@ -362,6 +373,11 @@ impl<'a> Cx<'a> {
         None
     }
 
+    /// Whether a declaration of any kind but `report` is called `name`.
+    pub(super) fn is_declared(&self, name: &str) -> bool {
+        self.names.contains_key(name)
+    }
+
     pub(super) fn evaluate_named(&self, name: &str) -> Option<usize> {
         self.names.get(name).filter(|d| d.kind == DeclKind::Evaluate).and_then(|d| self.position(d))
     }
@@ -411,7 +427,7 @@ mod tests {
     fn lowered(text: &str) -> Result<Experiment, Vec<LowerError>> {
         let source = Source::new("inherit.munl", text.to_string());
         let file = crate::syntax::parse(&source).expect("parses");
-        lower(&file, Path::new("."), 0, vec![], &[])
+        lower(&file, Path::new("."), Path::new("/data"), 0, vec![], &[])
     }
 
     const HEAD: &str = "dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1) }\n\

@@ -1,7 +1,11 @@
 //! Lowers `dataset` declarations: the source, the split, the limit and the class count.
 
+use std::path::{Component, Path, PathBuf};
+
+use crate::diag::did_you_mean;
 use crate::ops::{self, limits, Category, Value};
-use crate::syntax::ast::{Decl, Expr};
+use crate::span::Span;
+use crate::syntax::ast::{Decl, Expr, ExprKind};
 
 use super::cx::Cx;
 use super::{climbs_out, value, Dataset, LowerError};
@@ -28,7 +32,7 @@ impl<'a> Cx<'a> {
                 }
                 "split" => split = self.typed("split", ops::Ty::Call(Category::Split), &f.value),
                 "limit" => limit = self.typed("limit", LIMIT, &f.value),
-                _ => self.unknown_field(f, "a dataset", &["source", "split", "limit"]),
+                _ => self.unknown_field(f, "a dataset", &ops::field_names("dataset")),
             }
         }
         if source.is_none() && self.errors.len() == before {
@@ -59,6 +63,9 @@ impl<'a> Cx<'a> {
                         reason: format!("climbs out of {root}"),
                         span: source_span,
                     });
+                } else {
+                    let span = source_expr.and_then(|e| location_span(e, key)).unwrap_or(source_span);
+                    self.data_present(&source.op, location, span);
                 }
             }
         }
@@ -79,6 +86,119 @@ impl<'a> Cx<'a> {
             limit: limit.and_then(|l| l.as_i64()),
             classes,
         })
+    }
+
+    /// Checks at `check` time that a source's data is where its path says (issue 17: a folder
+    /// misspelt as `fashion_mnist` beside `fashion-mnist` surfaced only when a run read it). The
+    /// rule, decided per source from the catalogue's facts (`ops::download`):
+    ///
+    /// - A path is checked where the folder meant to hold it exists: the data root for a relative
+    ///   path, the `.munl` file's folder for `./…`, the parent folder for an absolute path. Where
+    ///   that folder is missing (no data root on this machine yet, or a path of another machine,
+    ///   such as a cluster's scratch space), `check` cannot tell; a run reports what it cannot read.
+    /// - A source munl downloads (MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100: those with an official
+    ///   download) may be missing from the data root: the first run fetches it there. But when an
+    ///   entry beside it differs from it only by case or separators (`-`, `_`, `.`, spaces), that
+    ///   is the data meant, and downloading a second copy would hide the typo: an error naming it.
+    /// - Every other missing path is an error, naming the closest entry beside it if one is close:
+    ///   user data (`image_folder`, `arrays`, `csv`), UTKFace (no official address to fetch it
+    ///   from), and downloadable sources at an absolute or `./` path, which munl never fetches into.
+    fn data_present(&mut self, op: &str, location: &str, span: Span) {
+        // Where the path starts, what is written after that, and whether a run would fetch there.
+        let (anchor, rest, shown_prefix, fetched_here) = match location.strip_prefix("./") {
+            Some(rest) => (self.base_dir.clone(), rest, "./".to_string(), false),
+            None if Path::new(location).is_absolute() => {
+                let path = Path::new(location);
+                let (Some(parent), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+                    return;
+                };
+                let shown = parent.join("").display().to_string();
+                (parent.to_path_buf(), name, shown, false)
+            }
+            None => (self.data_root.clone(), location, String::new(), true),
+        };
+        if !anchor.is_dir() {
+            return;
+        }
+        // The first component that is not there: where the path goes wrong.
+        let parts: Vec<&str> = Path::new(rest)
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(p) => p.to_str(),
+                Component::ParentDir => Some(".."),
+                _ => None,
+            })
+            .collect();
+        let mut at: PathBuf = anchor;
+        let Some(missing) = parts.iter().position(|p| {
+            at.push(p);
+            !at.exists()
+        }) else {
+            return;
+        };
+        at.pop();
+        let wanted = parts[missing];
+        let mut entries: Vec<String> = std::fs::read_dir(&at)
+            .map(|dir| dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        let same = entries.iter().find(|e| normalised(e) == normalised(wanted)).cloned();
+        let fetchable = ops::download(op).is_some();
+        let title = ops::facts(op).map_or(op, |f| f.title);
+        if fetchable && fetched_here && same.is_none() {
+            return;
+        }
+        let close = same.clone().or_else(|| did_you_mean(wanted, entries.iter().map(String::as_str)));
+        let suggested = close.as_ref().map(|c| {
+            let mut fixed = parts.clone();
+            fixed[missing] = c;
+            format!("{shown_prefix}{}", fixed.join("/"))
+        });
+        let place = match (missing, shown_prefix.as_str()) {
+            (0, "") => "the data root".to_string(),
+            (0, "./") => "the `.munl` file's folder".to_string(),
+            (0, parent) => format!("`{parent}`"),
+            (n, prefix) => format!("`{prefix}{}`", parts[..n].join("/")),
+        };
+        let mut help = vec![];
+        let label = if fetchable && fetched_here {
+            // `same` is there: the only case a downloadable source in the data root is refused.
+            let found = same.as_deref().unwrap_or(wanted);
+            help.push(format!(
+                "did you mean `{}`? it differs from `{wanted}` only in case or separators",
+                suggested.as_deref().unwrap_or(found)
+            ));
+            format!("munl would download {title} into a second folder, beside `{found}`")
+        } else {
+            if let Some(s) = &suggested {
+                help.push(format!("did you mean `{s}`?"));
+            } else if shown_prefix.is_empty() {
+                help.push(format!(
+                    "relative data paths are under the data root, `{}` ($MUNL_DATA, else data/); `./…` paths under the `.munl` file's folder",
+                    self.data_root.display()
+                ));
+            } else if shown_prefix == "./" {
+                help.push("`./…` paths are relative to the `.munl` file's folder".into());
+            }
+            if fetchable {
+                help.push(format!(
+                    "munl downloads {title} only into the data root: write a relative path such as `{op}(\"{}\")` to have it fetched",
+                    parts.last().copied().unwrap_or(op)
+                ));
+            } else if ops::facts(op).is_some() {
+                help.push(format!("munl cannot download {title} (it has no official address): put its files there"));
+            }
+            format!("no `{wanted}` in {place}")
+        };
+        self.errors.push(LowerError::MissingData {
+            path: location.to_string(),
+            span,
+            label,
+            // A question ends its sentence; the other parts are clauses.
+            help: help
+                .into_iter()
+                .reduce(|a, b| if a.ends_with('?') { format!("{a} {b}") } else { format!("{a}; {b}") }),
+        });
     }
 
     /// What the catalogue's types cannot say about `synthetic(…)`: images have 1 or 3 channels,
@@ -118,4 +238,17 @@ impl<'a> Cx<'a> {
             });
         }
     }
+}
+
+/// A name as far as a typo goes: lowercase, without `-`, `_`, `.` and spaces, so that
+/// `fashion_mnist`, `Fashion-MNIST` and `fashionmnist` are one name.
+fn normalised(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' ')).flat_map(char::to_lowercase).collect()
+}
+
+/// The span of a source's `key` argument (`dir`, `path`): named, or the first positional one.
+fn location_span(expr: &Expr, key: &str) -> Option<Span> {
+    let ExprKind::Call { args, .. } = &expr.kind else { return None };
+    let named = args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == key));
+    named.or_else(|| args.iter().find(|a| a.name.is_none())).map(|a| a.value.span)
 }

@@ -267,6 +267,17 @@ pub(crate) enum LowerError {
         help: Option<String>,
     },
 
+    #[error("data path `{path}` does not exist")]
+    #[diagnostic(code(munl::lower::missing_data))]
+    MissingData {
+        path: String,
+        #[label("{label}")]
+        span: Span,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("data path `{path}` {reason}")]
     #[diagnostic(
         code(munl::lower::bad_data_path),

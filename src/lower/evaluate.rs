@@ -90,7 +90,7 @@ impl<'a> Cx<'a> {
                         }
                     }
                 }
-                _ => self.unknown_field(f, "`evaluate`", &["models", "reference", "metrics", "over"]),
+                _ => self.unknown_field(f, "`evaluate`", &ops::field_names("evaluate")),
             }
         }
         if models.is_none() {

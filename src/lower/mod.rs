@@ -33,17 +33,19 @@ use crate::syntax::ast::{Decl, DeclKind, File};
 
 use cx::Cx;
 
-/// Lowers a parsed file; `base_dir` is the folder of the `.munl` file, `source` its index among
-/// the compiled sources, `imports` the files its `import` lines name, already lowered, and
+/// Lowers a parsed file; `base_dir` is the folder of the `.munl` file, `data_root` the folder
+/// relative data paths resolve against (checked to exist, see `dataset.rs`), `source` its index
+/// among the compiled sources, `imports` the files its `import` lines name, already lowered, and
 /// `broken` the aliases of those that failed (reported already: names in them are not checked).
 pub(crate) fn lower(
     file: &File,
     base_dir: &Path,
+    data_root: &Path,
     source: usize,
     imports: Vec<Imported>,
     broken: &[String],
 ) -> Result<Experiment, Vec<LowerError>> {
-    let mut cx = Cx::new(file, &imports, broken, base_dir);
+    let mut cx = Cx::new(file, &imports, broken, base_dir, data_root);
     let mut exp = Experiment {
         seeds: vec![0],
         dims: vec![],

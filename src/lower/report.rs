@@ -38,9 +38,7 @@ impl<'a> Cx<'a> {
                     }
                 }
             } else {
-                let mut known = vec!["evaluate"];
-                known.extend(Format::ALL.map(Format::name));
-                self.unknown_field(f, "`report`", &known);
+                self.unknown_field(f, "`report`", &ops::field_names("report"));
             }
         }
         if !fields.iter().any(|f| f.name.name == "evaluate") {

@@ -34,13 +34,14 @@ impl Cx<'_> {
                 other => self.errors.push(LowerError::UnknownSetting {
                     name: other.into(),
                     span: s.name.span,
-                    help: did_you_mean(other, ["seeds", "device"]).map(|s| format!("did you mean `{s}`?")),
+                    help: did_you_mean(other, crate::ops::field_names("settings"))
+                        .map(|s| format!("did you mean `{s}`?")),
                 }),
             }
         }
     }
 
-    /// `seeds = …`: a range, an integer or a list of integers, each a seed munl takes
+    /// `seeds = …`: a range or a list of integers, each a seed munl takes
     /// (`limits::SEED`), none twice, at most `limits::SEEDS` of them. A range is measured before
     /// it is expanded.
     fn seeds(&mut self, e: &Expr) -> Option<Vec<u64>> {
@@ -65,7 +66,18 @@ impl Cx<'_> {
                 }
                 (*start..*end).collect()
             }
-            ExprKind::Int(i) => vec![*i],
+            // A bare integer read as one seed surprised users who meant a count (`seeds = 2` for
+            // two seeds): it is refused, with both readings spelt out.
+            ExprKind::Int(n) => {
+                self.errors.push(LowerError::WrongType {
+                    field: "seeds".into(),
+                    expected: "a range such as `0..3` or a list of seeds such as `[2]`".into(),
+                    span: e.span,
+                    found: "a single integer".into(),
+                    help: Some(bare_seed_help(*n)),
+                });
+                return None;
+            }
             ExprKind::List(items) => {
                 let mut out = vec![];
                 for item in items {
@@ -79,7 +91,7 @@ impl Cx<'_> {
             _ => {
                 self.errors.push(LowerError::WrongType {
                     field: "seeds".into(),
-                    expected: "a range such as `0..3`, an integer or a list of integers".into(),
+                    expected: "a range such as `0..3` or a list of seeds such as `[2]`".into(),
                     span: e.span,
                     found: value::describe(e),
                     help: None,
@@ -107,5 +119,15 @@ impl Cx<'_> {
         }
         self.seeds_span = Some(e.span);
         Some(seeds.into_iter().map(|s| s as u64).collect())
+    }
+}
+
+/// What `seeds = n` could have meant: `n` seeds from 0, or the one seed `n`.
+fn bare_seed_help(n: i64) -> String {
+    let alone = format!("`seeds = [{n}]` for seed {n} alone");
+    match n {
+        2.. => format!("`seeds = {n}` is one seed, {n}; write `seeds = 0..{n}` for {n} seeds, or {alone}"),
+        1 => format!("`seeds = 1` is one seed, 1; write `seeds = 0..1` for one seed (0), or {alone}"),
+        _ => format!("write {alone}"),
     }
 }

@@ -106,21 +106,21 @@ impl OpSpec {
 
 pub(super) const FINETUNE: OpSpec = method(
     "finetune",
-    "FT (§3.1): fine-tune on the shuffled retain set with CE in train mode;\nSGD with cosine(T = epochs), plain images.",
+    "FT (reference code: munl/unlearning/finetune.py): fine-tune on the shuffled retain set with CE in\ntrain mode; SGD with cosine(T = epochs), plain images.",
     &[],
     &[epochs(5), batch(256), lr(0.1), momentum(0.9), weight_decay(5e-4)],
 );
 
 pub(super) const GRADIENT_ASCENT: OpSpec = method(
     "gradient_ascent",
-    "GA (§3.2): minimise −CE on the shuffled forget set in train mode;\nSGD without schedule, plain images.",
+    "GA (reference code: munl/unlearning/gradient_ascent.py): minimise −CE on the shuffled forget set\nin train mode; SGD without schedule, plain images.",
     &[],
     &[epochs(10), batch(256), lr(0.01), momentum(0.9), weight_decay(5e-4)],
 );
 
 pub(super) const SUCCESSIVE_RANDOM_LABELS: OpSpec = method(
     "successive_random_labels",
-    "SRL (§3.3): each epoch, relabel the forget set uniformly at random and train with CE on\n[relabelled forget ∪ retain], shuffled, train mode; SGD without schedule.",
+    "SRL (reference code: munl/unlearning/successive_random_labels.py): each epoch, relabel the forget\nset uniformly at random and train with CE on [relabelled forget ∪ retain], shuffled, train mode;\nSGD without schedule.",
     &[
         "the reference builds a cosine scheduler but never steps it: the learning rate is constant",
         "a random label may equal the true one; labels come from NumPy RandomState(123), re-created each epoch and consumed in fetch order",
@@ -134,7 +134,7 @@ pub(super) const NEGGRAD_PLUS: OpSpec = OpSpec {
     version: 2,
     ..method(
         "neggrad_plus",
-        "NG+ (§3.4): per shuffled retain batch, alpha·CE(retain) − (1 − alpha)·CE(next forget batch,\ncycling); SGD without schedule.",
+        "NG+ (reference code: munl/unlearning/neggradplus.py): per shuffled retain batch, alpha·CE(retain)\n− (1 − alpha)·CE(next forget batch, cycling); SGD without schedule.",
         &["the model stays in eval mode for the whole run: BatchNorm uses and keeps its running statistics, and TinyViT's attention biases get no gradient, so they never change"],
         &[
             epochs(10),
@@ -150,7 +150,7 @@ pub(super) const NEGGRAD_PLUS: OpSpec = OpSpec {
 
 pub(super) const BAD_TEACHER: OpSpec = method(
     "bad_teacher",
-    "BT (§3.5): distil the original (competent teacher) on retain samples and a random ResNet-18\n(incompetent teacher) on forget samples, KL on softmax_T, Adam, train mode.",
+    "BT (reference code: munl/unlearning/bad_teacher.py): distil the original (competent teacher) on\nretain samples and a random ResNet-18 (incompetent teacher) on forget samples, KL on softmax_T,\nAdam, train mode.",
     &[
         "KL uses PyTorch's element-wise mean (divided by batch × classes), no T² factor",
         "the incompetent teacher is a ResNet-18 with seeded random weights whatever the student's architecture",
@@ -169,7 +169,7 @@ pub(super) const BAD_TEACHER: OpSpec = method(
 
 pub(super) const SALUN: OpSpec = method(
     "salun",
-    "SalUn (§3.6): mask the int(threshold·N) parameters with the largest accumulated −CE forget\ngradient (eval-mode copy), then SRL epochs updating through the mask only.",
+    "SalUn (reference code: munl/unlearning/salun.py): mask the int(threshold·N) parameters with the\nlargest accumulated −CE forget gradient (eval-mode copy), then SRL epochs updating through the\nmask only.",
     &[
         "the saliency sum weighs earlier forget batches more: Σ (K − k + 1)·g_k (the reference resets the wrong model's gradients); `faithful = false` sums Σ g_k",
         "weight decay and momentum still act on masked-out entries",
@@ -193,7 +193,7 @@ pub(super) const SALUN: OpSpec = method(
 
 pub(super) const SCRUB: OpSpec = method(
     "scrub",
-    "SCRUB v2 (§3.7): per epoch, max steps (−KL to the teacher on forget) for the first msteps epochs,\nthen min steps (gamma·CE + alpha·KL on retain); pick the checkpoint whose forget error is nearest the forget-val error.",
+    "SCRUB v2 (reference code: munl/unlearning/scrubv2.py): per epoch, max steps (−KL to the teacher on\nforget) for the first msteps epochs, then min steps (gamma·CE + alpha·KL on retain); pick the\ncheckpoint whose forget error is nearest the forget-val error.",
     &[
         "when the selection picks index 0 the final student is returned, never the original; `faithful = false` returns the original",
         "beta and smoothing multiply identically zero terms ([DEAD])",
@@ -223,7 +223,7 @@ pub(super) const SCRUB: OpSpec = method(
 
 pub(super) const FISHER: OpSpec = method(
     "fisher",
-    "FF (§3.8): diagonal Fisher estimate over the retain set in eval mode (one backward per class per\nbatch), then Gaussian noise with variance alpha/(Fisher + 1e-8), clamped and averaged per output unit.",
+    "FF (reference code: munl/unlearning/fisher.py): diagonal Fisher estimate over the retain set in\neval mode (one backward per class per batch), then Gaussian noise with variance alpha/(Fisher +\n1e-8), clamped and averaged per output unit.",
     &["the reference crashes on TinyViT (attention biases have no gradient in eval mode): munl refuses `vit11m`"],
     &[
         searched("batch", BATCH, Default::Int(64), BATCHES, "batch size").suggested(Own(0), "batch_size"),
@@ -233,7 +233,7 @@ pub(super) const FISHER: OpSpec = method(
 
 pub(super) const INFLUENCE: OpSpec = method(
     "influence",
-    "IU (§3.9): one WoodFisher inverse-Fisher–vector product over the first 1 002 retain samples\napplied to the forget/retain gradient difference, θ ← θ + alpha·k, eval mode.",
+    "IU (reference code: munl/unlearning/iu.py): one WoodFisher inverse-Fisher–vector product over the\nfirst 1 002 retain samples applied to the forget/retain gradient difference, θ ← θ + alpha·k, eval\nmode.",
     &[
         "the reference crashes on TinyViT (attention biases have no gradient in eval mode): munl refuses `vit11m`",
         "`epochs` is searched by the reference but unused ([DEAD])",
@@ -269,14 +269,14 @@ const CF_K_FIELDS: [FieldSpec; 8] = [
 
 pub(super) const CF_K: OpSpec = method(
     "cf_k",
-    "CF-k (§3.10): freeze all but the last num_blocks blocks and the classifier; fine-tune on retain\nwith CE + (l2/2)·‖θ − θ_start‖², step-decayed lr, SGD without momentum.",
+    "CF-k (reference code: munl/unlearning/catastrophic_forgetting_k.py): freeze all but the last\nnum_blocks blocks and the classifier; fine-tune on retain with CE + (l2/2)·‖θ − θ_start‖²,\nstep-decayed lr, SGD without momentum.",
     &["the model is in eval mode throughout: BatchNorm uses the original running statistics"],
     &CF_K_FIELDS,
 );
 
 pub(super) const EU_K: OpSpec = method(
     "eu_k",
-    "EU-k (§3.11): as CF-k, but first re-initialise the selected blocks and the classifier, and train\non augmented retain images.",
+    "EU-k (reference code: munl/unlearning/exact_unlearning_k.py): as CF-k, but first re-initialise the\nselected blocks and the classifier, and train on augmented retain images.",
     &[
         "the model is in eval mode throughout: the re-initialised BatchNorms normalise with the original running statistics",
         "`training_epoch_factor` is searched by the reference but unused ([DEAD])",
@@ -297,7 +297,7 @@ pub(super) const EU_K: OpSpec = method(
 
 pub(super) const FCS: OpSpec = method(
     "fcs",
-    "FCS (§3.12, Kaggle 1st): push forget outputs to uniform once, then per epoch a contrast round\n(forget logits against detached retain logits) and a CE round over retain.",
+    "FCS (reference code: munl/unlearning/kgltop1.py; Kaggle 1st): push forget outputs to uniform once,\nthen per epoch a contrast round (forget logits against detached retain logits) and a CE round over\nretain.",
     &[],
     &[
         epochs(8),
@@ -324,7 +324,7 @@ pub(super) const FCS: OpSpec = method(
 
 pub(super) const MSG: OpSpec = method(
     "msg",
-    "MSG (§3.13, Kaggle 2nd): re-initialise the round(init_rate·n) conv weights with the smallest\nretain-minus-forget gradient, damp the others' gradients by 0.1, fine-tune on retain (triangular lr).",
+    "MSG (reference code: munl/unlearning/kgltop2.py; Kaggle 2nd): re-initialise the round(init_rate·n)\nconv weights with the smallest retain-minus-forget gradient, damp the others' gradients by 0.1,\nfine-tune on retain (triangular lr).",
     &[
         "the gradient-collection forwards run in train mode and update BatchNorm running statistics",
         "only Conv2d weights are touched (Linear layers, hence most of TinyViT, are not)",
@@ -341,7 +341,7 @@ pub(super) const MSG: OpSpec = method(
 
 pub(super) const CFW: OpSpec = method(
     "cfw",
-    "CFW (§3.14, Kaggle 3rd): add Gaussian noise to the stem conv, fine-tune on retain with class-balanced\nCE and cosine lr, add smaller noise after the second-to-last epoch.",
+    "CFW (reference code: munl/unlearning/kgltop3.py; Kaggle 3rd): add Gaussian noise to the stem conv,\nfine-tune on retain with class-balanced CE and cosine lr, add smaller noise after the\nsecond-to-last epoch.",
     &[
         "only direct children named like `conv` are confused: ResNet-18's stem; on TinyViT nothing",
         "`class_weight` of the reference is unused ([DEAD]) and left out",
@@ -359,7 +359,7 @@ pub(super) const CFW: OpSpec = method(
 
 pub(super) const PRMQ: OpSpec = method(
     "prmq",
-    "PRMQ (§3.15, Kaggle 4th): prune the smallest prune_amount of conv/linear weights and biases globally,\nre-initialise the pruned weights, train with weighted CE + entropy matching to the original, cast to fp16 and back.",
+    "PRMQ (reference code: munl/unlearning/kgltop4.py; Kaggle 4th): prune the smallest prune_amount of\nconv/linear weights and biases globally, re-initialise the pruned weights, train with weighted CE\n+ entropy matching to the original, cast to fp16 and back.",
     &[
         "takes max_iters + 1 steps, max_iters = int(retain batches × epochs)",
         "final benchmark runs use ⌊epochs⌋ (the best-HP export casts it to int)",
@@ -381,14 +381,14 @@ pub(super) const PRMQ: OpSpec = method(
 
 pub(super) const CT: OpSpec = method(
     "ct",
-    "CT (§3.16, Kaggle 5th): transpose every conv kernel spatially, then fine-tune on retain with CE\nand cosine(T = epochs), train mode.",
+    "CT (reference code: munl/unlearning/kgltop5.py; Kaggle 5th): transpose every conv kernel\nspatially, then fine-tune on retain with CE and cosine(T = epochs), train mode.",
     &[],
     &[epochs(3), batch(64), lr(1e-3), momentum(0.9), weight_decay(5e-4)],
 );
 
 pub(super) const KDE: OpSpec = method(
     "kde",
-    "KDE (§3.17, Kaggle): reset the stem conv and classifier, distil the original on the validation set,\nthen train on retain with soft-CE + CE + KL to the original.",
+    "KDE (reference code: munl/unlearning/kgltop6.py; Kaggle): reset the stem conv and classifier,\ndistil the original on the validation set, then train on retain with soft-CE + CE + KL to the\noriginal.",
     &["on TinyViT only `head` is reset (it has no `conv1`)"],
     &[
         epochs(3),
@@ -412,7 +412,7 @@ pub(super) const RNI: OpSpec = OpSpec {
     version: 2,
     ..method(
         "rni",
-        "RNI (§3.18, Kaggle): reset the classifier, then per epoch train only BatchNorms plus 9 random\nlayers (all layers in the last fine_epochs), with one-off noise on newly chosen layers.",
+        "RNI (reference code: munl/unlearning/kgltop7.py; Kaggle): reset the classifier, then per epoch\ntrain only BatchNorms plus 9 random layers (all layers in the last fine_epochs), with one-off\nnoise on newly chosen layers.",
         &[
             "\"bn\" layers are found by name: ResNet-18's downsample BatchNorms are not among them",
             "a fresh SGD each epoch (momentum state reset)",
@@ -445,7 +445,7 @@ pub(super) const RNI: OpSpec = OpSpec {
 
 pub(super) const NEGATIVE_GRADIENT: OpSpec = method(
     "negative_gradient",
-    "NG (§5, not benchmarked): one shuffled pass over retain ∪ forget, per-sample CE with the sign\nflipped on forget samples and clamped to [0, 1/C]; SGD with cosine(T = epochs).",
+    "NG (reference code: munl/unlearning/negative_gradient.py; not benchmarked): one shuffled pass over\nretain ∪ forget, per-sample CE with the sign flipped on forget samples and clamped to [0, 1/C];\nSGD with cosine(T = epochs).",
     &["the clamp zeroes every forget term, so forget samples contribute no gradient"],
     &[epochs(5), batch(256), lr(0.1), momentum(0.9), weight_decay(5e-4)],
 );
@@ -462,7 +462,7 @@ pub(super) const PYTHON: OpSpec = method(
 
 pub(super) const SCRUB_V1: OpSpec = method(
     "scrub_v1",
-    "SCRUB v1 (§5, not benchmarked): max/min student–teacher steps as SCRUB with Adam, plus a\nsmoothing term towards a weight-averaged copy of the student from epoch sstart.",
+    "SCRUB v1 (reference code: munl/unlearning/scrub.py; not benchmarked): max/min student–teacher\nsteps as SCRUB with Adam, plus a smoothing term towards a weight-averaged copy of the student from\nepoch sstart.",
     &["the intended forget batch size is never applied (a variable-name slip): forget batches use `batch`"],
     &[
         field("epochs", EPOCHS, Default::Int(10), "epochs"),

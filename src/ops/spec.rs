@@ -122,6 +122,22 @@ impl Ty {
             }
         }
     }
+
+    /// The type in a few characters with its bounds, for `munl methods`' columns:
+    /// `int 1..=10000`, `number 0..=1`, `number ≥ 0`, `optimiser`, `reference|none`.
+    pub(crate) fn short(&self) -> String {
+        let range = |min: f64, max: f64| if max == f64::MAX { format!("≥ {min}") } else { format!("{min}..={max}") };
+        match self {
+            Ty::Int { min, max } => format!("int {min}..={}", max.max),
+            Ty::Float { min, max } => format!("number {}", range(*min, max.max)),
+            Ty::Str => "string".into(),
+            Ty::Bool => "bool".into(),
+            Ty::IntList { min, max, .. } => format!("[int {min}..={}]", max.max),
+            Ty::Floats { max, .. } => format!("number or [number] {}", range(0.0, max.max)),
+            Ty::Call(c) => c.noun().into(),
+            Ty::Word(words) => words.join("|"),
+        }
+    }
 }
 
 /// A field's default.

@@ -23,7 +23,9 @@ pub use explain::{explain, Status, StatusKind};
 pub(crate) use fingerprint::csv_fields;
 pub(crate) use graph::{demand, to_dot};
 pub(crate) use key::Description;
-pub(crate) use node::{Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, RowModel, SearchSpec, SettingLabel};
+pub(crate) use node::{
+    Coords, EvaluateSpec, Params, Paths, Payload, ReportSpec, RowLabel, RowModel, SearchSpec, SettingLabel,
+};
 pub use node::{Node, NodeId, NodeKind};
 
 use crate::digest::Key;

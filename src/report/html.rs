@@ -304,7 +304,7 @@ fn paper_notes(s: &mut String, columns: &[(&str, &str)], n: usize) {
     }
     if columns.iter().any(|(c, _)| is_ulira(c)) {
         lines.push(escape(
-            "U-LiRA (evaluation.md §7), over each model's runs: P = NaN-mean membership probability of the forgotten \
+            "U-LiRA (the Deep Unlearn paper's unlearning LiRA; reference code munl/lira/), over each model's runs: P = NaN-mean membership probability of the forgotten \
              cases (ideal 0.5), AUC against never-seen cases, ± 95 % CI over samples; NaN = share of forgotten cases \
              with an undefined P. LiRA-conf.: the same attack on logit-scaled confidence. The in-sample fit puts the \
              noise floor above 0.5: compare with Retrain's row.",

@@ -217,7 +217,7 @@ fn paper_notes(s: &mut String, paper: &[(&str, &str)], n: usize) {
     }
     if paper.iter().any(|(c, _)| is_ulira(c)) {
         s.push_str(
-            "U-LiRA (evaluation.md §7), over each model's runs: P = NaN-mean membership probability of the \
+            "U-LiRA (the Deep Unlearn paper's unlearning LiRA; reference code munl/lira/), over each model's runs: P = NaN-mean membership probability of the \
              forgotten cases (ideal 0.5), AUC against never-seen cases, ± 95 % CI over samples; NaN = share \
              of forgotten cases with an undefined P (the reference's binary correctness has σ = 0 wherever a \
              model is always right). LiRA-conf.: the same attack on logit-scaled confidence (Hayes et al.). \

@@ -129,6 +129,28 @@ pub(crate) enum SyntaxError {
 }
 
 impl SyntaxError {
+    /// The same error found in a slice of the file that starts at byte `by`, pointing into the
+    /// whole file.
+    pub(super) fn shifted(mut self, by: usize) -> SyntaxError {
+        let shift = |s: &mut Span| *s = Span::new(s.start + by, s.end + by);
+        match &mut self {
+            SyntaxError::PositionalAfterNamed { span, named, .. } => {
+                shift(span);
+                shift(named);
+            }
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::UnknownKind { span, .. }
+            | SyntaxError::Unclosed { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::UnterminatedString { span }
+            | SyntaxError::BadEscape { span, .. }
+            | SyntaxError::IntOverflow { span, .. }
+            | SyntaxError::FloatOverflow { span, .. }
+            | SyntaxError::RangeBound { span } => shift(span),
+        }
+        self
+    }
+
     /// Where the error is primarily located; errors are reported in this order.
     pub(crate) fn span(&self) -> Span {
         match self {

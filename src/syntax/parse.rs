@@ -43,10 +43,91 @@ pub(super) fn file(text: &str) -> Result<File, Vec<SyntaxError>> {
             }
             builder.errors
         }
-        Err(err) => grammar_failure(text, &err),
+        // pest stops at the first failure; each item is parsed on its own to find the others.
+        Err(err) => Some(per_item(text)).filter(|e| !e.is_empty()).unwrap_or_else(|| grammar_failure(text, &err)),
     };
     errors.sort_by_key(|e| (e.span().start, e.span().end));
+    errors.dedup();
     Err(errors)
+}
+
+/// Every syntax error of a file the grammar failed on: the file cut into its top-level items
+/// (`item_starts`), each parsed as a file of its own, with the first grammar error of each item
+/// that fails and the literal errors of those that parse, pointing into the whole file. Empty
+/// when the file holds a single item, or when the pieces all parse (the cut was wrong): the
+/// caller then reports the whole file's failure.
+fn per_item(text: &str) -> Vec<SyntaxError> {
+    let starts = item_starts(text);
+    if starts.len() < 2 {
+        return vec![];
+    }
+    let mut errors = vec![];
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let item = &text[start..end];
+        let found = match MunlParser::parse(Rule::file, item) {
+            Ok(mut pairs) => {
+                let mut builder = Builder::default();
+                builder.file(pairs.next().expect("`file` matched"));
+                builder.errors
+            }
+            Err(err) => grammar_failure(item, &err),
+        };
+        errors.extend(found.into_iter().map(|e| e.shifted(start)));
+    }
+    errors
+}
+
+/// Where the top-level items of a possibly broken file start: the offsets of the lines that
+/// begin, at column 0, a declaration (`KIND NAME`), an import (`import "…"`) or, outside
+/// brackets, anything else (a setting, or a stray word to report). Inside a `(` or `[` left open
+/// a line `NAME = …` starts an item too: no argument or list item has that form. Brackets
+/// are counted outside strings and comments; a string ends at the end of its line, as in the
+/// grammar. The first item starts at 0, with the comments above it.
+fn item_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut open: Vec<char> = vec![];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let word_len = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(line.len());
+        let word = &line[..word_len];
+        let after = line[word_len..].trim_start_matches([' ', '\t']);
+        let starts_word = line.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        let declaration = DeclKind::from_keyword(word).is_some()
+            && after.len() < line.len() - word_len
+            && after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        let import = word == "import" && after.starts_with('"');
+        let setting = after.starts_with('=') && !after.starts_with("==");
+        let item = starts_word && (declaration || import || open.is_empty() || (setting && open.last() != Some(&'{')));
+        if item {
+            if offset > 0 {
+                starts.push(offset);
+            }
+            open.clear();
+        }
+        let (mut in_string, mut escaped) = (false, false);
+        for c in line.chars() {
+            if in_string {
+                match (escaped, c) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => escaped = false,
+                }
+                continue;
+            }
+            match c {
+                '"' => in_string = true,
+                '#' => break,
+                '(' | '[' | '{' => open.push(c),
+                ')' | ']' | '}' if open.last().is_some_and(|&o| closing(o) == c) => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        offset += line.len();
+    }
+    starts
 }
 
 /// The pair's span without trailing spaces and comments: a non-atomic rule that ends in a

@@ -91,7 +91,7 @@ impl TorchBackend {
     fn run_inner(&self, job: &Job<'_>) -> Result<(), NodeFailure> {
         let node = job.node;
         match node.kind() {
-            NodeKind::Dataset => data::build(node, job.out),
+            NodeKind::Dataset => data::build(node, job.out, job.progress),
             NodeKind::Split => split::build(node, Self::input_dir(job, "data")?, job.out),
             NodeKind::Init if node.op == "python" => custom::init(job),
             NodeKind::Init => {

@@ -1,4 +1,4 @@
-//! Where a node's time goes, when asked (`munl run --timings`, which sets `MUNL_PROFILE=1` for
+//! Where a node's time goes, when asked (`munl run --timings`, which sets `MUNL_TIMINGS=1` for
 //! the workers): the shared steps of every training loop (building a batch, a forward pass, a
 //! backward pass, an optimiser step) time themselves into the computing thread's account, each
 //! after a synchronisation of the device so that GPU work is charged to the phase that queued
@@ -30,10 +30,10 @@ thread_local! {
     static ACCOUNT: RefCell<Option<Phases>> = const { RefCell::new(None) };
 }
 
-/// Whether this worker profiles (`MUNL_PROFILE=1`).
+/// Whether this worker profiles (`MUNL_TIMINGS=1`).
 fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var("MUNL_PROFILE").is_ok_and(|v| v == "1"))
+    *ON.get_or_init(|| std::env::var("MUNL_TIMINGS").is_ok_and(|v| v == "1"))
 }
 
 /// Opens the calling thread's account for a node (when profiling).

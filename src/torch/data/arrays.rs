@@ -219,7 +219,7 @@ mod tests {
             source: 0,
         };
         let out = tempfile::tempdir().unwrap();
-        super::super::build(&node, out.path()).unwrap();
+        super::super::build(&node, out.path(), &|_, _, _| {}).unwrap();
         let info: crate::artifact::DatasetInfo =
             super::super::store::read_json(&out.path().join("dataset.json")).unwrap();
         assert_eq!((info.source.as_str(), info.classes, info.n_train, info.n_test), ("mnist", 4, 9, 3));

@@ -153,8 +153,16 @@ pub(crate) fn read_idx_unverified(dir: &Path) -> Result<Raw, NodeFailure> {
 }
 
 /// Decodes a `dataset` node's source, applies `limit`, and writes `data.safetensors` and
-/// `dataset.json` into `out`.
-pub(crate) fn build(node: &Node, out: &Path) -> Result<(), NodeFailure> {
+/// `dataset.json` into `out`, saying through `progress` what it is doing (its length unknown:
+/// the node shows a spinner with the stage and the time it has taken).
+pub(crate) fn build(node: &Node, out: &Path, progress: &(dyn Fn(u64, u64, &str) + Sync)) -> Result<(), NodeFailure> {
+    progress(0, 0, &format!("decoding {}", node.op));
+    decode(node, out)?;
+    progress(0, 0, "written");
+    Ok(())
+}
+
+fn decode(node: &Node, out: &Path) -> Result<(), NodeFailure> {
     let Payload::Dataset { limit, .. } = &node.payload else {
         return Err(NodeFailure::new(format!("`{}` is not a dataset", node.label)));
     };

@@ -436,7 +436,7 @@ fn csv_dataset_node_stores_what_like_says() {
         source: 0,
     };
     let out = tempfile::tempdir().unwrap();
-    super::build(&node, out.path()).unwrap();
+    super::build(&node, out.path(), &|_, _, _| {}).unwrap();
     let info: crate::artifact::DatasetInfo = store::read_json(&out.path().join("dataset.json")).unwrap();
     assert_eq!((info.source.as_str(), info.classes, info.n_train, info.n_test), ("cifar10", 2, 2, 2));
     assert_eq!(info.shape, [3, 32, 32], "resized to CIFAR-10's input size");

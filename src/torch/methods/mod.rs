@@ -244,7 +244,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn refuse_vit(&self, why: &str) -> Result<(), NodeFailure> {
         if self.model.arch() == "vit11m" {
             return Err(NodeFailure::refused(format!("`{}` does not run on `vit11m`: {why}", self.op)).with_help(
-                "the reference crashes here too (models.md §2.3), so there are no reference results to compare with",
+                "the reference crashes here too (its TinyViT caches the attention bias in eval mode, so no gradient reaches it), so there are no reference results to compare with",
             ));
         }
         Ok(())
