@@ -10,19 +10,31 @@ use std::process::Command;
 use crate::artifact::NodeFailure;
 use crate::ops::{download, Download};
 
-/// Makes sure `dir` holds the source's files, downloading missing ones.
-pub(crate) fn ensure(source: &str, dir: &Path) -> Result<(), NodeFailure> {
-    ensure_with(source, dir, curl)
+/// Makes sure `dir` holds the source's files, downloading missing ones; `progress` hears of
+/// the bytes downloaded so far (`done`, an unknown total of 0, and what is downloading).
+pub(crate) fn ensure(source: &str, dir: &Path, progress: &(dyn Fn(u64, u64, &str) + Sync)) -> Result<(), NodeFailure> {
+    ensure_with(source, dir, |address, to| curl(address, to, progress))
 }
 
-/// Downloads `address` to `to` with curl; whether it worked.
-fn curl(address: &str, to: &Path) -> bool {
-    Command::new("curl")
-        .args(["-fsSL", "--max-time", "1800", "-o"])
-        .arg(to)
-        .arg(address)
-        .status()
-        .is_ok_and(|s| s.success())
+/// Downloads `address` to `to` with curl, telling `progress` how many bytes have arrived a few
+/// times a second; whether it worked.
+fn curl(address: &str, to: &Path, progress: &(dyn Fn(u64, u64, &str) + Sync)) -> bool {
+    let Ok(mut child) = Command::new("curl").args(["-fsSL", "--max-time", "1800", "-o"]).arg(to).arg(address).spawn()
+    else {
+        return false;
+    };
+    let name = address.rsplit('/').next().unwrap_or(address);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) => {
+                let bytes = std::fs::metadata(to).map_or(0, |m| m.len());
+                progress(bytes, 0, &format!("downloading {name}: {:.1} MB", bytes as f64 / 1e6));
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            Err(_) => return false,
+        }
+    }
 }
 
 /// `ensure` with the download itself given (tests use one that fails without a network).
@@ -80,6 +92,26 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         ensure_with("mnist", &dir, |_, _| false).expect_err("still nothing");
         assert!(dir.is_dir());
+    }
+
+    /// curl copies a `file://` address as it downloads: the bytes arrive and progress is told.
+    #[test]
+    fn a_download_says_how_far_it_got() {
+        let root = tempfile::tempdir().unwrap();
+        let from = root.path().join("train-images-idx3-ubyte.gz");
+        std::fs::write(&from, vec![7u8; 1 << 20]).unwrap();
+        let to = root.path().join("copy");
+        let heard = std::sync::Mutex::new(vec![]);
+        let progress =
+            |done: u64, total: u64, message: &str| heard.lock().unwrap().push((done, total, message.to_string()));
+        assert!(curl(&format!("file://{}", from.display()), &to, &progress));
+        assert_eq!(std::fs::metadata(&to).unwrap().len(), 1 << 20);
+        let heard = heard.lock().unwrap().clone();
+        assert!(!heard.is_empty(), "progress while curl ran");
+        assert!(heard
+            .iter()
+            .all(|(_, total, m)| *total == 0 && m.starts_with("downloading train-images-idx3-ubyte.gz: ")));
+        assert!(!curl("file:///nonexistent/munl-file", &root.path().join("none"), &progress));
     }
 
     #[test]

@@ -397,7 +397,7 @@ fn run_node(
             NodeKind::Search => super::search::run(&job, cache, backend, jobs),
             NodeKind::Dataset => {
                 if let (Some(dir), true) = (node.data_dir(), node.paths.fetch) {
-                    fetch::ensure(&node.op, dir)?;
+                    fetch::ensure(&node.op, dir, &progress)?;
                 }
                 backend.run(&job)
             }
