@@ -597,25 +597,11 @@ fn diff_of_two_experiment_files_shows_the_changed_field() {
 /// are compared, and only the rows downstream of the changed field differ.
 #[test]
 fn diff_of_two_experiment_files_compares_their_cached_tables() {
-    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
     let dir =
         lab(&[("a.munl", include_str!("fixtures/diff/a.munl")), ("b.munl", include_str!("fixtures/diff/b.munl"))]);
-    let cache = Cache::open(&dir.path().join("cache")).unwrap();
     let fake = crate::fake::Fake::default();
     for name in ["a.munl", "b.munl"] {
-        let path = dir.path().join(name);
-        let source = munl::Source::new(path.clone(), std::fs::read_to_string(&path).unwrap());
-        let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
-        let backend = Routed { tables: &Tables, compute: &fake };
-        let summary = execute(
-            &plan,
-            &plan.default_targets(),
-            &cache,
-            &backend,
-            &RunOptions { jobs: 2, ..RunOptions::default() },
-            &|_| {},
-        );
-        assert!(summary.failed.is_empty(), "{name}: {:?}", summary.failed);
+        issue17_run(dir.path(), name, &fake);
     }
     let out = munl(dir.path(), &["diff", "a.munl", "b.munl", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -637,7 +623,6 @@ fn diff_of_two_experiment_files_compares_their_cached_tables() {
 /// best trial's values, the search is gone, the comments stay, and the file still plans.
 #[test]
 fn freeze_writes_the_best_values_into_the_block() {
-    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
     let file = "seeds = 0..1\n\
         dataset d { source = synthetic(classes: 4, size: 64, shape: [3, 8, 8], seed: 1); split = random() }\n\
         model m = cnn()\n\
@@ -650,12 +635,7 @@ fn freeze_writes_the_best_values_into_the_block() {
     let before = munl(dir.path(), &["freeze", "s.munl", "ft"]);
     assert_eq!(before.status.code(), Some(1));
     assert!(text(&before.stderr).contains("have not run"), "{}", text(&before.stderr));
-    let cache = Cache::open(&dir.path().join("cache")).unwrap();
-    let source = munl::Source::new(dir.path().join("s.munl"), file);
-    let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
-    let backend = Routed { tables: &Tables, compute: &crate::fake::Fake::default() };
-    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
-    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    issue17_run(dir.path(), "s.munl", &crate::fake::Fake::default());
     let show = munl(dir.path(), &["show", "s.munl", "search ft [seed=0]", "--json"]);
     let search: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let search = &search["stored"]["search.json"];
@@ -851,7 +831,6 @@ fn check_json_lists_the_problems_with_their_places() {
 /// once everything is cached; `--quiet` prints nothing and implies `--exit-code`.
 #[test]
 fn plan_exit_code_says_whether_anything_would_run() {
-    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
     let file = include_str!("fixtures/diff/a.munl");
     let dir = lab(&[("a.munl", file)]);
     let plain = munl(dir.path(), &["plan", "a.munl"]);
@@ -867,12 +846,7 @@ fn plan_exit_code_says_whether_anything_would_run() {
     let json = munl(dir.path(), &["plan", "a.munl", "--json", "--exit-code"]);
     assert_eq!(json.status.code(), Some(3));
     assert!(text(&json.stdout).lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    let cache = Cache::open(&dir.path().join("cache")).unwrap();
-    let source = munl::Source::new(dir.path().join("a.munl"), file);
-    let plan = munl::compile(&source, &dir.path().join("data")).unwrap();
-    let backend = Routed { tables: &Tables, compute: &crate::fake::Fake::default() };
-    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
-    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    issue17_run(dir.path(), "a.munl", &crate::fake::Fake::default());
     let done = munl(dir.path(), &["plan", "a.munl", "--exit-code"]);
     assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
     assert!(text(&done.stdout).contains("0 to run"), "{}", text(&done.stdout));
@@ -1016,14 +990,7 @@ impl munl::testing::Backend for Issue17Tensors {
 
 /// Runs `name` in `dir` into its cache with `compute` (the table backend for the tables).
 fn issue17_run(dir: &Path, name: &str, compute: &dyn munl::testing::Backend) {
-    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
-    let cache = Cache::open(&dir.join("cache")).unwrap();
-    let path = dir.join(name);
-    let source = munl::Source::new(path.clone(), std::fs::read_to_string(&path).unwrap());
-    let plan = munl::compile(&source, &dir.join("data")).unwrap();
-    let backend = Routed { tables: &Tables, compute };
-    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &RunOptions::default(), &|_| {});
-    assert!(summary.failed.is_empty(), "{name}: {:?}", summary.failed);
+    crate::fake::compute_reports(dir, name, &dir.join("data"), compute);
 }
 
 /// `munl show` of a split gives each part's size and images per class (from the dataset's

@@ -5,6 +5,20 @@ use std::sync::Mutex;
 
 use munl::testing::{Backend, Job, Metrics, NodeFailure, NodeKind, RunInfo, Stop};
 
+/// Computes every report of the file `name` in `dir` into the cache `dir/cache`, with `compute`
+/// (the table backend for the tables) and the datasets under `data`; panics if a node fails.
+pub fn compute_reports(dir: &std::path::Path, name: &str, data: &std::path::Path, compute: &dyn Backend) {
+    use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let path = dir.join(name);
+    let source = munl::Source::new(path.clone(), std::fs::read_to_string(&path).unwrap());
+    let plan = munl::compile(&source, data).unwrap();
+    let backend = Routed { tables: &Tables, compute };
+    let options = RunOptions { jobs: 2, ..RunOptions::default() };
+    let summary = execute(&plan, &plan.default_targets(), &cache, &backend, &options, &|_| {});
+    assert!(summary.failed.is_empty(), "{name}: {:?}", summary.failed);
+}
+
 /// Records the label of every node it computes.
 #[derive(Default)]
 pub struct Fake {

@@ -11,8 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use munl::testing::{execute, Cache, Routed, RunOptions, Tables};
-
 /// The toy experiment with `ft` tuned (8 random trials on seed 0) and an HTML report. The
 /// title and a method's name hold characters HTML must escape.
 const EXPERIMENT: &str = r#"seeds = 0..2
@@ -100,20 +98,7 @@ fn rendered_at(
 ) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join(name);
     std::fs::write(&path, experiment).unwrap();
-    let cache = Cache::open(&dir.path().join("cache")).unwrap();
-    let source = munl::Source::new(path.clone(), experiment);
-    let plan = munl::compile(&source, data).unwrap();
-    let fake = crate::fake::Fake::default();
-    let backend = Routed { tables: &Tables, compute: &fake };
-    let summary = execute(
-        &plan,
-        &plan.default_targets(),
-        &cache,
-        &backend,
-        &RunOptions { jobs: 2, ..RunOptions::default() },
-        &|_| {},
-    );
-    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    crate::fake::compute_reports(dir.path(), name, data, &crate::fake::Fake::default());
     // Everything is cached: the torch worker is never started.
     let out = crate::cli::munl_with(
         dir.path(),
