@@ -559,6 +559,8 @@ fn the_table_records_the_values_each_model_was_made_with() {
         (&original["op"], &original["values"]["data"], &original["values"]["epochs"]),
         (&"train".into(), &"d.train".into(), &"1".into())
     );
+    assert_eq!((&original["origins"]["epochs"], &original["origins"]["batch"]), (&"written".into(), &"default".into()));
+    assert_eq!(original["values"]["model"], "m");
     let key = plan.target("train original [seed=0]").map(|ids| plan.node(ids[0]).key.hex());
     assert_eq!(table["rows"][0]["seeds"][0]["key"].as_str(), key.as_deref());
     assert!(table["context"].to_string().contains("synthetic(classes: 4"), "{}", table["context"]);

@@ -87,6 +87,8 @@ pub(crate) struct Train {
     pub(crate) subset: String,
     /// epochs, batch, optim, sched, augment.
     pub(crate) params: BTreeMap<String, Value>,
+    /// The fields the block wrote (inherited ones included), in order: the others are defaults.
+    pub(crate) written: Vec<String>,
 }
 
 /// `unlearn NAME = method(TRAIN) { … }`

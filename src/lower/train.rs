@@ -82,6 +82,7 @@ impl<'a> Cx<'a> {
             dataset,
             subset,
             params,
+            written: fields.iter().map(|f| f.name.name.clone()).collect(),
         })
     }
 }

@@ -72,7 +72,8 @@ fn provenance(job: &Job<'_>, row: usize, model: &RowModel) -> Result<Provenance,
     for (field, value) in &best {
         values.insert(field.clone(), value.to_string());
     }
-    if model.kind == NodeKind::Unlearn {
+    // Tables planned before trainings recorded their written fields have none: no origins.
+    if model.kind == NodeKind::Unlearn || !model.written.is_empty() {
         for field in model.values.keys() {
             let origin = if best.contains_key(field) {
                 "searched"

@@ -277,14 +277,16 @@ fn row_model(b: &Builder, exp: &Experiment, m: ModelRef, replicates: &[NodeId]) 
                 keys,
             }
         }
-        (_, Some(Payload::Train { recipe, subset })) => {
+        (ModelRef::Train(i), Some(Payload::Train { recipe, subset })) => {
+            let t = &exp.trains[i];
             let mut values = shown(recipe);
-            values.insert("data".into(), format!("{}.{subset}", exp.datasets[dataset_of(exp, m)].name));
+            values.insert("data".into(), format!("{}.{subset}", exp.datasets[t.dataset].name));
+            values.insert("model".into(), exp.models[t.model].name.clone());
             RowModel {
                 kind: NodeKind::Train,
                 op: "train".into(),
                 values,
-                written: vec![],
+                written: t.written.clone(),
                 searched: vec![],
                 export: None,
                 keys,
