@@ -197,8 +197,8 @@ fn a_sweep_reports_its_dimensions_as_columns() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("results/sweep.csv")).unwrap();
-    assert!(csv.starts_with("dataset,model,method,frac,ft.lr,seed,metric,value\n"), "{csv}");
-    for line in ["\ntoy,cnn,ft,0.05,0.01,1,forget_acc,", "\ntoy,cnn,ft,0.2,0.05,0,retain_acc,"] {
+    assert!(csv.starts_with("dataset,model,method,op,frac,ft.lr,seed,metric,value,key,hp."), "{csv}");
+    for line in ["\ntoy,cnn,ft,finetune,0.05,0.01,1,forget_acc,", "\ntoy,cnn,ft,finetune,0.2,0.05,0,retain_acc,"] {
         assert!(csv.contains(line), "{line:?} in {csv}");
     }
     let stdout = text(&out.stdout);
@@ -212,7 +212,7 @@ fn a_sweep_reports_its_dimensions_as_columns() {
     // the report.
     assert!(err.contains("munl: 11 ran,"), "{err}");
     let csv = std::fs::read_to_string(dir.path().join("results/sweep.csv")).unwrap();
-    assert!(csv.contains(",ft,0.2,0.07,") && !csv.contains(",0.05,0.05,"), "{csv}");
+    assert!(csv.contains(",ft,finetune,0.2,0.07,") && !csv.contains(",finetune,0.05,0.05,"), "{csv}");
 }
 
 /// U-LiRA end to end through the worker: every run's model scored, each model attacked over
@@ -231,8 +231,10 @@ fn ulira_runs_through_the_worker() {
     assert!(stdout.contains("| method | U-LiRA P | U-LiRA AUC | U-LiRA NaN | LiRA-conf. AUC |"), "{stdout}");
     let csv = std::fs::read_to_string(dir.path().join("results/ulira.csv")).unwrap();
     for method in ["original", "retrained", "ft", "ga"] {
-        let line = csv.lines().find(|l| l.starts_with(&format!("toy,cnn,{method},,ulira_logit_auc,")));
-        let auc: f64 = line.and_then(|l| l.rsplit(',').next()?.parse().ok()).unwrap_or_else(|| panic!("{csv}"));
+        // dataset, model, method, op, seed (none: over runs), metric, value, key, hp.…
+        let line =
+            csv.lines().find(|l| l.starts_with(&format!("toy,cnn,{method},")) && l.contains(",,ulira_logit_auc,"));
+        let auc: f64 = line.and_then(|l| l.split(',').nth(6)?.parse().ok()).unwrap_or_else(|| panic!("{csv}"));
         assert!((0.0..=1.0).contains(&auc), "{method}: {auc}");
     }
 }
