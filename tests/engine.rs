@@ -579,3 +579,19 @@ fn the_table_records_the_values_each_model_was_made_with() {
     let lr = header.iter().position(|c| *c == "hp.lr").expect("an hp.lr column");
     assert_eq!(line[lr], best.to_string());
 }
+
+/// Writing a field's default value changes no model, measurement or search, but the table says
+/// which values the file wrote: only the tables and the reports that render them are new.
+#[test]
+fn writing_a_default_re_renders_the_table_only() {
+    let lab = Lab::new();
+    let keys = |text: &str| -> std::collections::BTreeMap<String, String> {
+        let plan = lab.plan(text);
+        plan.ids().map(|id| (plan.node(id).label.clone(), plan.node(id).key.hex())).collect()
+    };
+    let before = keys(TOY);
+    let after = keys(&TOY.replace("  batch  = 32\n", "  batch  = 32\n  augment = reference\n"));
+    assert_ne!(before, keys(&TOY.replace("batch  = 32", "batch  = 16")), "a changed value changes keys");
+    let changed: Vec<&String> = before.iter().filter(|(l, k)| after.get(*l) != Some(k)).map(|(l, _)| l).collect();
+    assert_eq!(changed, ["evaluate bench", "report bench"]);
+}

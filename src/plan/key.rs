@@ -93,6 +93,23 @@ fn key_params(payload: &Payload) -> Params {
             if let Some(r) = e.reference {
                 p.insert("reference".into(), Value::Int(r as i64));
             }
+            // The table says what each row's model was made with and what the rows were
+            // trained on. Its op and values are in the model's key, which its inputs' keys
+            // hold; what the file wrote, what is searched and the names it shows are not.
+            if !e.models.is_empty() {
+                let origins = |m: &super::node::RowModel| {
+                    let names: Vec<String> =
+                        ["data", "model"].iter().filter_map(|k| Some(format!("{k}={}", m.values.get(*k)?))).collect();
+                    let written = m.written.join(",");
+                    let searched = m.searched.join(",");
+                    Value::Str(format!("written: {written}; searched: {searched}; {}", names.join("; ")))
+                };
+                p.insert("origins".into(), Value::List(e.models.iter().map(origins).collect()));
+            }
+            if !e.context.is_empty() {
+                let context = e.context.iter().map(|(what, text)| Value::Str(format!("{what}: {text}"))).collect();
+                p.insert("context".into(), Value::List(context));
+            }
         }
         Payload::Report(r) => {
             // Row labels are shown in the report, so they are part of its meaning (and only of
