@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 use super::across::{analyse, Place, RULES};
 use super::plot;
 use super::present::{
-    dimensions, distinct, header, is_ulira, opt, paper_columns_in, pm, seeds_in, seeds_of, Group, Labels, Setting,
-    PAPER,
+    dimensions, distinct, header, is_ulira, opt, paper_columns_in, pm, ranked_rows, seeds_in, seeds_of, Group, Labels,
+    Setting, PAPER,
 };
 use crate::artifact::table::{Aggregate, Table};
 use crate::artifact::{SearchResult, TrialRecord, OBJECTIVES};
@@ -916,9 +916,7 @@ pub(crate) fn grouped(groups: &[Group], l: &Labels) -> String {
 /// Each ranked method's rank per group: a row per group (its coordinates first), a column per
 /// method ranked in any group; nothing when no group has a ranking.
 fn ranks(s: &mut String, dims: &[&str], groups: &[Group], l: &Labels) {
-    let rows = groups.iter().map(|g| g.table.rows.len()).max().unwrap_or(0);
-    let ranked: Vec<usize> =
-        (0..rows).filter(|&i| groups.iter().any(|g| g.table.ranking.iter().any(|r| r.row == i))).collect();
+    let ranked = ranked_rows(groups);
     if ranked.is_empty() {
         return;
     }

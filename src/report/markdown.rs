@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use super::across::{analyse, Across, Place, RULES};
 use super::present::{
-    dimensions, distinct, header, is_ulira, opt, paper_columns, paper_columns_in, pm, seeds_in, seeds_of, Group,
-    Labels, Setting,
+    dimensions, distinct, header, is_ulira, opt, paper_columns, paper_columns_in, pm, ranked_rows, seeds_in, seeds_of,
+    Group, Labels, Setting,
 };
 use crate::artifact::table::Table;
 
@@ -349,9 +349,7 @@ fn ranking(s: &mut String, t: &Table, l: &Labels, h: &str) {
 /// Each ranked method's rank per group: a row per group (its coordinates first), a column per
 /// method ranked in any group; nothing when no group has a ranking.
 fn ranks(s: &mut String, dims: &[&str], groups: &[Group], l: &Labels) {
-    let rows = groups.iter().map(|g| g.table.rows.len()).max().unwrap_or(0);
-    let ranked: Vec<usize> =
-        (0..rows).filter(|&i| groups.iter().any(|g| g.table.ranking.iter().any(|r| r.row == i))).collect();
+    let ranked = ranked_rows(groups);
     if ranked.is_empty() {
         return;
     }

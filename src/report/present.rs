@@ -67,6 +67,13 @@ pub(crate) struct Setting {
     pub(crate) table: Table,
 }
 
+/// The rows (by index) that some group ranks, in row order: the columns of a grouped report's
+/// rank-per-group table.
+pub(crate) fn ranked_rows(groups: &[Group]) -> Vec<usize> {
+    let rows = groups.iter().map(|g| g.table.rows.len()).max().unwrap_or(0);
+    (0..rows).filter(|&i| groups.iter().any(|g| g.table.ranking.iter().any(|r| r.row == i))).collect()
+}
+
 /// The distinct values, in order of first appearance.
 pub(crate) fn distinct<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut out: Vec<T> = vec![];
