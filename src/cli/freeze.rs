@@ -8,7 +8,7 @@ use crate::ops::Value;
 use crate::plan::{NodeKind, Payload};
 use crate::syntax::ast::{DeclKind, Field, Item};
 
-use super::edit::{indentation, on_own_line};
+use super::edit::on_own_line;
 use super::load::load_with_cache;
 use super::{fail, EXIT_OK};
 
@@ -98,45 +98,21 @@ fn rewrite(
             _ => None,
         })
         .ok_or_else(|| format!("`unlearn {name}` is declared in an imported file: freeze it there"))?;
-    // Edits as (start, end, replacement), applied from the end.
-    let mut edits: Vec<(usize, usize, String)> = vec![];
-    let mut added: Vec<String> = vec![];
-    for (field, value) in values {
-        match decl.fields.iter().find(|f| f.name.name == *field) {
-            Some(f) => edits.push((f.value.span.start, f.value.span.end, value.to_string())),
-            None => added.push(format!("{field} = {value}")),
-        }
-    }
-    let removed: Vec<&Field> = decl
+    // The search and the searched fields the export rule drops go first, from the end...
+    let mut removals: Vec<(usize, usize, String)> = decl
         .fields
         .iter()
         .filter(|f| f.name.name == "tune" || (searched.contains(&f.name.name) && !values.contains_key(&f.name.name)))
+        .map(|f| removal(text, f))
         .collect();
-    for f in &removed {
-        edits.push(removal(text, f));
-    }
-    if !added.is_empty() {
-        let kept = decl.fields.iter().rfind(|f| !removed.iter().any(|r| r.span == f.span));
-        match (kept, decl.fields.last()) {
-            // After the last field that stays, on its own line in a block of lines.
-            (Some(last), _) if on_own_line(text, last.span.start) => {
-                let indent = indentation(text, last.span.start);
-                let lines: String = added.iter().map(|a| format!("\n{indent}{a}")).collect();
-                edits.push((last.span.end, last.span.end, lines));
-            }
-            (Some(last), _) => edits.push((last.span.end, last.span.end, format!("; {}", added.join("; ")))),
-            // Every field goes: in place of the first one removed.
-            (None, Some(first)) => {
-                let at = decl.fields[0].span.start.min(first.span.start);
-                edits.push((at, at, added.join("; ")));
-            }
-            (None, None) => return Err(format!("`unlearn {name}` has no block to write its values in")),
-        }
-    }
-    edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
+    removals.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
     let mut out = text.to_string();
-    for (start, end, with) in edits {
+    for (start, end, with) in removals {
         out.replace_range(start..end, &with);
+    }
+    // ...then each value is set as `--set` sets one: in place, or added to the block.
+    for (field, value) in values {
+        out = super::edit::set_field(&out, name, field, &value.to_string())?;
     }
     Ok(out)
 }
