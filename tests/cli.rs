@@ -569,6 +569,8 @@ fn diff_refuses_mixed_sides_and_files_that_are_no_reports() {
         (["plain.json", "a.json"], "`plain.json` cannot be compared: it has no `rows`, `groups` or `settings`"),
         (["a.json", "broken.json"], "`broken.json` is not a report: not JSON"),
         (["a.json", "missing.json"], "cannot read `missing.json`"),
+        // A missing side is said to be missing, not of the wrong kind.
+        (["missing.json", "a.munl"], "cannot read `missing.json`: no such file"),
     ] {
         let out = munl(dir.path(), &["diff", args[0], args[1]]);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

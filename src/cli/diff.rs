@@ -108,7 +108,11 @@ impl Kind {
 }
 
 /// `.munl` and `.json` by extension; otherwise a file whose text starts with `{` is a report.
+/// A file that is not there is said to be missing before anything else.
 fn kind(path: &Path) -> Result<Kind, u8> {
+    if !path.is_file() {
+        return Err(fail(format!("cannot read `{}`: no such file", path.display())));
+    }
     match path.extension().and_then(|e| e.to_str()) {
         Some("munl") => Ok(Kind::Munl),
         Some("json") => Ok(Kind::Report),
